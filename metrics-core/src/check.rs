@@ -1,0 +1,241 @@
+//! Rules checked in `const` context, so that the derive (through generated `const` items spanned
+//! at the offending field) and hand-written code share them. A rule broken here is a compile
+//! error in the user's crate.
+
+use crate::descriptor::{Descriptor, MetricKind, MetricsInfo, MetricsItem};
+use crate::name::{ends_with, str_eq};
+
+/// A message assembled in `const` context (no allocation is possible there).
+#[derive(Debug, Clone, Copy)]
+pub struct Msg {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl Msg {
+    /// An empty message.
+    pub const fn new() -> Self {
+        Msg { buf: [0; 512], len: 0 }
+    }
+
+    /// Appends `s`, or nothing if it does not fit whole.
+    pub const fn push(mut self, s: &str) -> Self {
+        let b = s.as_bytes();
+        if self.len + b.len() > self.buf.len() {
+            return self;
+        }
+        let mut i = 0;
+        while i < b.len() {
+            self.buf[self.len + i] = b[i];
+            i += 1;
+        }
+        self.len += b.len();
+        self
+    }
+
+    /// Whether nothing was written.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The message.
+    pub const fn as_str(&self) -> &str {
+        match core::str::from_utf8(self.buf.split_at(self.len).0) {
+            Ok(s) => s,
+            Err(_) => "",
+        }
+    }
+}
+
+impl Default for Msg {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Checks the rules of one metric that depend on its type (known only once types are resolved):
+/// returns the error message, or an empty one.
+pub const fn check_metric(d: &Descriptor, is_family: bool) -> Msg {
+    let m = Msg::new();
+    match d.kind {
+        MetricKind::Counter if !d.legacy_name && ends_with(d.name, "_total") => {
+            return m
+                .push("counter `")
+                .push(d.name)
+                .push("` already ends in `_total`, which the formats append: remove the suffix from the name, or add `legacy_name` to expose the name exactly as written in Prometheus text");
+        }
+        _ => {}
+    }
+    if !d.buckets.is_empty() && !matches!(d.kind, MetricKind::Histogram) {
+        return m.push("`buckets` applies to histograms only, and `").push(d.name).push("` is a ").push(d.kind.as_str());
+    }
+    if (!d.quantiles.is_empty() || d.max_age_secs != 0) && !matches!(d.kind, MetricKind::Summary) {
+        return m
+            .push("`quantiles` and `max_age` apply to summaries only, and `")
+            .push(d.name)
+            .push("` is a ")
+            .push(d.kind.as_str());
+    }
+    if d.limit != 0 && !is_family {
+        return m.push("`limit` applies to families only, and `").push(d.name).push("` is not a `Family`");
+    }
+    if d.legacy_name && !matches!(d.kind, MetricKind::Counter) {
+        return m.push("`legacy_name` applies to counters only, and `").push(d.name).push("` is a ").push(d.kind.as_str());
+    }
+    let mut i = 0;
+    while i < d.labels.len() {
+        let l = d.labels[i].name;
+        if matches!(d.kind, MetricKind::Histogram) && str_eq(l, "le") {
+            return m.push("histogram `").push(d.name).push("` cannot have a label named `le`: the formats use it for bucket bounds");
+        }
+        if matches!(d.kind, MetricKind::Summary) && str_eq(l, "quantile") {
+            return m.push("summary `").push(d.name).push("` cannot have a label named `quantile`: the formats use it for quantiles");
+        }
+        i += 1;
+    }
+    m
+}
+
+/// The sample names a family exposes in any format, as `(base, suffix)` pairs.
+pub(crate) const fn sample_names(d: &Descriptor) -> ([(&'static str, &'static str); 5], usize) {
+    let n = d.name;
+    let none = ("", "");
+    match d.kind {
+        MetricKind::Counter if d.legacy_name => ([(n, ""), (n, "_total"), (n, "_created"), none, none], 3),
+        MetricKind::Counter => ([(n, "_total"), (n, "_created"), none, none, none], 2),
+        MetricKind::Gauge => ([(n, ""), none, none, none, none], 1),
+        MetricKind::Histogram => ([(n, "_bucket"), (n, "_sum"), (n, "_count"), (n, "_created"), none], 4),
+        MetricKind::Summary => ([(n, ""), (n, "_sum"), (n, "_count"), (n, "_created"), none], 4),
+        MetricKind::Info if ends_with(n, "_info") => ([(n, ""), none, none, none, none], 1),
+        MetricKind::Info => ([(n, ""), (n, "_info"), none, none, none], 2),
+    }
+}
+
+/// Whether `a.0 + a.1 == b.0 + b.1`, without building either string.
+const fn concat_eq(a: (&str, &str), b: (&str, &str)) -> bool {
+    let (a0, a1, b0, b1) = (a.0.as_bytes(), a.1.as_bytes(), b.0.as_bytes(), b.1.as_bytes());
+    let len = a0.len() + a1.len();
+    if len != b0.len() + b1.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < len {
+        let x = if i < a0.len() { a0[i] } else { a1[i - a0.len()] };
+        let y = if i < b0.len() { b0[i] } else { b1[i - b0.len()] };
+        if x != y {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn collides(a: &Descriptor, b: &Descriptor) -> Option<(&'static str, &'static str)> {
+    let (sa, na) = sample_names(a);
+    let (sb, nb) = sample_names(b);
+    let mut i = 0;
+    while i < na {
+        let mut j = 0;
+        while j < nb {
+            if concat_eq(sa[i], sb[j]) {
+                return Some(sa[i]);
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The `n`-th descriptor of `info` in output order (flattened structs walked in place).
+const fn nth(info: &'static MetricsInfo, n: usize) -> Result<&'static Descriptor, usize> {
+    let mut left = n;
+    let mut i = 0;
+    while i < info.items.len() {
+        match &info.items[i] {
+            MetricsItem::Metric(d) => {
+                if left == 0 {
+                    return Ok(d);
+                }
+                left -= 1;
+            }
+            MetricsItem::Flatten(child) => match nth(child, left) {
+                Ok(d) => return Ok(d),
+                Err(rest) => left = rest,
+            },
+        }
+        i += 1;
+    }
+    Err(left)
+}
+
+/// Checks that no two metrics of `info` (flattened structs included) expose the same sample
+/// name in any format, the generated `_total`, `_bucket`, `_sum`, `_count`, `_created` and
+/// `_info` suffixes included. Returns the error message, or an empty one.
+pub const fn check_collisions(info: &'static MetricsInfo) -> Msg {
+    let mut i = 0;
+    while let Ok(a) = nth(info, i) {
+        let mut j = i + 1;
+        while let Ok(b) = nth(info, j) {
+            if let Some((base, suffix)) = collides(a, b) {
+                return Msg::new()
+                    .push("metrics `")
+                    .push(a.name)
+                    .push("` and `")
+                    .push(b.name)
+                    .push("` of `")
+                    .push(info.type_name)
+                    .push("` both expose the sample name `")
+                    .push(base)
+                    .push(suffix)
+                    .push("` (counting the suffixes the formats add and flattened structs): rename one of them");
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    Msg::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::descriptor::LabelDescriptor;
+
+    #[test]
+    fn counter_total_suffix_is_rejected_unless_legacy() {
+        let d = Descriptor::new("requests_total", "h", MetricKind::Counter);
+        assert!(check_metric(&d, false).as_str().contains("already ends in `_total`"));
+        let legacy = Descriptor { legacy_name: true, ..d };
+        assert!(check_metric(&legacy, false).is_empty());
+    }
+
+    #[test]
+    fn reserved_labels_are_rejected_by_type() {
+        const LE: &[LabelDescriptor] = &[LabelDescriptor { name: "le", values: &[] }];
+        let h = Descriptor::new("x", "h", MetricKind::Histogram).with_labels(LE);
+        assert!(check_metric(&h, true).as_str().contains("`le`"));
+        let g = Descriptor::new("x", "h", MetricKind::Gauge).with_labels(LE);
+        assert!(check_metric(&g, true).is_empty());
+    }
+
+    #[test]
+    fn suffix_collisions_are_found() {
+        static INFO: MetricsInfo = MetricsInfo {
+            type_name: "T",
+            items: &[
+                MetricsItem::Metric(Descriptor::new("x", "h", MetricKind::Histogram)),
+                MetricsItem::Metric(Descriptor::new("x_count", "h", MetricKind::Gauge)),
+            ],
+        };
+        assert!(check_collisions(&INFO).as_str().contains("`x_count`"));
+        static OK: MetricsInfo = MetricsInfo {
+            type_name: "T",
+            items: &[
+                MetricsItem::Metric(Descriptor::new("x", "h", MetricKind::Counter)),
+                MetricsItem::Metric(Descriptor::new("y", "h", MetricKind::Counter)),
+            ],
+        };
+        assert!(check_collisions(&OK).is_empty());
+    }
+}

@@ -1,0 +1,171 @@
+//! Static descriptions of metrics: what the derive emits and what the encoders and catalog read.
+
+use serde::Serialize;
+
+/// The type of a metric family, as the exposition formats name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricKind {
+    /// A monotonically increasing value (`counter`).
+    Counter,
+    /// A value that goes up and down (`gauge`).
+    Gauge,
+    /// Observations counted into buckets (`histogram`).
+    Histogram,
+    /// Observations summarised by quantiles over a sliding window (`summary`).
+    Summary,
+    /// A constant series of value 1 carrying information in its labels (`info` in OpenMetrics,
+    /// a `gauge` in Prometheus text).
+    Info,
+}
+
+impl MetricKind {
+    /// The lowercase name used in `# TYPE` lines of OpenMetrics and in JSON.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MetricKind::Counter => "counter",
+            MetricKind::Gauge => "gauge",
+            MetricKind::Histogram => "histogram",
+            MetricKind::Summary => "summary",
+            MetricKind::Info => "info",
+        }
+    }
+}
+
+/// One label of a metric family: its name and, for fixed-cardinality enum labels, every value it
+/// can take.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LabelDescriptor {
+    /// The label name as exposed.
+    pub name: &'static str,
+    /// All values the label can take, when it is an enum deriving `LabelValue`; empty otherwise.
+    pub values: &'static [&'static str],
+}
+
+/// The static description of one metric family.
+///
+/// The derive emits one per field as a `const`; hand-written [`Metrics`](crate::Metrics)
+/// implementations build them with [`Descriptor::new`] and its `const` builder methods.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Descriptor {
+    /// The family name, unit suffix included. Counters are named without `_total`: the encoders
+    /// append it (see [`Descriptor::legacy_name`]).
+    pub name: &'static str,
+    /// The help text.
+    pub help: &'static str,
+    /// The metric type.
+    pub kind: MetricKind,
+    /// The unit (`"seconds"`, `"bytes"`), empty when none. The name ends with `_<unit>`.
+    pub unit: &'static str,
+    /// The labels of the family, empty for an unlabelled metric.
+    pub labels: &'static [LabelDescriptor],
+    /// Histogram bucket upper bounds (without `+Inf`); empty for other types.
+    pub buckets: &'static [f64],
+    /// Summary quantiles; empty for other types.
+    pub quantiles: &'static [f64],
+    /// Summary sliding-window length in seconds; 0 for the default (600 s).
+    pub max_age_secs: u64,
+    /// The most series a family may hold; 0 for no limit.
+    pub limit: usize,
+    /// For counters: expose `name` unchanged in Prometheus text, without appending `_total`.
+    /// OpenMetrics still suffixes the samples with `_total`, as the specification requires.
+    pub legacy_name: bool,
+    /// Where the metric was declared (`module::Type.field (file:line)`), for error messages.
+    pub location: &'static str,
+}
+
+impl Descriptor {
+    /// A descriptor with the given name, help and type and nothing else set.
+    pub const fn new(name: &'static str, help: &'static str, kind: MetricKind) -> Self {
+        Descriptor {
+            name,
+            help,
+            kind,
+            unit: "",
+            labels: &[],
+            buckets: &[],
+            quantiles: &[],
+            max_age_secs: 0,
+            limit: 0,
+            legacy_name: false,
+            location: "",
+        }
+    }
+
+    /// Sets the unit. The name must already end with `_<unit>`.
+    pub const fn with_unit(mut self, unit: &'static str) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Sets the labels.
+    pub const fn with_labels(mut self, labels: &'static [LabelDescriptor]) -> Self {
+        self.labels = labels;
+        self
+    }
+
+    /// Sets the histogram buckets.
+    pub const fn with_buckets(mut self, buckets: &'static [f64]) -> Self {
+        self.buckets = buckets;
+        self
+    }
+
+    /// Sets the summary quantiles.
+    pub const fn with_quantiles(mut self, quantiles: &'static [f64]) -> Self {
+        self.quantiles = quantiles;
+        self
+    }
+
+    /// Sets where the metric was declared.
+    pub const fn with_location(mut self, location: &'static str) -> Self {
+        self.location = location;
+        self
+    }
+
+    /// The name of the family as written in Prometheus text `# HELP`/`# TYPE` lines and in JSON:
+    /// counters carry `_total` (unless [`legacy_name`](Self::legacy_name)), as client_golang does.
+    /// Returned as `(base, suffix)` so that no string is built.
+    pub const fn prometheus_name(&self) -> (&'static str, &'static str) {
+        match self.kind {
+            MetricKind::Counter if !self.legacy_name => (self.name, "_total"),
+            _ => (self.name, ""),
+        }
+    }
+}
+
+/// One field of a [`Metrics`](crate::Metrics) struct: a metric family, or a flattened struct.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MetricsItem {
+    /// A metric family declared by a field.
+    Metric(Descriptor),
+    /// A nested `Metrics` struct whose metrics are inlined.
+    Flatten(&'static MetricsInfo),
+}
+
+/// The static description of a [`Metrics`](crate::Metrics) type: its metrics in field order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricsInfo {
+    /// The Rust type's name.
+    pub type_name: &'static str,
+    /// The fields, in declaration order.
+    pub items: &'static [MetricsItem],
+}
+
+impl MetricsInfo {
+    /// Calls `f` with every descriptor, flattened structs included, in output order.
+    pub fn for_each(&self, f: &mut impl FnMut(&'static Descriptor)) {
+        for item in self.items {
+            match item {
+                MetricsItem::Metric(d) => f(d),
+                MetricsItem::Flatten(info) => info.for_each(f),
+            }
+        }
+    }
+
+    /// Every descriptor, flattened structs included, in output order.
+    pub fn descriptors(&'static self) -> Vec<&'static Descriptor> {
+        let mut out = Vec::new();
+        self.for_each(&mut |d| out.push(d));
+        out
+    }
+}

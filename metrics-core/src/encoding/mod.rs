@@ -1,0 +1,182 @@
+//! The encoder interface that metrics write to, and the formats that implement it.
+//!
+//! Metrics never see the output format: a family calls [`Encoder::sample`] once per series with
+//! its labels and a [`SampleValue`]; each format turns that into text. Adding a format touches
+//! only this module.
+
+pub(crate) mod json;
+pub(crate) mod number;
+pub(crate) mod openmetrics;
+pub(crate) mod prometheus;
+pub(crate) mod text;
+
+pub use json::JsonEncoder;
+pub use openmetrics::OpenMetricsEncoder;
+pub use prometheus::PrometheusEncoder;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::descriptor::Descriptor;
+use crate::labels::EncodeLabels;
+
+/// An output format of the [`Registry`](crate::Registry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Prometheus text exposition format 0.0.4.
+    Prometheus,
+    /// OpenMetrics 1.0 text.
+    OpenMetrics,
+    /// The JSON shape of KumoMTA's `/metrics.json`.
+    Json,
+}
+
+impl Format {
+    /// The exact `Content-Type` of the format.
+    pub const fn content_type(self) -> &'static str {
+        match self {
+            Format::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Format::Json => "application/json",
+        }
+    }
+}
+
+/// A numeric sample value, kept in the type the metric stores so that integers print exactly.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    /// An unsigned integer (integer counters).
+    U64(u64),
+    /// A signed integer (integer gauges).
+    I64(i64),
+    /// A float.
+    F64(f64),
+}
+
+impl Number {
+    /// The value as a float (lossy beyond 2^53).
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Number::U64(v) => v as f64,
+            Number::I64(v) => v as f64,
+            Number::F64(v) => v,
+        }
+    }
+}
+
+/// A histogram as one scrape sees it. Bucket counts are stored per bucket (not cumulated) and
+/// read once each, so the cumulated `+Inf` bucket always equals the count: no scrape can show a
+/// torn histogram.
+#[derive(Debug, Clone, Copy)]
+pub struct HistogramData<'a> {
+    /// Upper bounds, without `+Inf`.
+    pub(crate) bounds: &'a [f64],
+    /// One count per bound, then the `+Inf` overflow count.
+    pub(crate) counts: &'a [AtomicU64],
+    /// The sum of observations.
+    pub sum: f64,
+    /// Creation time, seconds since the Unix epoch.
+    pub created: f64,
+}
+
+impl<'a> HistogramData<'a> {
+    /// The upper bounds, without `+Inf`.
+    pub fn bounds(&self) -> &'a [f64] {
+        self.bounds
+    }
+
+    /// Calls `f(upper_bound, cumulative_count)` for every bucket, `+Inf` last, and returns the
+    /// total count (equal to the `+Inf` bucket).
+    pub fn for_each_bucket(&self, mut f: impl FnMut(usize, f64, u64)) -> u64 {
+        let mut total = 0u64;
+        for (i, c) in self.counts.iter().enumerate() {
+            total = total.wrapping_add(c.load(Ordering::Relaxed));
+            let bound = self.bounds.get(i).copied().unwrap_or(f64::INFINITY);
+            f(i, bound, total);
+        }
+        total
+    }
+}
+
+/// A summary as one scrape sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct SummaryData<'a> {
+    /// `(quantile, value)` pairs; the value is NaN when the window holds no observation.
+    pub quantiles: &'a [(f64, f64)],
+    /// The sum of all observations.
+    pub sum: f64,
+    /// The count of all observations.
+    pub count: u64,
+    /// Creation time, seconds since the Unix epoch.
+    pub created: f64,
+}
+
+/// The value of one series, handed by a metric to the encoder.
+#[derive(Debug, Clone, Copy)]
+pub enum SampleValue<'a> {
+    /// A counter value and its creation time (seconds since the Unix epoch).
+    Counter {
+        /// The value.
+        value: Number,
+        /// Creation time, seconds since the Unix epoch.
+        created: f64,
+    },
+    /// A gauge value.
+    Gauge(Number),
+    /// A histogram.
+    Histogram(HistogramData<'a>),
+    /// A summary.
+    Summary(SummaryData<'a>),
+    /// An info series (value 1).
+    Info,
+}
+
+/// What every output format implements. Families call it; they never see the format.
+pub trait Encoder {
+    /// Starts a family: writes its metadata.
+    fn begin_family(&mut self, desc: &Descriptor);
+    /// Writes one series of the current family.
+    fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>);
+    /// Ends the current family.
+    fn end_family(&mut self, desc: &Descriptor);
+}
+
+/// Options of one rendering: the format and a prefix for every sample name.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions<'a> {
+    pub(crate) format: Format,
+    pub(crate) prefix: &'a str,
+}
+
+/// A name prefix that would make invalid metric names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidPrefix(pub String);
+
+impl std::fmt::Display for InvalidPrefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "prefix `{}` would make invalid metric names: it must match [a-zA-Z_:][a-zA-Z0-9_:]*", self.0.escape_debug())
+    }
+}
+
+impl std::error::Error for InvalidPrefix {}
+
+impl<'a> RenderOptions<'a> {
+    /// Options for `format`, without a prefix.
+    pub const fn new(format: Format) -> Self {
+        RenderOptions { format, prefix: "" }
+    }
+
+    /// Writes `prefix` before every metric name (`_bucket`, `_sum`, `_count` and `_created`
+    /// samples included), as KumoMTA's `?prefix=`. It must be empty or itself a valid metric
+    /// name.
+    pub fn with_prefix(self, prefix: &'a str) -> Result<Self, InvalidPrefix> {
+        if !crate::name::is_valid_prefix(prefix) {
+            return Err(InvalidPrefix(prefix.to_owned()));
+        }
+        Ok(RenderOptions { prefix, ..self })
+    }
+
+    /// The format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+}

@@ -1,0 +1,84 @@
+//! The OpenMetrics 1.0 text format.
+
+use crate::descriptor::{Descriptor, MetricKind};
+use crate::encoding::text::{Lines, escape};
+use crate::encoding::{Encoder, SampleValue};
+use crate::labels::EncodeLabels;
+use crate::name::ends_with;
+
+/// Writes OpenMetrics 1.0 text: families named without `_total` (counters) or `_info` (info),
+/// metadata in the order TYPE, UNIT, HELP, `_created` samples for counters, histograms and
+/// summaries, canonical numbers (`1.0`), and `# EOF` from [`finish`](Self::finish).
+pub struct OpenMetricsEncoder<'a> {
+    lines: Lines<'a>,
+}
+
+impl<'a> OpenMetricsEncoder<'a> {
+    /// An encoder appending to `out`, writing `prefix` before every metric name.
+    pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
+        OpenMetricsEncoder { lines: Lines::new(out, prefix, true) }
+    }
+
+    /// Ends the exposition with `# EOF`.
+    pub fn finish(self) {
+        self.lines.out.extend_from_slice(b"# EOF\n");
+    }
+}
+
+/// The family name: an info metric `build_info` is the family `build` with sample `build_info`.
+fn family_name(desc: &Descriptor) -> &'static str {
+    match desc.kind {
+        MetricKind::Info if ends_with(desc.name, "_info") => &desc.name[..desc.name.len() - "_info".len()],
+        _ => desc.name,
+    }
+}
+
+impl Encoder for OpenMetricsEncoder<'_> {
+    fn begin_family(&mut self, desc: &Descriptor) {
+        let name = family_name(desc);
+        self.lines.meta("TYPE", name, "");
+        self.lines.out.push(b' ');
+        self.lines.out.extend_from_slice(desc.kind.as_str().as_bytes());
+        self.lines.out.push(b'\n');
+        if !desc.unit.is_empty() {
+            self.lines.meta("UNIT", name, "");
+            self.lines.out.push(b' ');
+            self.lines.out.extend_from_slice(desc.unit.as_bytes());
+            self.lines.out.push(b'\n');
+        }
+        if !desc.help.is_empty() {
+            self.lines.meta("HELP", name, "");
+            self.lines.out.push(b' ');
+            escape(self.lines.out, desc.help, true);
+            self.lines.out.push(b'\n');
+        }
+    }
+
+    #[inline]
+    fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>) {
+        self.lines.set_labels(labels);
+        let name = family_name(desc);
+        match value {
+            SampleValue::Counter { value, created } => {
+                self.lines.number(name, "_total", value);
+                self.lines.float(name, "_created", created);
+            }
+            SampleValue::Gauge(v) => self.lines.number(name, "", v),
+            SampleValue::Info => self.lines.int(name, "_info", 1),
+            SampleValue::Histogram(h) => {
+                let count = self.lines.buckets(name, &h);
+                self.lines.int(name, "_count", count);
+                self.lines.float(name, "_sum", h.sum);
+                self.lines.float(name, "_created", h.created);
+            }
+            SampleValue::Summary(s) => {
+                self.lines.quantiles(name, s.quantiles);
+                self.lines.int(name, "_count", s.count);
+                self.lines.float(name, "_sum", s.sum);
+                self.lines.float(name, "_created", s.created);
+            }
+        }
+    }
+
+    fn end_family(&mut self, _: &Descriptor) {}
+}

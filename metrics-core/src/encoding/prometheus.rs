@@ -1,0 +1,65 @@
+//! The Prometheus text exposition format, version 0.0.4.
+
+use crate::descriptor::{Descriptor, MetricKind};
+use crate::encoding::text::{Lines, escape};
+use crate::encoding::{Encoder, Number, SampleValue};
+use crate::labels::EncodeLabels;
+
+/// Writes Prometheus text 0.0.4, as client_golang does: counters are named with `_total` in
+/// their metadata and samples, info metrics are gauges of value 1, floats are spelled as Go's
+/// `%g` (`1e+06`), and `_created` samples are not written.
+pub struct PrometheusEncoder<'a> {
+    lines: Lines<'a>,
+}
+
+impl<'a> PrometheusEncoder<'a> {
+    /// An encoder appending to `out`, writing `prefix` before every metric name.
+    pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
+        PrometheusEncoder { lines: Lines::new(out, prefix, false) }
+    }
+}
+
+impl Encoder for PrometheusEncoder<'_> {
+    fn begin_family(&mut self, desc: &Descriptor) {
+        let (name, suffix) = desc.prometheus_name();
+        if !desc.help.is_empty() {
+            self.lines.meta("HELP", name, suffix);
+            self.lines.out.push(b' ');
+            escape(self.lines.out, desc.help, false);
+            self.lines.out.push(b'\n');
+        }
+        self.lines.meta("TYPE", name, suffix);
+        self.lines.out.extend_from_slice(match desc.kind {
+            MetricKind::Counter => b" counter\n",
+            MetricKind::Gauge | MetricKind::Info => b" gauge\n",
+            MetricKind::Histogram => b" histogram\n",
+            MetricKind::Summary => b" summary\n",
+        });
+    }
+
+    #[inline]
+    fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>) {
+        self.lines.set_labels(labels);
+        let name = desc.name;
+        match value {
+            SampleValue::Counter { value, .. } => {
+                let (_, suffix) = desc.prometheus_name();
+                self.lines.number(name, suffix, value);
+            }
+            SampleValue::Gauge(v) => self.lines.number(name, "", v),
+            SampleValue::Info => self.lines.number(name, "", Number::U64(1)),
+            SampleValue::Histogram(h) => {
+                let count = self.lines.buckets(name, &h);
+                self.lines.float(name, "_sum", h.sum);
+                self.lines.int(name, "_count", count);
+            }
+            SampleValue::Summary(s) => {
+                self.lines.quantiles(name, s.quantiles);
+                self.lines.float(name, "_sum", s.sum);
+                self.lines.int(name, "_count", s.count);
+            }
+        }
+    }
+
+    fn end_family(&mut self, _: &Descriptor) {}
+}

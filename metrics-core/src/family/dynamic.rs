@@ -1,0 +1,191 @@
+//! Dynamic storage: series of label sets with strings or integers live in a sharded hash table
+//! keyed by a fast hash. Lookups of existing series take one shard's read lock.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use hashbrown::HashTable;
+
+use crate::labels::LabelSet;
+use crate::metric::Metric;
+
+const SHARDS: usize = 8;
+
+/// One series: its labels, its metric, and when it was created (its order in the output).
+pub(crate) struct Node<L, M> {
+    pub(crate) seq: u64,
+    pub(crate) labels: L,
+    pub(crate) metric: M,
+}
+
+type Table<L, M> = HashTable<Arc<Node<L, M>>>;
+
+pub(crate) struct Dynamic<L, M> {
+    shards: [RwLock<Table<L, M>>; SHARDS],
+    hasher: foldhash::fast::RandomState,
+    len: AtomicUsize,
+    next_seq: AtomicU64,
+    pub(crate) limit: usize,
+    pub(crate) overflowed: AtomicU64,
+    pub(crate) idle: Option<Idle>,
+}
+
+/// Tracks when each series last changed, for expiry of idle series. Kept beside the table, and
+/// only when expiry is on, so that it costs nothing otherwise.
+pub(crate) struct Idle {
+    pub(crate) after: Duration,
+    seen: Mutex<HashMap<usize, (u64, Instant)>>,
+}
+
+struct LabelHash<'a, L>(&'a L);
+
+impl<L: LabelSet> std::hash::Hash for LabelHash<'_, L> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.labels_hash(state)
+    }
+}
+
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    // A panic while a shard is held cannot leave the table half-updated (inserts and removals
+    // are single calls), so a poisoned lock is safe to keep using.
+    l.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(crate) enum Lookup<L, M> {
+    Found(Arc<Node<L, M>>),
+    Overflow,
+}
+
+impl<L: LabelSet, M: Metric> Dynamic<L, M> {
+    pub(crate) fn new(limit: usize, idle_after: Option<Duration>) -> Self {
+        Dynamic {
+            shards: std::array::from_fn(|_| RwLock::new(HashTable::new())),
+            hasher: foldhash::fast::RandomState::default(),
+            len: AtomicUsize::new(0),
+            next_seq: AtomicU64::new(0),
+            limit,
+            overflowed: AtomicU64::new(0),
+            idle: idle_after.map(|after| Idle { after, seen: Mutex::new(HashMap::new()) }),
+        }
+    }
+
+    #[inline]
+    fn hash(&self, labels: &L) -> u64 {
+        self.hasher.hash_one(LabelHash(labels))
+    }
+
+    #[inline]
+    fn shard(&self, hash: u64) -> &RwLock<Table<L, M>> {
+        // hashbrown uses the low bits for the bucket and the top 7 for its tag: take others.
+        &self.shards[(hash >> 48) as usize % SHARDS]
+    }
+
+    #[inline]
+    pub(crate) fn get_or_create(&self, labels: &L, make: &dyn Fn() -> M) -> Lookup<L, M> {
+        let hash = self.hash(labels);
+        let shard = self.shard(hash);
+        if let Some(node) = read(shard).find(hash, |n| n.labels.labels_eq(labels)) {
+            return Lookup::Found(node.clone());
+        }
+        self.insert_slow(labels, hash, shard, make)
+    }
+
+    #[cold]
+    fn insert_slow(&self, labels: &L, hash: u64, shard: &RwLock<Table<L, M>>, make: &dyn Fn() -> M) -> Lookup<L, M> {
+        let mut table = write(shard);
+        if let Some(node) = table.find(hash, |n| n.labels.labels_eq(labels)) {
+            return Lookup::Found(node.clone());
+        }
+        if self.limit != 0 {
+            // Reserve a place under the limit; give it back if the limit was reached.
+            if self.len.fetch_add(1, Ordering::Relaxed) >= self.limit {
+                self.len.fetch_sub(1, Ordering::Relaxed);
+                self.overflowed.fetch_add(1, Ordering::Relaxed);
+                return Lookup::Overflow;
+            }
+        } else {
+            self.len.fetch_add(1, Ordering::Relaxed);
+        }
+        let node = Arc::new(Node { seq: self.next_seq.fetch_add(1, Ordering::Relaxed), labels: labels.labels_clone(), metric: make() });
+        table.insert_unique(hash, node.clone(), |n| self.hash(&n.labels));
+        Lookup::Found(node)
+    }
+
+    pub(crate) fn get(&self, labels: &L) -> Option<Arc<Node<L, M>>> {
+        let hash = self.hash(labels);
+        read(self.shard(hash)).find(hash, |n| n.labels.labels_eq(labels)).cloned()
+    }
+
+    pub(crate) fn remove(&self, labels: &L) -> bool {
+        let hash = self.hash(labels);
+        let mut table = write(self.shard(hash));
+        match table.find_entry(hash, |n| n.labels.labels_eq(labels)) {
+            Ok(entry) => {
+                entry.remove();
+                self.len.fetch_sub(1, Ordering::Relaxed);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub(crate) fn retain(&self, keep: &mut dyn FnMut(&L, &M) -> bool) {
+        for shard in &self.shards {
+            let mut table = write(shard);
+            let before = table.len();
+            table.retain(|n| keep(&n.labels, &n.metric));
+            self.len.fetch_sub(before - table.len(), Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    /// Calls `f` with every series in creation order, holding every shard's read lock (writers
+    /// only ever hold one shard, so this cannot deadlock).
+    pub(crate) fn for_each_ordered(&self, mut f: impl FnMut(&L, &M)) {
+        let guards: Vec<_> = self.shards.iter().map(read).collect();
+        let mut nodes: Vec<&Node<L, M>> = Vec::with_capacity(guards.iter().map(|g| g.len()).sum());
+        for g in &guards {
+            nodes.extend(g.iter().map(|n| &**n));
+        }
+        nodes.sort_unstable_by_key(|n| n.seq);
+        for n in nodes {
+            f(&n.labels, &n.metric);
+        }
+    }
+
+    /// Removes series whose metric has not changed for the idle duration.
+    pub(crate) fn expire_idle(&self, now: Instant) {
+        let Some(idle) = &self.idle else { return };
+        let mut seen = idle.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut live = HashMap::with_capacity(seen.len());
+        for shard in &self.shards {
+            let mut table = write(shard);
+            let before = table.len();
+            table.retain(|n| {
+                let key = Arc::as_ptr(n) as usize;
+                let fp = n.metric.fingerprint();
+                let changed = match seen.get(&key) {
+                    Some(&(old, at)) if old == fp => at,
+                    _ => now,
+                };
+                if now.saturating_duration_since(changed) >= idle.after {
+                    return false;
+                }
+                live.insert(key, (fp, changed));
+                true
+            });
+            self.len.fetch_sub(before - table.len(), Ordering::Relaxed);
+        }
+        *seen = live;
+    }
+}

@@ -1,0 +1,281 @@
+//! Families: one metric per label set.
+
+mod dense;
+mod dynamic;
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind};
+use crate::encoding::Encoder;
+use crate::labels::{DenseLabels, LabelSet, OverflowLabels};
+use crate::metric::{Collect, Metric};
+
+use dense::Dense;
+use dynamic::{Dynamic, Lookup, Node};
+
+type MakeFn<M> = Arc<dyn Fn() -> M + Send + Sync>;
+
+/// A metric family: one metric `M` per label set `L`.
+///
+/// Storage is chosen from `L` at compile time:
+/// - when every label is a fixed-cardinality enum (`L::CARDINALITY` is `Some`), every series is
+///   preallocated in an array and found by arithmetic on the enum indices: no hashing, no lock;
+/// - otherwise series live in a sharded hash table (foldhash), and finding an existing series
+///   takes one shard's read lock.
+///
+/// [`get_or_create`](Self::get_or_create) returns a [`SeriesRef`] that holds no lock, so a
+/// scrape, a removal or nested use of the family can never deadlock with it. Series are
+/// rendered in enum order (dense) or creation order (dynamic).
+///
+/// Note: a removed series' handle stays usable but is detached: updates through it are not
+/// shown (a dense series is reset and shows again once re-created).
+///
+/// ```
+/// use metrics_core::{Counter, Family, LabelSet, LabelValue};
+///
+/// #[derive(LabelValue)]
+/// enum Method { Get, Post }
+/// #[derive(LabelSet)]
+/// struct Labels { method: Method, path: String }
+///
+/// let requests: Family<Labels, Counter> = Family::new();
+/// let labels = Labels { method: Method::Get, path: "/".into() };
+/// requests.get_or_create(&labels).inc();
+/// requests.get_or_create(&labels).inc();
+/// assert_eq!(requests.get(&labels).map(|c| c.get()), Some(2));
+/// assert!(requests.remove(&labels));
+/// assert_eq!(requests.len(), 0);
+/// ```
+pub struct Family<L: LabelSet, M: Metric> {
+    storage: Storage<L, M>,
+    make: MakeFn<M>,
+    overflow: OnceLock<M>,
+}
+
+enum Storage<L, M> {
+    Dense(Dense<M>),
+    Dynamic(Dynamic<L, M>),
+}
+
+/// A handle to one series' metric, returned by [`Family::get_or_create`]. It holds no lock.
+pub struct SeriesRef<'a, L, M>(Ref<'a, L, M>);
+
+enum Ref<'a, L, M> {
+    /// A series of a dense family, or the family's overflow series.
+    Borrowed(&'a M),
+    /// A series of a dynamic family.
+    Shared(Arc<Node<L, M>>),
+}
+
+impl<L, M> Deref for SeriesRef<'_, L, M> {
+    type Target = M;
+
+    #[inline]
+    fn deref(&self) -> &M {
+        match &self.0 {
+            Ref::Borrowed(m) => m,
+            Ref::Shared(n) => &n.metric,
+        }
+    }
+}
+
+impl<L, M: fmt::Debug> fmt::Debug for SeriesRef<'_, L, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl<L: LabelSet, M: Metric + Default> Family<L, M> {
+    /// A family whose series start as `M::default()`, with no series limit.
+    pub fn new() -> Self {
+        Self::with_constructor(M::default)
+    }
+}
+
+impl<L: LabelSet, M: Metric + Default> Default for Family<L, M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<L: LabelSet, M: Metric> Family<L, M> {
+    /// A family whose series are made by `make` (for histograms with their own buckets, ...).
+    pub fn with_constructor(make: impl Fn() -> M + Send + Sync + 'static) -> Self {
+        Self::build(Arc::new(make), 0, None)
+    }
+
+    fn build(make: MakeFn<M>, limit: usize, idle: Option<Duration>) -> Self {
+        let storage = match L::CARDINALITY {
+            Some(n) => Storage::Dense(Dense::new(n, &*make)),
+            None => Storage::Dynamic(Dynamic::new(limit, idle)),
+        };
+        Family { storage, make, overflow: OnceLock::new() }
+    }
+
+    /// Sets the most series the family holds (0: no limit). Past it, no series is created:
+    /// updates go to one overflow series whose every label is
+    /// [`OVERFLOW_VALUE`](crate::labels::OVERFLOW_VALUE), which is rendered like any other, and
+    /// [`overflowed`](Self::overflowed) counts the refused label sets. Memory stays bounded and
+    /// no update is lost. Dense families are bounded by their enums and ignore the limit.
+    pub fn with_limit(self, limit: usize) -> Self {
+        let idle = self.idle_after();
+        Self::build(self.make, limit, idle)
+    }
+
+    /// Removes series of a dynamic family whose value has not changed for `after`, checked at
+    /// each scrape (or [`expire_idle`](Self::expire_idle)) by comparing values, so updates pay
+    /// nothing for it.
+    pub fn with_idle_expiry(self, after: Duration) -> Self {
+        let limit = match &self.storage {
+            Storage::Dynamic(d) => d.limit,
+            Storage::Dense(_) => 0,
+        };
+        Self::build(self.make, limit, Some(after))
+    }
+
+    fn idle_after(&self) -> Option<Duration> {
+        match &self.storage {
+            Storage::Dynamic(d) => d.idle.as_ref().map(|i| i.after),
+            Storage::Dense(_) => None,
+        }
+    }
+
+    /// The metric of the series `labels`, created if it does not exist yet.
+    #[inline]
+    pub fn get_or_create(&self, labels: &L) -> SeriesRef<'_, L, M> {
+        match &self.storage {
+            Storage::Dense(d) => match d.get_or_create(labels.dense_index()) {
+                Some(m) => SeriesRef(Ref::Borrowed(m)),
+                None => SeriesRef(Ref::Borrowed(self.overflow_metric())),
+            },
+            Storage::Dynamic(d) => match d.get_or_create(labels, &*self.make) {
+                Lookup::Found(n) => SeriesRef(Ref::Shared(n)),
+                Lookup::Overflow => SeriesRef(Ref::Borrowed(self.overflow_metric())),
+            },
+        }
+    }
+
+    /// The metric of the series `labels`, if it exists.
+    pub fn get(&self, labels: &L) -> Option<SeriesRef<'_, L, M>> {
+        match &self.storage {
+            Storage::Dense(d) => d.get(labels.dense_index()).map(|m| SeriesRef(Ref::Borrowed(m))),
+            Storage::Dynamic(d) => d.get(labels).map(|n| SeriesRef(Ref::Shared(n))),
+        }
+    }
+
+    /// Removes the series `labels`; returns whether it existed.
+    pub fn remove(&self, labels: &L) -> bool {
+        match &self.storage {
+            Storage::Dense(d) => d.remove(labels.dense_index()),
+            Storage::Dynamic(d) => d.remove(labels),
+        }
+    }
+
+    /// Keeps only the series for which `keep` returns true.
+    pub fn retain(&self, mut keep: impl FnMut(&L, &M) -> bool) {
+        match &self.storage {
+            Storage::Dense(d) => {
+                let present: Vec<usize> = d.iter().map(|(i, _)| i).collect();
+                for i in present {
+                    if let (Some(labels), Some(m)) = (L::from_dense_index(i), d.get(i)) {
+                        if !keep(&labels, m) {
+                            d.remove(i);
+                        }
+                    }
+                }
+            }
+            Storage::Dynamic(d) => d.retain(&mut keep),
+        }
+    }
+
+    /// Removes every series.
+    pub fn clear(&self) {
+        match &self.storage {
+            Storage::Dense(d) => {
+                let all: Vec<usize> = d.iter().map(|(i, _)| i).collect();
+                for i in all {
+                    d.remove(i);
+                }
+            }
+            Storage::Dynamic(d) => d.retain(&mut |_, _| false),
+        }
+    }
+
+    /// The number of series (the overflow series not counted).
+    pub fn len(&self) -> usize {
+        match &self.storage {
+            Storage::Dense(d) => d.len(),
+            Storage::Dynamic(d) => d.len(),
+        }
+    }
+
+    /// Whether the family has no series.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many times a new label set was refused because the family was at its limit.
+    pub fn overflowed(&self) -> u64 {
+        match &self.storage {
+            Storage::Dynamic(d) => d.overflowed.load(Ordering::Relaxed),
+            Storage::Dense(_) => 0,
+        }
+    }
+
+    /// Removes series idle for longer than the family's idle expiry (see
+    /// [`with_idle_expiry`](Self::with_idle_expiry)); scrapes call it.
+    pub fn expire_idle(&self) {
+        if let Storage::Dynamic(d) = &self.storage {
+            d.expire_idle(Instant::now());
+        }
+    }
+
+    fn overflow_metric(&self) -> &M {
+        self.overflow.get_or_init(|| (self.make)())
+    }
+
+    /// Writes every series to `e` (the family's metadata excluded).
+    pub fn encode_series<E: Encoder>(&self, desc: &Descriptor, e: &mut E) {
+        match &self.storage {
+            Storage::Dense(d) => {
+                for (index, m) in d.iter() {
+                    m.encode(desc, &DenseLabels::<L> { index, _l: PhantomData }, e);
+                }
+            }
+            Storage::Dynamic(d) => {
+                d.expire_idle(Instant::now());
+                d.for_each_ordered(|l, m| m.encode(desc, l, e));
+            }
+        }
+        if let Some(m) = self.overflow.get() {
+            m.encode(desc, &OverflowLabels(L::LABELS), e);
+        }
+    }
+}
+
+impl<L: LabelSet, M: Metric> fmt::Debug for Family<L, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Family").field("series", &self.len()).field("overflowed", &self.overflowed()).finish()
+    }
+}
+
+impl<L: LabelSet, M: Metric> Collect for Family<L, M> {
+    const KIND: MetricKind = M::KIND;
+    const LABELS: &'static [LabelDescriptor] = L::LABELS;
+    const IS_FAMILY: bool = true;
+
+    fn from_descriptor(desc: &'static Descriptor) -> Self {
+        Self::build(Arc::new(move || M::from_descriptor(desc)), desc.limit, None)
+    }
+
+    fn collect<E: Encoder>(&self, desc: &'static Descriptor, e: &mut E) {
+        e.begin_family(desc);
+        self.encode_series(desc, e);
+        e.end_family(desc);
+    }
+}

@@ -1,0 +1,147 @@
+//! Metrics whose value is read from a closure at scrape time.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use crate::clock::unix_seconds;
+use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind};
+use crate::encoding::{Encoder, Number, SampleValue};
+use crate::metric::Collect;
+
+type ReadFn = Box<dyn Fn() -> Number + Send + Sync>;
+
+macro_rules! number_from {
+    ($($t:ty => $v:ident as $as:ty),*) => {$(
+        impl From<$t> for Number {
+            fn from(v: $t) -> Self {
+                Number::$v(v as $as)
+            }
+        }
+    )*};
+}
+number_from!(u8 => U64 as u64, u16 => U64 as u64, u32 => U64 as u64, u64 => U64 as u64, usize => U64 as u64,
+    i8 => I64 as i64, i16 => I64 as i64, i32 => I64 as i64, i64 => I64 as i64, isize => I64 as i64,
+    f32 => F64 as f64, f64 => F64 as f64);
+
+impl From<bool> for Number {
+    fn from(v: bool) -> Self {
+        Number::U64(v as u64)
+    }
+}
+
+/// A gauge read from a closure at every scrape (memory usage, a connection's state, ...).
+///
+/// Until [`set`](Self::set) is called the family has no series.
+///
+/// ```
+/// use metrics_core::GaugeFn;
+/// let g = GaugeFn::new();
+/// g.set(|| 42_u64);
+/// assert_eq!(g.read(), Some(metrics_core::Number::U64(42)));
+/// ```
+#[derive(Default)]
+pub struct GaugeFn {
+    f: OnceLock<ReadFn>,
+}
+
+impl GaugeFn {
+    /// A gauge with no closure yet.
+    pub const fn new() -> Self {
+        GaugeFn { f: OnceLock::new() }
+    }
+
+    /// Sets the closure; it can be set once, and `false` is returned if one was already set.
+    pub fn set<N: Into<Number>>(&self, f: impl Fn() -> N + Send + Sync + 'static) -> bool {
+        self.f.set(Box::new(move || f().into())).is_ok()
+    }
+
+    /// Calls the closure.
+    pub fn read(&self) -> Option<Number> {
+        self.f.get().map(|f| f())
+    }
+}
+
+impl fmt::Debug for GaugeFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GaugeFn").field("value", &self.read()).finish()
+    }
+}
+
+impl Collect for GaugeFn {
+    const KIND: MetricKind = MetricKind::Gauge;
+    const LABELS: &'static [LabelDescriptor] = &[];
+    const IS_FAMILY: bool = false;
+
+    fn from_descriptor(_: &'static Descriptor) -> Self {
+        Self::new()
+    }
+
+    fn collect<E: Encoder>(&self, desc: &'static Descriptor, e: &mut E) {
+        e.begin_family(desc);
+        if let Some(v) = self.read() {
+            e.sample(desc, &(), SampleValue::Gauge(v));
+        }
+        e.end_family(desc);
+    }
+}
+
+/// A counter read from a closure at every scrape (a total kept by another library, CPU seconds,
+/// ...). The closure must return a value that never decreases.
+///
+/// ```
+/// use metrics_core::CounterFn;
+/// let c = CounterFn::new();
+/// c.set(|| 7_u64);
+/// assert_eq!(c.read(), Some(metrics_core::Number::U64(7)));
+/// ```
+pub struct CounterFn {
+    f: OnceLock<ReadFn>,
+    created: f64,
+}
+
+impl CounterFn {
+    /// A counter with no closure yet.
+    pub fn new() -> Self {
+        CounterFn { f: OnceLock::new(), created: unix_seconds() }
+    }
+
+    /// Sets the closure; it can be set once, and `false` is returned if one was already set.
+    pub fn set<N: Into<Number>>(&self, f: impl Fn() -> N + Send + Sync + 'static) -> bool {
+        self.f.set(Box::new(move || f().into())).is_ok()
+    }
+
+    /// Calls the closure.
+    pub fn read(&self) -> Option<Number> {
+        self.f.get().map(|f| f())
+    }
+}
+
+impl Default for CounterFn {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for CounterFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CounterFn").field("value", &self.read()).finish()
+    }
+}
+
+impl Collect for CounterFn {
+    const KIND: MetricKind = MetricKind::Counter;
+    const LABELS: &'static [LabelDescriptor] = &[];
+    const IS_FAMILY: bool = false;
+
+    fn from_descriptor(_: &'static Descriptor) -> Self {
+        Self::new()
+    }
+
+    fn collect<E: Encoder>(&self, desc: &'static Descriptor, e: &mut E) {
+        e.begin_family(desc);
+        if let Some(value) = self.read() {
+            e.sample(desc, &(), SampleValue::Counter { value, created: self.created });
+        }
+        e.end_family(desc);
+    }
+}

@@ -1,0 +1,171 @@
+//! Counters: values that only go up.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::clock::unix_seconds;
+use crate::descriptor::{Descriptor, MetricKind};
+use crate::encoding::{Encoder, Number, SampleValue};
+use crate::labels::EncodeLabels;
+use crate::metric::Metric;
+
+/// A monotonically increasing integer counter.
+///
+/// Exposed as `<name>_total` in both text formats (see
+/// [`Descriptor::legacy_name`](crate::Descriptor::legacy_name) for names that must stay as
+/// written), with a `_created` sample in OpenMetrics.
+///
+/// ```
+/// use metrics_core::Counter;
+/// let c = Counter::new();
+/// c.inc();
+/// c.inc_by(41);
+/// assert_eq!(c.get(), 42);
+/// ```
+#[derive(Debug)]
+pub struct Counter {
+    value: AtomicU64,
+    created: AtomicU64,
+}
+
+impl Counter {
+    /// A counter at zero.
+    pub fn new() -> Self {
+        Counter { value: AtomicU64::new(0), created: AtomicU64::new(unix_seconds().to_bits()) }
+    }
+
+    /// Adds one.
+    #[inline]
+    pub fn inc(&self) {
+        self.value.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds `n`. The counter wraps at `u64::MAX`, as an atomic does.
+    #[inline]
+    pub fn inc_by(&self, n: u64) {
+        self.value.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The current value.
+    #[inline]
+    pub fn get(&self) -> u64 {
+        self.value.load(Ordering::Relaxed)
+    }
+
+    /// The creation time (seconds since the Unix epoch), as OpenMetrics' `_created` shows it.
+    pub fn created(&self) -> f64 {
+        f64::from_bits(self.created.load(Ordering::Relaxed))
+    }
+}
+
+impl Default for Counter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metric for Counter {
+    const KIND: MetricKind = MetricKind::Counter;
+
+    fn from_descriptor(_: &Descriptor) -> Self {
+        Self::new()
+    }
+
+    fn reset(&self) {
+        self.value.store(0, Ordering::Relaxed);
+        self.created.store(unix_seconds().to_bits(), Ordering::Relaxed);
+    }
+
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
+        e.sample(desc, labels, SampleValue::Counter { value: Number::U64(self.get()), created: self.created() });
+    }
+
+    fn fingerprint(&self) -> u64 {
+        self.get()
+    }
+}
+
+/// A monotonically increasing float counter (for seconds, ratios, ...).
+///
+/// Note: a negative or NaN increment would make the counter go backwards or lose its value, so
+/// [`inc_by`](Self::inc_by) rejects it: the counter is left unchanged and `false` is returned.
+///
+/// ```
+/// use metrics_core::FloatCounter;
+/// let c = FloatCounter::new();
+/// assert!(c.inc_by(0.25));
+/// assert!(!c.inc_by(-1.0));
+/// assert!(!c.inc_by(f64::NAN));
+/// assert_eq!(c.get(), 0.25);
+/// ```
+#[derive(Debug)]
+pub struct FloatCounter {
+    bits: AtomicU64,
+    created: AtomicU64,
+}
+
+impl FloatCounter {
+    /// A counter at zero.
+    pub fn new() -> Self {
+        FloatCounter { bits: AtomicU64::new(0f64.to_bits()), created: AtomicU64::new(unix_seconds().to_bits()) }
+    }
+
+    /// Adds one.
+    pub fn inc(&self) {
+        self.inc_by(1.0);
+    }
+
+    /// Adds `v` if it is not negative and not NaN; returns whether it was added.
+    pub fn inc_by(&self, v: f64) -> bool {
+        if v.is_nan() || v < 0.0 {
+            return false;
+        }
+        add_f64(&self.bits, v);
+        true
+    }
+
+    /// The current value.
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.bits.load(Ordering::Relaxed))
+    }
+}
+
+impl Default for FloatCounter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metric for FloatCounter {
+    const KIND: MetricKind = MetricKind::Counter;
+
+    fn from_descriptor(_: &Descriptor) -> Self {
+        Self::new()
+    }
+
+    fn reset(&self) {
+        self.bits.store(0f64.to_bits(), Ordering::Relaxed);
+        self.created.store(unix_seconds().to_bits(), Ordering::Relaxed);
+    }
+
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
+        let created = f64::from_bits(self.created.load(Ordering::Relaxed));
+        e.sample(desc, labels, SampleValue::Counter { value: Number::F64(self.get()), created });
+    }
+
+    fn fingerprint(&self) -> u64 {
+        self.bits.load(Ordering::Relaxed)
+    }
+}
+
+/// Adds `v` to the `f64` stored as bits in `cell` (a compare-and-swap loop: no lost update).
+#[inline]
+pub(crate) fn add_f64(cell: &AtomicU64, v: f64) {
+    let mut cur = cell.load(Ordering::Relaxed);
+    loop {
+        let new = (f64::from_bits(cur) + v).to_bits();
+        match cell.compare_exchange_weak(cur, new, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(actual) => cur = actual,
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! Histograms: observations counted into buckets fixed at construction.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::clock::unix_seconds;
+use crate::descriptor::{Descriptor, MetricKind};
+use crate::encoding::{Encoder, HistogramData, SampleValue};
+use crate::labels::EncodeLabels;
+use crate::metric::Metric;
+use crate::metric::counter::add_f64;
+
+/// The default buckets of the Prometheus client libraries (seconds, from 5 ms to 10 s).
+pub const DEFAULT_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// The upper bounds of a histogram's buckets, strictly increasing and finite (`+Inf` is
+/// implied).
+#[derive(Clone, PartialEq)]
+pub struct Buckets(Repr);
+
+#[derive(Clone, PartialEq)]
+enum Repr {
+    Static(&'static [f64]),
+    Shared(Arc<[f64]>),
+}
+
+/// Why a list of bucket bounds was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BucketsError {
+    /// No bound at all.
+    Empty,
+    /// A bound is NaN or infinite.
+    NotFinite(f64),
+    /// A bound is not greater than the one before it.
+    NotIncreasing(f64, f64),
+}
+
+impl fmt::Display for BucketsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BucketsError::Empty => f.write_str("a histogram needs at least one bucket"),
+            BucketsError::NotFinite(v) => write!(f, "bucket bound {v} is not finite (`+Inf` is implied)"),
+            BucketsError::NotIncreasing(a, b) => write!(f, "bucket bounds must be strictly increasing, but {b} follows {a}"),
+        }
+    }
+}
+
+impl std::error::Error for BucketsError {}
+
+fn validate(bounds: &[f64]) -> Result<(), BucketsError> {
+    if bounds.is_empty() {
+        return Err(BucketsError::Empty);
+    }
+    for (i, &b) in bounds.iter().enumerate() {
+        if !b.is_finite() {
+            return Err(BucketsError::NotFinite(b));
+        }
+        if i > 0 && bounds[i - 1] >= b {
+            return Err(BucketsError::NotIncreasing(bounds[i - 1], b));
+        }
+    }
+    Ok(())
+}
+
+impl Buckets {
+    /// Bounds from a static slice (what the derive uses).
+    pub fn from_static(bounds: &'static [f64]) -> Result<Self, BucketsError> {
+        validate(bounds)?;
+        Ok(Buckets(Repr::Static(bounds)))
+    }
+
+    /// Bounds from a vector.
+    pub fn new(bounds: Vec<f64>) -> Result<Self, BucketsError> {
+        validate(&bounds)?;
+        Ok(Buckets(Repr::Shared(bounds.into())))
+    }
+
+    /// `count` bounds `start, start + width, ...`.
+    pub fn linear(start: f64, width: f64, count: usize) -> Result<Self, BucketsError> {
+        Self::new((0..count).map(|i| start + width * i as f64).collect())
+    }
+
+    /// `count` bounds `start, start * factor, ...` (the Infra seed uses
+    /// `exponential(0.001, 2.0, 15)`).
+    pub fn exponential(start: f64, factor: f64, count: usize) -> Result<Self, BucketsError> {
+        Self::new((0..count).map(|i| start * factor.powi(i as i32)).collect())
+    }
+
+    /// The bounds.
+    pub fn as_slice(&self) -> &[f64] {
+        match &self.0 {
+            Repr::Static(s) => s,
+            Repr::Shared(s) => s,
+        }
+    }
+}
+
+impl Default for Buckets {
+    /// [`DEFAULT_BUCKETS`].
+    fn default() -> Self {
+        Buckets(Repr::Static(DEFAULT_BUCKETS))
+    }
+}
+
+impl fmt::Debug for Buckets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+/// A histogram.
+///
+/// Counts are kept per bucket and cumulated only when encoded, reading each once: the `+Inf`
+/// bucket is the total, so `_count` always equals it and buckets are always cumulative, even
+/// while other threads observe.
+///
+/// ```
+/// use metrics_core::{Buckets, Histogram};
+/// let h = Histogram::new(Buckets::new(vec![0.1, 1.0]).unwrap());
+/// h.observe(0.05);
+/// h.observe(0.5);
+/// h.observe(7.0);
+/// assert_eq!(h.count(), 3);
+/// assert_eq!(h.sum(), 7.55);
+/// ```
+pub struct Histogram {
+    buckets: Buckets,
+    counts: Box<[AtomicU64]>,
+    sum: AtomicU64,
+    created: AtomicU64,
+}
+
+impl Histogram {
+    /// A histogram with the given buckets.
+    pub fn new(buckets: Buckets) -> Self {
+        let counts = (0..=buckets.as_slice().len()).map(|_| AtomicU64::new(0)).collect();
+        Histogram { buckets, counts, sum: AtomicU64::new(0f64.to_bits()), created: AtomicU64::new(unix_seconds().to_bits()) }
+    }
+
+    /// Records one observation. NaN is counted in the `+Inf` bucket and makes the sum NaN, as in
+    /// client_golang.
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        let bounds = self.buckets.as_slice();
+        // A linear scan beats a binary search on the short bucket lists histograms use.
+        let i = if bounds.len() <= 16 {
+            let mut i = 0;
+            while i < bounds.len() && v > bounds[i] {
+                i += 1;
+            }
+            i
+        } else {
+            bounds.partition_point(|&b| b < v)
+        };
+        if let Some(c) = self.counts.get(i) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        add_f64(&self.sum, v);
+    }
+
+    /// Records a duration in seconds.
+    pub fn observe_duration(&self, d: Duration) {
+        self.observe(d.as_secs_f64());
+    }
+
+    /// Starts a timer that observes the elapsed seconds when dropped.
+    ///
+    /// ```
+    /// use metrics_core::Histogram;
+    /// let h = Histogram::default();
+    /// {
+    ///     let _t = h.start_timer();
+    /// }
+    /// assert_eq!(h.count(), 1);
+    /// ```
+    pub fn start_timer(&self) -> HistogramTimer<'_> {
+        HistogramTimer { histogram: self, start: Instant::now() }
+    }
+
+    /// The number of observations.
+    pub fn count(&self) -> u64 {
+        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+
+    /// The sum of observations.
+    pub fn sum(&self) -> f64 {
+        f64::from_bits(self.sum.load(Ordering::Relaxed))
+    }
+
+    /// The bucket bounds.
+    pub fn buckets(&self) -> &Buckets {
+        &self.buckets
+    }
+}
+
+impl Default for Histogram {
+    /// A histogram with [`DEFAULT_BUCKETS`].
+    fn default() -> Self {
+        Self::new(Buckets::default())
+    }
+}
+
+impl fmt::Debug for Histogram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Histogram").field("buckets", &self.buckets).field("count", &self.count()).field("sum", &self.sum()).finish()
+    }
+}
+
+impl Metric for Histogram {
+    const KIND: MetricKind = MetricKind::Histogram;
+
+    fn from_descriptor(desc: &Descriptor) -> Self {
+        match Buckets::from_static(desc.buckets) {
+            Ok(b) => Self::new(b),
+            Err(_) => Self::default(),
+        }
+    }
+
+    fn reset(&self) {
+        for c in self.counts.iter() {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.sum.store(0f64.to_bits(), Ordering::Relaxed);
+        self.created.store(unix_seconds().to_bits(), Ordering::Relaxed);
+    }
+
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
+        let data = HistogramData {
+            bounds: self.buckets.as_slice(),
+            counts: &self.counts,
+            sum: self.sum(),
+            created: f64::from_bits(self.created.load(Ordering::Relaxed)),
+        };
+        e.sample(desc, labels, SampleValue::Histogram(data));
+    }
+
+    fn fingerprint(&self) -> u64 {
+        self.count()
+    }
+}
+
+/// Observes the seconds elapsed since [`Histogram::start_timer`] when dropped.
+#[derive(Debug)]
+#[must_use = "the timer observes when dropped; dropping it at once records zero"]
+pub struct HistogramTimer<'a> {
+    histogram: &'a Histogram,
+    start: Instant,
+}
+
+impl HistogramTimer<'_> {
+    /// Stops the timer now and observes.
+    pub fn observe(self) {}
+}
+
+impl Drop for HistogramTimer<'_> {
+    fn drop(&mut self) {
+        self.histogram.observe(self.start.elapsed().as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_helpers() {
+        let e = Buckets::exponential(0.001, 2.0, 15).map(|b| b.as_slice().to_vec());
+        assert_eq!(e.as_ref().map(|v| v.len()), Ok(15));
+        assert_eq!(e.as_ref().map(|v| v[14]), Ok(16.384));
+        assert_eq!(Buckets::linear(1.0, 1.0, 3).map(|b| b.as_slice().to_vec()), Ok(vec![1.0, 2.0, 3.0]));
+        assert_eq!(Buckets::new(vec![]), Err(BucketsError::Empty));
+        assert_eq!(Buckets::new(vec![1.0, 1.0]), Err(BucketsError::NotIncreasing(1.0, 1.0)));
+        assert!(matches!(Buckets::new(vec![f64::NAN]), Err(BucketsError::NotFinite(_))));
+    }
+
+    #[test]
+    fn observations_land_in_le_buckets() {
+        let h = Histogram::new(Buckets::new(vec![1.0, 2.0]).unwrap_or_default());
+        for v in [0.5, 1.0, 1.5, 2.0, 3.0, f64::INFINITY] {
+            h.observe(v);
+        }
+        let got: Vec<u64> = h.counts.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+        assert_eq!(got, vec![2, 2, 2]);
+    }
+}

@@ -1,0 +1,60 @@
+//! Info metrics: a constant series of value 1 whose labels carry the information.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind};
+use crate::encoding::{Encoder, SampleValue};
+use crate::labels::LabelSet;
+use crate::metric::Collect;
+
+/// An info metric such as `build_info{version="1.2.0",commit="abc"} 1`.
+///
+/// Its labels are set once, when the information is known; until then the family has no
+/// series. In Prometheus text it is a gauge of value 1 (as client_golang's `build_info`); in
+/// OpenMetrics an `info` family whose sample ends in `_info`.
+#[derive(Default)]
+pub struct Info<L: LabelSet> {
+    labels: OnceLock<L>,
+}
+
+impl<L: LabelSet> Info<L> {
+    /// An info metric with no labels set yet.
+    pub const fn new() -> Self {
+        Info { labels: OnceLock::new() }
+    }
+
+    /// Sets the labels. They can be set once: a second call returns its labels back as `Err`.
+    pub fn set(&self, labels: L) -> Result<(), L> {
+        self.labels.set(labels)
+    }
+
+    /// The labels, if set.
+    pub fn get(&self) -> Option<&L> {
+        self.labels.get()
+    }
+}
+
+impl<L: LabelSet> fmt::Debug for Info<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Info").field("set", &self.labels.get().is_some()).finish()
+    }
+}
+
+impl<L: LabelSet> Collect for Info<L> {
+    const KIND: MetricKind = MetricKind::Info;
+    const LABELS: &'static [LabelDescriptor] = L::LABELS;
+    const IS_FAMILY: bool = false;
+
+    fn from_descriptor(_: &'static Descriptor) -> Self {
+        Self::new()
+    }
+
+    fn collect<E: Encoder>(&self, desc: &'static Descriptor, e: &mut E) {
+        e.begin_family(desc);
+        if let Some(l) = self.labels.get() {
+            e.sample(desc, l, SampleValue::Info);
+        }
+        e.end_family(desc);
+    }
+}

@@ -1,0 +1,213 @@
+//! The registry: the set of metrics a process exposes, rendered in any format.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::Metrics;
+use crate::catalog::Catalog;
+use crate::check::sample_names;
+use crate::descriptor::{Descriptor, MetricsInfo};
+use crate::encoding::json::JsonEncoder;
+use crate::encoding::openmetrics::OpenMetricsEncoder;
+use crate::encoding::prometheus::PrometheusEncoder;
+use crate::encoding::{Format, InvalidPrefix, RenderOptions};
+
+/// Registering would expose a sample name twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateMetric {
+    /// The sample name both metrics would expose.
+    pub name: String,
+    /// Where the metric already registered was declared.
+    pub first: &'static str,
+    /// Where the metric being registered was declared.
+    pub second: &'static str,
+}
+
+impl fmt::Display for DuplicateMetric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "metric `{}` is declared twice: first at {}, again at {}", self.name, self.first, self.second)
+    }
+}
+
+impl std::error::Error for DuplicateMetric {}
+
+/// One registered `Metrics` value, with its encode method made object-safe per format.
+trait Source: Send + Sync {
+    fn info(&self) -> &'static MetricsInfo;
+    fn prometheus(&self, e: &mut PrometheusEncoder<'_>);
+    fn openmetrics(&self, e: &mut OpenMetricsEncoder<'_>);
+    fn json(&self, e: &mut JsonEncoder<'_>);
+}
+
+struct Held<P>(P);
+
+impl<P, T> Source for Held<P>
+where
+    P: Deref<Target = T> + Send + Sync,
+    T: Metrics,
+{
+    fn info(&self) -> &'static MetricsInfo {
+        T::INFO
+    }
+    fn prometheus(&self, e: &mut PrometheusEncoder<'_>) {
+        self.0.encode(e)
+    }
+    fn openmetrics(&self, e: &mut OpenMetricsEncoder<'_>) {
+        self.0.encode(e)
+    }
+    fn json(&self, e: &mut JsonEncoder<'_>) {
+        self.0.encode(e)
+    }
+}
+
+/// A `&'static` reference that derefs to its target (so `&'static LazyLock<T>` reaches `T`).
+struct StaticRef<S: 'static>(&'static S);
+
+impl<S: Deref> Deref for StaticRef<S> {
+    type Target = S::Target;
+    fn deref(&self) -> &S::Target {
+        self.0
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    sources: Vec<Box<dyn Source>>,
+    names: HashMap<String, &'static str>,
+}
+
+/// The metrics a process exposes: structs deriving [`Metrics`], in registration order.
+///
+/// ```
+/// use std::sync::LazyLock;
+/// use metrics_core::{Counter, Format, Metrics, Registry};
+///
+/// #[derive(Metrics)]
+/// struct Mta {
+///     /// Messages delivered.
+///     delivered: Counter,
+/// }
+/// static MTA: LazyLock<Mta> = LazyLock::new(Mta::default);
+///
+/// let registry = Registry::new();
+/// registry.register(&MTA).unwrap();
+/// MTA.delivered.inc();
+/// assert_eq!(
+///     registry.render(Format::Prometheus),
+///     "# HELP delivered_total Messages delivered.\n# TYPE delivered_total counter\ndelivered_total 1\n"
+/// );
+/// // Registering the same metrics again names the metric and where it was declared.
+/// let err = registry.register(&MTA).unwrap_err();
+/// assert!(err.to_string().starts_with("metric `delivered_total` is declared twice"));
+/// ```
+#[derive(Default)]
+pub struct Registry {
+    inner: RwLock<Inner>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("Registry").field("sources", &inner.sources.len()).finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers metrics held in a static, typically a `LazyLock<T>`: `register(&METRICS)`.
+    ///
+    /// Fails, registering nothing, if a sample name of `T` is already exposed by a registered
+    /// metric; the error names the metric and both places it was declared.
+    pub fn register<S, T>(&self, metrics: &'static S) -> Result<(), DuplicateMetric>
+    where
+        S: Deref<Target = T> + Sync,
+        T: Metrics,
+    {
+        self.add(Box::new(Held(StaticRef(metrics))))
+    }
+
+    /// Registers metrics shared through an `Arc`.
+    pub fn register_arc<T: Metrics>(&self, metrics: Arc<T>) -> Result<(), DuplicateMetric> {
+        self.add(Box::new(Held(metrics)))
+    }
+
+    fn add(&self, source: Box<dyn Source>) -> Result<(), DuplicateMetric> {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let mut new: Vec<(String, &'static str)> = Vec::new();
+        let mut dup = None;
+        source.info().for_each(&mut |d: &'static Descriptor| {
+            let (names, n) = sample_names(d);
+            for &(base, suffix) in &names[..n] {
+                let name = format!("{base}{suffix}");
+                let seen = inner.names.get(&name).copied().or_else(|| new.iter().find(|(n, _)| *n == name).map(|(_, l)| *l));
+                if let (Some(first), None) = (seen, &dup) {
+                    let (b, s) = d.prometheus_name();
+                    dup = Some(DuplicateMetric { name: format!("{b}{s}"), first, second: d.location });
+                }
+                new.push((name, d.location));
+            }
+        });
+        if let Some(d) = dup {
+            return Err(d);
+        }
+        inner.names.extend(new);
+        inner.sources.push(source);
+        Ok(())
+    }
+
+    /// Renders every metric in `format`.
+    pub fn render(&self, format: Format) -> String {
+        let mut out = Vec::with_capacity(4096);
+        self.render_into(&RenderOptions::new(format), &mut out);
+        // Every encoder writes UTF-8 only: names are ASCII and text comes from `&str`s.
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// Renders every metric with `prefix` before each metric name.
+    pub fn render_prefixed(&self, format: Format, prefix: &str) -> Result<String, InvalidPrefix> {
+        let opts = RenderOptions::new(format).with_prefix(prefix)?;
+        let mut out = Vec::with_capacity(4096);
+        self.render_into(&opts, &mut out);
+        Ok(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+
+    /// Appends the rendering to `out`, a buffer the caller reuses between scrapes.
+    ///
+    /// Families are written in registration order, then field order; the series of a family in
+    /// enum order (all-enum labels) or creation order (other labels).
+    pub fn render_into(&self, opts: &RenderOptions<'_>, out: &mut Vec<u8>) {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        match opts.format {
+            Format::Prometheus => {
+                let mut e = PrometheusEncoder::new(out, opts.prefix);
+                inner.sources.iter().for_each(|s| s.prometheus(&mut e));
+            }
+            Format::OpenMetrics => {
+                let mut e = OpenMetricsEncoder::new(out, opts.prefix);
+                inner.sources.iter().for_each(|s| s.openmetrics(&mut e));
+                e.finish();
+            }
+            Format::Json => {
+                let mut e = JsonEncoder::new(out, opts.prefix);
+                inner.sources.iter().for_each(|s| s.json(&mut e));
+                e.finish();
+            }
+        }
+    }
+
+    /// The catalog of every registered metric.
+    pub fn catalog(&self) -> Catalog {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        let mut c = Catalog::default();
+        for s in &inner.sources {
+            c.add_info(s.info());
+        }
+        c
+    }
+}

@@ -1,0 +1,210 @@
+//! Every rule the derive checks on its own, one function per rule. Rules that need the field's
+//! type (a `le` label on a histogram, `buckets` on a gauge, a counter named `..._total`, sample
+//! names colliding through suffixes or `flatten`) are checked by `const` items the expansion
+//! emits, with `metrics_core::check`, so that aliases and hand-written code obey them too.
+
+use std::collections::HashMap;
+
+use crate::ast::{Container, Field, LabelEnum, LabelStruct, Role};
+use crate::attr::BucketsSpec;
+use crate::ctxt::Ctxt;
+use crate::name::{ends_with, is_reserved, is_valid_label_name, is_valid_metric_name};
+
+const METRIC_NAME: &str = "[a-zA-Z_:][a-zA-Z0-9_:]*";
+const LABEL_NAME: &str = "[a-zA-Z_][a-zA-Z0-9_]*";
+
+pub(crate) fn metrics(cx: &Ctxt, c: &Container<'_>) {
+    prefix(cx, c);
+    for f in &c.fields {
+        role_exclusive(cx, f);
+        if f.role() != Role::Metric {
+            continue;
+        }
+        metric_name(cx, c, f);
+        unit(cx, f);
+        help(cx, f);
+        if let Some(b) = &f.attrs.buckets {
+            let _ = bucket_values(cx, &b.value, b.span);
+        }
+        quantiles(cx, f);
+        positive(cx, "max_age", f.attrs.max_age.as_ref());
+        positive(cx, "limit", f.attrs.limit.as_ref());
+    }
+}
+
+/// A prefix must itself be a valid, unreserved metric name.
+fn prefix(cx: &Ctxt, c: &Container<'_>) {
+    if let Some(p) = &c.attrs.prefix {
+        if !is_valid_metric_name(&p.value) {
+            cx.error_at(p.span, format!("`{}` is not a valid metric name prefix: it must match `{METRIC_NAME}`", p.value));
+        } else if is_reserved(&p.value) {
+            cx.error_at(p.span, format!("prefix `{}` starts with `__`, which Prometheus reserves", p.value));
+        }
+    }
+}
+
+/// `skip` and `flatten` say what a field is; no other key makes sense beside them.
+fn role_exclusive(cx: &Ctxt, f: &Field<'_>) {
+    let a = &f.attrs;
+    let role = match (&a.skip, &a.flatten) {
+        (Some(s), Some(_)) => {
+            cx.error_at(s.span, "`skip` and `flatten` cannot be combined");
+            return;
+        }
+        (Some(_), None) => "skip",
+        (None, Some(_)) => "flatten",
+        (None, None) => return,
+    };
+    let others = [
+        ("name", a.name.as_ref().map(|x| x.span)),
+        ("help", a.help.as_ref().map(|x| x.span)),
+        ("unit", a.unit.as_ref().map(|x| x.span)),
+        ("buckets", a.buckets.as_ref().map(|x| x.span)),
+        ("quantiles", a.quantiles.as_ref().map(|x| x.span)),
+        ("max_age", a.max_age.as_ref().map(|x| x.span)),
+        ("limit", a.limit.as_ref().map(|x| x.span)),
+        ("legacy_name", a.legacy_name.as_ref().map(|x| x.span)),
+    ];
+    for (key, s) in others {
+        if let Some(s) = s {
+            cx.error_at(s, format!("`{key}` cannot be combined with `{role}`"));
+        }
+    }
+}
+
+/// The exposed name (prefix, name, unit) must be a valid, unreserved metric name.
+fn metric_name(cx: &Ctxt, c: &Container<'_>, f: &Field<'_>) {
+    let name = f.base_name();
+    if !is_valid_metric_name(&name) {
+        cx.error_at(f.name_span(), format!("`{name}` is not a valid metric name: it must match `{METRIC_NAME}`"));
+        return;
+    }
+    if c.attrs.prefix.is_none() && is_reserved(&name) {
+        cx.error_at(f.name_span(), format!("metric name `{name}` starts with `__`, which Prometheus reserves"));
+    }
+}
+
+/// A unit is a lowercase word appended to the name, and must not be written twice.
+fn unit(cx: &Ctxt, f: &Field<'_>) {
+    let Some(u) = &f.attrs.unit else { return };
+    let ok = !u.value.is_empty() && u.value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') && !u.value.starts_with('_');
+    if !ok {
+        cx.error_at(u.span, format!("`{}` is not a valid unit: use a lowercase base unit such as `seconds` or `bytes`", u.value));
+        return;
+    }
+    let name = f.base_name();
+    if ends_with(&name, &format!("_{}", u.value)) || name == u.value {
+        let stem = name.strip_suffix(&format!("_{}", u.value)).unwrap_or(&name);
+        cx.error_at(
+            f.name_span(),
+            format!("the name `{name}` already ends in the unit `{}`, which `unit` appends: name it `{stem}`", u.value),
+        );
+    }
+}
+
+/// Every metric needs help text (Prometheus tools lint a missing HELP).
+fn help(cx: &Ctxt, f: &Field<'_>) {
+    match f.help() {
+        Some(h) if !h.trim().is_empty() => {}
+        _ => cx.error_spanned_by(f.ident, format!("metric `{}` has no help text: add a doc comment or `#[metric(help = \"...\")]`", f.ident)),
+    }
+}
+
+/// The bucket bounds a spec stands for, checked: finite, strictly increasing, not empty.
+pub(crate) fn bucket_values(cx: &Ctxt, spec: &BucketsSpec, span: proc_macro2::Span) -> Option<Vec<f64>> {
+    let values: Vec<(f64, proc_macro2::Span)> = match spec {
+        BucketsSpec::List(v) => v.clone(),
+        BucketsSpec::Generated { kind, start, step, count } => {
+            if count.0 == 0 || count.0 > 1000 {
+                cx.error_at(count.1, format!("`{kind}` needs a bucket count between 1 and 1000"));
+                return None;
+            }
+            if kind == "exponential" && start.0 <= 0.0 {
+                cx.error_at(start.1, "`exponential` needs a start greater than zero");
+                return None;
+            }
+            if kind == "exponential" && step.0 <= 1.0 {
+                cx.error_at(step.1, "`exponential` needs a factor greater than one");
+                return None;
+            }
+            if kind == "linear" && step.0 <= 0.0 {
+                cx.error_at(step.1, "`linear` needs a width greater than zero");
+                return None;
+            }
+            (0..count.0)
+                .map(|i| {
+                    let v = if kind == "exponential" { start.0 * step.0.powi(i as i32) } else { start.0 + step.0 * i as f64 };
+                    (v, span)
+                })
+                .collect()
+        }
+    };
+    if values.is_empty() {
+        cx.error_at(span, "`buckets` is empty: a histogram needs at least one bucket bound (`+Inf` is implied)");
+        return None;
+    }
+    for (i, &(v, s)) in values.iter().enumerate() {
+        if !v.is_finite() {
+            cx.error_at(s, "bucket bounds must be finite (`+Inf` is implied)");
+            return None;
+        }
+        if i > 0 && values[i - 1].0 >= v {
+            cx.error_at(s, format!("bucket bounds must be strictly increasing, but {v} follows {}", values[i - 1].0));
+            return None;
+        }
+    }
+    Some(values.into_iter().map(|(v, _)| v).collect())
+}
+
+/// Quantiles lie in [0, 1]; a list of none is a mistake.
+fn quantiles(cx: &Ctxt, f: &Field<'_>) {
+    let Some(q) = &f.attrs.quantiles else { return };
+    if q.value.is_empty() {
+        cx.error_at(q.span, "`quantiles` is empty: list the quantiles to report, as in `quantiles = [0.5, 0.9, 0.99]`");
+    }
+    for &(v, s) in &q.value {
+        if !(0.0..=1.0).contains(&v) {
+            cx.error_at(s, format!("quantile {v} is outside [0, 1]"));
+        }
+    }
+}
+
+fn positive(cx: &Ctxt, key: &str, v: Option<&crate::attr::Spanned<u64>>) {
+    if let Some(v) = v {
+        if v.value == 0 {
+            cx.error_at(v.span, format!("`{key}` must be greater than zero"));
+        }
+    }
+}
+
+/// Label names are valid, unreserved and distinct.
+pub(crate) fn label_set(cx: &Ctxt, s: &LabelStruct<'_>) {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for f in &s.fields {
+        if let (Some(_), Some(r)) = (&f.attrs.skip, &f.attrs.rename) {
+            cx.error_at(r.span, "`rename` cannot be combined with `skip`");
+        }
+        if f.attrs.skip.is_some() {
+            continue;
+        }
+        let name = f.name();
+        if !is_valid_label_name(&name) {
+            cx.error_at(f.name_span(), format!("`{name}` is not a valid label name: it must match `{LABEL_NAME}`"));
+        } else if is_reserved(&name) {
+            cx.error_at(f.name_span(), format!("label name `{name}` starts with `__`, which Prometheus reserves"));
+        }
+        if let Some(other) = seen.insert(name.clone(), f.ident.to_string()) {
+            cx.error_at(f.name_span(), format!("label `{name}` is declared twice (fields `{other}` and `{}`)", f.ident));
+        }
+    }
+}
+
+/// Two variants must not render to the same label value.
+pub(crate) fn label_enum(cx: &Ctxt, e: &LabelEnum<'_>) {
+    let mut seen: HashMap<&str, &syn::Ident> = HashMap::new();
+    for (ident, value, span) in &e.variants {
+        if let Some(other) = seen.insert(value.as_str(), ident) {
+            cx.error_at(*span, format!("variants `{other}` and `{ident}` both render as the label value `{value}`: rename one with `#[label(rename = \"...\")]`"));
+        }
+    }
+}
