@@ -1,0 +1,260 @@
+//! The framework-agnostic handler: from a request's method, URI, headers and peer address to a
+//! response. Every server integration calls [`Exporter::respond`].
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use bytes::Bytes;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use http::header::{ACCEPT, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use metrics_core::{DuplicateMetric, Format, Registry, RenderOptions};
+
+use crate::access::{AccessPolicy, Decision, decide};
+use crate::config::ExporterConfig;
+use crate::negotiate::{accepts_gzip, text_format};
+use crate::self_metrics::{CodeLabels, ScrapeMetrics};
+
+/// The longest `prefix` accepted.
+pub const MAX_PREFIX_LEN: usize = 128;
+
+/// Serves a [`Registry`]: routing, access, negotiation, prefix, compression.
+///
+/// ```
+/// use std::sync::{Arc, LazyLock};
+/// use metrics_core::{Counter, Metrics, Registry};
+/// use metrics_http::Exporter;
+///
+/// #[derive(Metrics)]
+/// struct M {
+///     /// Messages delivered.
+///     delivered: Counter,
+/// }
+/// static METRICS: LazyLock<M> = LazyLock::new(M::default);
+///
+/// let registry = Arc::new(Registry::new());
+/// registry.register(&METRICS).unwrap();
+/// let exporter = Exporter::builder(registry).build().unwrap();
+///
+/// let req = http::Request::get("/metrics?prefix=kumomta_").body(()).unwrap();
+/// let resp = exporter.handle(&req, "127.0.0.1".parse().unwrap());
+/// assert_eq!(resp.status(), 200);
+/// assert_eq!(resp.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+/// let body = std::str::from_utf8(resp.body()).unwrap();
+/// assert!(body.contains("\nkumomta_delivered_total 0\n"));
+///
+/// // Loopback only by default.
+/// let resp = exporter.handle(&req, "192.0.2.7".parse().unwrap());
+/// assert_eq!(resp.status(), 403);
+/// ```
+#[derive(Clone)]
+pub struct Exporter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Arc<Registry>,
+    text_path: String,
+    json_path: Option<String>,
+    policy: AccessPolicy,
+    gzip: bool,
+    max_scrapes: usize,
+    scrapes: AtomicUsize,
+    size_hint: AtomicUsize,
+    own: Arc<ScrapeMetrics>,
+}
+
+/// Builds an [`Exporter`].
+pub struct ExporterBuilder {
+    registry: Arc<Registry>,
+    text_path: String,
+    json_path: Option<String>,
+    policy: AccessPolicy,
+    gzip: bool,
+    max_scrapes: usize,
+}
+
+impl ExporterBuilder {
+    /// The path of the text formats (default `/metrics`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.text_path = path.into();
+        self
+    }
+
+    /// The path of the JSON format (default `/metrics.json`); `None` to serve no JSON.
+    pub fn json_path(mut self, path: Option<String>) -> Self {
+        self.json_path = path;
+        self
+    }
+
+    /// Who may scrape (default: loopback only).
+    pub fn access(mut self, policy: AccessPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Whether to gzip responses for clients that accept it (default: yes).
+    pub fn gzip(mut self, on: bool) -> Self {
+        self.gzip = on;
+        self
+    }
+
+    /// Scrapes rendered at once; more get 503 (default 4).
+    pub fn max_concurrent_scrapes(mut self, n: usize) -> Self {
+        self.max_scrapes = n.max(1);
+        self
+    }
+
+    /// Everything a configuration says about the handler (paths, access, gzip, limits).
+    pub fn config(self, c: &ExporterConfig) -> Self {
+        let json = (!c.json_path.is_empty()).then(|| c.json_path.clone());
+        self.path(c.path.clone()).json_path(json).access(AccessPolicy::from_config(c)).gzip(c.gzip).max_concurrent_scrapes(c.max_concurrent_scrapes)
+    }
+
+    /// The exporter. Its own metrics (`promhttp_metric_handler_*`) are registered into the
+    /// registry, which fails if they are there already.
+    pub fn build(self) -> Result<Exporter, DuplicateMetric> {
+        let own = Arc::new(ScrapeMetrics::new());
+        self.registry.register_arc(own.clone())?;
+        Ok(Exporter {
+            inner: Arc::new(Inner {
+                registry: self.registry,
+                text_path: self.text_path,
+                json_path: self.json_path,
+                policy: self.policy,
+                gzip: self.gzip,
+                max_scrapes: self.max_scrapes,
+                scrapes: AtomicUsize::new(0),
+                size_hint: AtomicUsize::new(4096),
+                own,
+            }),
+        })
+    }
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Bytes> {
+    let mut r = Response::new(Bytes::from(body.to_owned()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+/// Decrements the in-flight count however the scrape ends.
+struct InFlight<'a>(&'a Inner);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.scrapes.fetch_sub(1, Ordering::AcqRel);
+        self.0.own.in_flight.dec();
+    }
+}
+
+impl Exporter {
+    /// A builder serving `registry` with the defaults.
+    pub fn builder(registry: Arc<Registry>) -> ExporterBuilder {
+        ExporterBuilder { registry, text_path: "/metrics".into(), json_path: Some("/metrics.json".into()), policy: AccessPolicy::default(), gzip: true, max_scrapes: 4 }
+    }
+
+    /// The registry served.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.inner.registry
+    }
+
+    /// The paths served: the text path and, if any, the JSON path.
+    pub fn paths(&self) -> (&str, Option<&str>) {
+        (&self.inner.text_path, self.inner.json_path.as_deref())
+    }
+
+    /// Answers a request (its body is ignored).
+    pub fn handle<B>(&self, req: &Request<B>, peer: IpAddr) -> Response<Bytes> {
+        self.respond(req.method(), req.uri(), req.headers(), peer)
+    }
+
+    /// Answers a request given its parts.
+    pub fn respond(&self, method: &Method, uri: &Uri, headers: &HeaderMap, peer: IpAddr) -> Response<Bytes> {
+        let resp = self.route(method, uri, headers, peer);
+        self.inner.own.requests.get_or_create(&CodeLabels { code: resp.status().as_u16() }).inc();
+        resp
+    }
+
+    fn route(&self, method: &Method, uri: &Uri, headers: &HeaderMap, peer: IpAddr) -> Response<Bytes> {
+        let inner = &*self.inner;
+        match decide(peer, headers, &inner.policy) {
+            Decision::Allow => {}
+            Decision::Forbidden => return text(StatusCode::FORBIDDEN, "forbidden: this address may not scrape metrics\n"),
+            Decision::Unauthorized => {
+                let mut r = text(StatusCode::UNAUTHORIZED, "unauthorized: valid credentials are required\n");
+                r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"metrics\""));
+                return r;
+            }
+        }
+        let path = uri.path();
+        let json = inner.json_path.as_deref() == Some(path);
+        if path != inner.text_path && !json {
+            return text(StatusCode::NOT_FOUND, "not found\n");
+        }
+        if method != Method::GET && method != Method::HEAD {
+            let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: use GET or HEAD\n");
+            r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return r;
+        }
+        let mut prefix = String::new();
+        if let Some(q) = uri.query() {
+            for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+                if k == "prefix" {
+                    prefix = v.into_owned();
+                }
+            }
+        }
+        if prefix.len() > MAX_PREFIX_LEN {
+            return text(StatusCode::BAD_REQUEST, &format!("bad request: prefix is longer than {MAX_PREFIX_LEN} bytes\n"));
+        }
+        let format = if json {
+            Format::Json
+        } else {
+            text_format(headers.get(ACCEPT).and_then(|v| v.to_str().ok()))
+        };
+        let opts = match RenderOptions::new(format).with_prefix(&prefix) {
+            Ok(o) => o,
+            Err(e) => return text(StatusCode::BAD_REQUEST, &format!("bad request: {e}\n")),
+        };
+        if inner.scrapes.fetch_add(1, Ordering::AcqRel) >= inner.max_scrapes {
+            inner.scrapes.fetch_sub(1, Ordering::AcqRel);
+            let mut r = text(StatusCode::SERVICE_UNAVAILABLE, "too many concurrent scrapes, retry later\n");
+            r.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return r;
+        }
+        inner.own.in_flight.inc();
+        let _guard = InFlight(inner);
+        let start = Instant::now();
+        let mut body = Vec::with_capacity(inner.size_hint.load(Ordering::Relaxed));
+        inner.registry.render_into(&opts, &mut body);
+        inner.size_hint.store(body.len() + body.len() / 8, Ordering::Relaxed);
+        inner.own.size.observe(body.len() as f64);
+        let gzip = inner.gzip && accepts_gzip(headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
+        if gzip {
+            let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
+            match enc.write_all(&body).and_then(|_| enc.finish()) {
+                Ok(z) => body = z,
+                Err(_) => return text(StatusCode::INTERNAL_SERVER_ERROR, "compression failed\n"),
+            }
+        }
+        inner.own.duration.observe(start.elapsed().as_secs_f64());
+        let mut r = Response::new(if method == Method::HEAD { Bytes::new() } else { Bytes::from(body) });
+        let h = r.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+        if inner.gzip {
+            h.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+        } else {
+            h.insert(VARY, HeaderValue::from_static("Accept"));
+        }
+        if gzip {
+            h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        r
+    }
+}
