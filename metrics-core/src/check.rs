@@ -15,7 +15,10 @@ pub struct Msg {
 impl Msg {
     /// An empty message.
     pub const fn new() -> Self {
-        Msg { buf: [0; 512], len: 0 }
+        Msg {
+            buf: [0; 512],
+            len: 0,
+        }
     }
 
     /// Appends `s`, or nothing if it does not fit whole.
@@ -67,7 +70,11 @@ pub const fn check_metric(d: &Descriptor, is_family: bool) -> Msg {
         _ => {}
     }
     if !d.buckets.is_empty() && !matches!(d.kind, MetricKind::Histogram) {
-        return m.push("`buckets` applies to histograms only, and `").push(d.name).push("` is a ").push(d.kind.as_str());
+        return m
+            .push("`buckets` applies to histograms only, and `")
+            .push(d.name)
+            .push("` is a ")
+            .push(d.kind.as_str());
     }
     if (!d.quantiles.is_empty() || d.max_age_secs != 0) && !matches!(d.kind, MetricKind::Summary) {
         return m
@@ -77,19 +84,32 @@ pub const fn check_metric(d: &Descriptor, is_family: bool) -> Msg {
             .push(d.kind.as_str());
     }
     if d.limit != 0 && !is_family {
-        return m.push("`limit` applies to families only, and `").push(d.name).push("` is not a `Family`");
+        return m
+            .push("`limit` applies to families only, and `")
+            .push(d.name)
+            .push("` is not a `Family`");
     }
     if d.legacy_name && !matches!(d.kind, MetricKind::Counter) {
-        return m.push("`legacy_name` applies to counters only, and `").push(d.name).push("` is a ").push(d.kind.as_str());
+        return m
+            .push("`legacy_name` applies to counters only, and `")
+            .push(d.name)
+            .push("` is a ")
+            .push(d.kind.as_str());
     }
     let mut i = 0;
     while i < d.labels.len() {
         let l = d.labels[i].name;
         if matches!(d.kind, MetricKind::Histogram) && str_eq(l, "le") {
-            return m.push("histogram `").push(d.name).push("` cannot have a label named `le`: the formats use it for bucket bounds");
+            return m
+                .push("histogram `")
+                .push(d.name)
+                .push("` cannot have a label named `le`: the formats use it for bucket bounds");
         }
         if matches!(d.kind, MetricKind::Summary) && str_eq(l, "quantile") {
-            return m.push("summary `").push(d.name).push("` cannot have a label named `quantile`: the formats use it for quantiles");
+            return m
+                .push("summary `")
+                .push(d.name)
+                .push("` cannot have a label named `quantile`: the formats use it for quantiles");
         }
         i += 1;
     }
@@ -101,11 +121,25 @@ pub(crate) const fn sample_names(d: &Descriptor) -> ([(&'static str, &'static st
     let n = d.name;
     let none = ("", "");
     match d.kind {
-        MetricKind::Counter if d.legacy_name => ([(n, ""), (n, "_total"), (n, "_created"), none, none], 3),
+        MetricKind::Counter if d.legacy_name => {
+            ([(n, ""), (n, "_total"), (n, "_created"), none, none], 3)
+        }
         MetricKind::Counter => ([(n, "_total"), (n, "_created"), none, none, none], 2),
         MetricKind::Gauge => ([(n, ""), none, none, none, none], 1),
-        MetricKind::Histogram => ([(n, "_bucket"), (n, "_sum"), (n, "_count"), (n, "_created"), none], 4),
-        MetricKind::Summary => ([(n, ""), (n, "_sum"), (n, "_count"), (n, "_created"), none], 4),
+        MetricKind::Histogram => (
+            [
+                (n, "_bucket"),
+                (n, "_sum"),
+                (n, "_count"),
+                (n, "_created"),
+                none,
+            ],
+            4,
+        ),
+        MetricKind::Summary => (
+            [(n, ""), (n, "_sum"), (n, "_count"), (n, "_created"), none],
+            4,
+        ),
         MetricKind::Info if ends_with(n, "_info") => ([(n, ""), none, none, none, none], 1),
         MetricKind::Info => ([(n, ""), (n, "_info"), none, none, none], 2),
     }
@@ -113,15 +147,28 @@ pub(crate) const fn sample_names(d: &Descriptor) -> ([(&'static str, &'static st
 
 /// Whether `a.0 + a.1 == b.0 + b.1`, without building either string.
 const fn concat_eq(a: (&str, &str), b: (&str, &str)) -> bool {
-    let (a0, a1, b0, b1) = (a.0.as_bytes(), a.1.as_bytes(), b.0.as_bytes(), b.1.as_bytes());
+    let (a0, a1, b0, b1) = (
+        a.0.as_bytes(),
+        a.1.as_bytes(),
+        b.0.as_bytes(),
+        b.1.as_bytes(),
+    );
     let len = a0.len() + a1.len();
     if len != b0.len() + b1.len() {
         return false;
     }
     let mut i = 0;
     while i < len {
-        let x = if i < a0.len() { a0[i] } else { a1[i - a0.len()] };
-        let y = if i < b0.len() { b0[i] } else { b1[i - b0.len()] };
+        let x = if i < a0.len() {
+            a0[i]
+        } else {
+            a1[i - a0.len()]
+        };
+        let y = if i < b0.len() {
+            b0[i]
+        } else {
+            b1[i - b0.len()]
+        };
         if x != y {
             return false;
         }
@@ -185,10 +232,10 @@ pub const fn check_collisions(info: &'static MetricsInfo) -> Msg {
                     .push(b.name)
                     .push("` of `")
                     .push(info.type_name)
-                    .push("` both expose the sample name `")
+                    .push("` both expose the sample `")
                     .push(base)
                     .push(suffix)
-                    .push("` (counting the suffixes the formats add and flattened structs): rename one of them");
+                    .push("` (the formats add `_total`, `_bucket`, `_sum`, `_count` and `_created`, and flattened structs share the names): rename one of them");
             }
             j += 1;
         }
@@ -205,14 +252,24 @@ mod tests {
     #[test]
     fn counter_total_suffix_is_rejected_unless_legacy() {
         let d = Descriptor::new("requests_total", "h", MetricKind::Counter);
-        assert!(check_metric(&d, false).as_str().contains("already ends in `_total`"));
-        let legacy = Descriptor { legacy_name: true, ..d };
+        assert!(
+            check_metric(&d, false)
+                .as_str()
+                .contains("already ends in `_total`")
+        );
+        let legacy = Descriptor {
+            legacy_name: true,
+            ..d
+        };
         assert!(check_metric(&legacy, false).is_empty());
     }
 
     #[test]
     fn reserved_labels_are_rejected_by_type() {
-        const LE: &[LabelDescriptor] = &[LabelDescriptor { name: "le", values: &[] }];
+        const LE: &[LabelDescriptor] = &[LabelDescriptor {
+            name: "le",
+            values: &[],
+        }];
         let h = Descriptor::new("x", "h", MetricKind::Histogram).with_labels(LE);
         assert!(check_metric(&h, true).as_str().contains("`le`"));
         let g = Descriptor::new("x", "h", MetricKind::Gauge).with_labels(LE);

@@ -13,7 +13,9 @@ pub(crate) struct Ctxt {
 
 impl Ctxt {
     pub(crate) fn new() -> Self {
-        Ctxt { errors: RefCell::new(Some(Vec::new())) }
+        Ctxt {
+            errors: RefCell::new(Some(Vec::new())),
+        }
     }
 
     /// An error spanning `tokens`.
@@ -36,7 +38,9 @@ impl Ctxt {
     pub(crate) fn check(self) -> Result<(), syn::Error> {
         let errors = self.errors.borrow_mut().take().unwrap_or_default();
         let mut iter = errors.into_iter();
-        let Some(mut combined) = iter.next() else { return Ok(()) };
+        let Some(mut combined) = iter.next() else {
+            return Ok(());
+        };
         for e in iter {
             combined.combine(e);
         }

@@ -39,7 +39,10 @@ pub(crate) fn derive_label_set(input: &DeriveInput) -> TokenStream {
         Ok(()) => expanded.unwrap_or_default(),
         Err(e) => {
             let mut out = e.to_compile_error();
-            out.extend(fallback::label_set(&krate, &input.ident));
+            // A generic type would get follow-on errors from a non-generic stub: none then.
+            if input.generics.params.is_empty() {
+                out.extend(fallback::label_set(&krate, &input.ident));
+            }
             out
         }
     }
@@ -49,16 +52,35 @@ fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> TokenStream {
     let m = quote!(#krate::__private);
     let ident = s.ident;
     let labels: Vec<_> = s.fields.iter().filter(|f| f.attrs.skip.is_none()).collect();
-    let skipped: Vec<_> = s.fields.iter().filter(|f| f.attrs.skip.is_some()).map(|f| f.ident).collect();
+    let skipped: Vec<_> = s
+        .fields
+        .iter()
+        .filter(|f| f.attrs.skip.is_some())
+        .map(|f| f.ident)
+        .collect();
     let names: Vec<String> = labels.iter().map(|f| f.name()).collect();
     let idents: Vec<_> = labels.iter().map(|f| f.ident).collect();
     // Each field's type, spanned at the field so that a type that is not a label value is
     // reported there.
-    let tys: Vec<TokenStream> = labels.iter().map(|f| {
-        let ty = f.ty;
-        quote_spanned!(ty.span()=> <#ty as #m::LabelValue>)
-    }).collect();
-    let card: Vec<TokenStream> = tys.iter().map(|t| quote!(match #t::VALUES { #m::Some(v) => v.len(), #m::None => 1 })).collect();
+    let tys: Vec<TokenStream> = labels
+        .iter()
+        .map(|f| {
+            let ty = f.ty;
+            quote_spanned!(ty.span()=> <#ty as #m::LabelValue>)
+        })
+        .collect();
+    let label_calls: Vec<TokenStream> = labels
+        .iter()
+        .zip(&names)
+        .map(|(f, name)| {
+            let (ty, id) = (f.ty, f.ident);
+            quote_spanned!(ty.span()=> #m::LabelWriter::label::<#ty>(writer, #name, &self.#id);)
+        })
+        .collect();
+    let card: Vec<TokenStream> = tys
+        .iter()
+        .map(|t| quote!(match #t::VALUES { #m::Some(v) => v.len(), #m::None => 1 }))
+        .collect();
     let rev_idents: Vec<_> = idents.iter().rev().collect();
     let rev_tys: Vec<_> = tys.iter().rev().collect();
     let rev_card: Vec<_> = card.iter().rev().collect();
@@ -69,16 +91,16 @@ fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> TokenStream {
             const LABELS: &'static [#m::LabelDescriptor] = &[
                 #(#m::LabelDescriptor { name: #names, values: #m::values_or_empty(#tys::VALUES) }),*
             ];
-            const CARDINALITY: #m::Option<usize> = #m::cardinality_product(&[#(#tys::VALUES),*]);
+            const CARDINALITY: #m::Option<#m::usize> = #m::cardinality_product(&[#(#tys::VALUES),*]);
 
             #[inline]
-            fn dense_index(&self) -> usize {
+            fn dense_index(&self) -> #m::usize {
                 let mut index = 0usize;
                 #( index = index * (#card) + #tys::value_index(&self.#idents); )*
                 index
             }
 
-            fn from_dense_index(index: usize) -> #m::Option<Self> {
+            fn from_dense_index(index: #m::usize) -> #m::Option<Self> {
                 if <Self as #m::LabelSet>::CARDINALITY.is_none() {
                     return #m::None;
                 }
@@ -93,9 +115,9 @@ fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> TokenStream {
                 #m::Some(Self { #(#idents,)* #(#skipped: ::core::default::Default::default(),)* })
             }
 
-            fn encode_dense<__W: #m::LabelWriter>(index: usize, writer: &mut __W) {
+            fn encode_dense<__W: #m::LabelWriter>(index: #m::usize, writer: &mut __W) {
                 let mut rest = index;
-                let mut at = [0usize; { [#(#names),*].len() }];
+                let mut at: [#m::usize; { [#(#names),*].len() }] = [0usize; { [#(#names),*].len() }];
                 let mut i = at.len();
                 #(
                     i -= 1;
@@ -115,11 +137,11 @@ fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> TokenStream {
 
             #[inline]
             fn encode<__W: #m::LabelWriter>(&self, writer: &mut __W) {
-                #( writer.label(#names, &self.#idents); )*
+                #( #label_calls )*
             }
 
             #[inline]
-            fn labels_eq(&self, other: &Self) -> bool {
+            fn labels_eq(&self, other: &Self) -> #m::bool {
                 true #( && #tys::value_eq(&self.#idents, &other.#idents) )*
             }
 
@@ -150,7 +172,10 @@ pub(crate) fn derive_label_value(input: &DeriveInput) -> TokenStream {
         Ok(()) => expanded.unwrap_or_default(),
         Err(e) => {
             let mut out = e.to_compile_error();
-            out.extend(fallback::label_value(&krate, &input.ident));
+            // A generic type would get follow-on errors from a non-generic stub: none then.
+            if input.generics.params.is_empty() {
+                out.extend(fallback::label_value(&krate, &input.ident));
+            }
             out
         }
     }
@@ -166,14 +191,14 @@ fn expand_label_value(e: &LabelEnum<'_>, krate: &TokenStream) -> TokenStream {
         #[automatically_derived]
         #[allow(clippy::all)]
         impl #m::LabelValue for #ident {
-            const VALUES: #m::Option<&'static [&'static str]> = #m::Some(&[#(#values),*]);
+            const VALUES: #m::Option<&'static [&'static #m::str]> = #m::Some(&[#(#values),*]);
 
             #[inline]
-            fn value_index(&self) -> usize {
+            fn value_index(&self) -> #m::usize {
                 match self { #(Self::#variants => #indices,)* }
             }
 
-            fn from_value_index(index: usize) -> #m::Option<Self> {
+            fn from_value_index(index: #m::usize) -> #m::Option<Self> {
                 match index {
                     #(#indices => #m::Some(Self::#variants),)*
                     _ => #m::None,
@@ -186,7 +211,7 @@ fn expand_label_value(e: &LabelEnum<'_>, krate: &TokenStream) -> TokenStream {
             }
 
             #[inline]
-            fn value_eq(&self, other: &Self) -> bool {
+            fn value_eq(&self, other: &Self) -> #m::bool {
                 #m::LabelValue::value_index(self) == #m::LabelValue::value_index(other)
             }
 

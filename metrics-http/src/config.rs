@@ -26,7 +26,11 @@ pub struct InvalidHost(pub String);
 
 impl fmt::Display for InvalidHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` is neither an IP address nor a CIDR block (such as `10.0.0.0/8`)", self.0)
+        write!(
+            f,
+            "`{}` is neither an IP address nor a CIDR block (such as `10.0.0.0/8`)",
+            self.0
+        )
     }
 }
 
@@ -40,7 +44,9 @@ impl FromStr for TrustedHost {
         if let Ok(net) = t.parse::<IpNet>() {
             return Ok(TrustedHost(net.trunc()));
         }
-        t.parse::<IpAddr>().map(|ip| TrustedHost(IpNet::from(ip))).map_err(|_| InvalidHost(s.to_owned()))
+        t.parse::<IpAddr>()
+            .map(|ip| TrustedHost(IpNet::from(ip)))
+            .map_err(|_| InvalidHost(s.to_owned()))
     }
 }
 
@@ -54,7 +60,9 @@ impl<'de> Deserialize<'de> for TrustedHost {
 /// The loopback blocks, trusted by default: `127.0.0.0/8` and `::1`.
 pub fn loopback() -> Vec<TrustedHost> {
     vec![
-        TrustedHost(IpNet::V4(ipnet::Ipv4Net::new(std::net::Ipv4Addr::new(127, 0, 0, 0), 8).unwrap_or_default())),
+        TrustedHost(IpNet::V4(
+            ipnet::Ipv4Net::new(std::net::Ipv4Addr::new(127, 0, 0, 0), 8).unwrap_or_default(),
+        )),
         TrustedHost(IpNet::from(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST))),
     ]
 }
@@ -71,7 +79,10 @@ pub struct AuthConfig {
 
 impl fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthConfig").field("username", &self.username).field("secret", &"<redacted>").finish()
+        f.debug_struct("AuthConfig")
+            .field("username", &self.username)
+            .field("secret", &"<redacted>")
+            .finish()
     }
 }
 

@@ -10,7 +10,9 @@ use std::time::Instant;
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use http::header::{ACCEPT, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY, WWW_AUTHENTICATE};
+use http::header::{
+    ACCEPT, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY, WWW_AUTHENTICATE,
+};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use metrics_core::{DuplicateMetric, Format, Registry, RenderOptions};
 
@@ -112,7 +114,11 @@ impl ExporterBuilder {
     /// Everything a configuration says about the handler (paths, access, gzip, limits).
     pub fn config(self, c: &ExporterConfig) -> Self {
         let json = (!c.json_path.is_empty()).then(|| c.json_path.clone());
-        self.path(c.path.clone()).json_path(json).access(AccessPolicy::from_config(c)).gzip(c.gzip).max_concurrent_scrapes(c.max_concurrent_scrapes)
+        self.path(c.path.clone())
+            .json_path(json)
+            .access(AccessPolicy::from_config(c))
+            .gzip(c.gzip)
+            .max_concurrent_scrapes(c.max_concurrent_scrapes)
     }
 
     /// The exporter. Its own metrics (`promhttp_metric_handler_*`) are registered into the
@@ -139,7 +145,10 @@ impl ExporterBuilder {
 fn text(status: StatusCode, body: &str) -> Response<Bytes> {
     let mut r = Response::new(Bytes::from(body.to_owned()));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
@@ -156,7 +165,14 @@ impl Drop for InFlight<'_> {
 impl Exporter {
     /// A builder serving `registry` with the defaults.
     pub fn builder(registry: Arc<Registry>) -> ExporterBuilder {
-        ExporterBuilder { registry, text_path: "/metrics".into(), json_path: Some("/metrics.json".into()), policy: AccessPolicy::default(), gzip: true, max_scrapes: 4 }
+        ExporterBuilder {
+            registry,
+            text_path: "/metrics".into(),
+            json_path: Some("/metrics.json".into()),
+            policy: AccessPolicy::default(),
+            gzip: true,
+            max_scrapes: 4,
+        }
     }
 
     /// The registry served.
@@ -175,20 +191,49 @@ impl Exporter {
     }
 
     /// Answers a request given its parts.
-    pub fn respond(&self, method: &Method, uri: &Uri, headers: &HeaderMap, peer: IpAddr) -> Response<Bytes> {
+    pub fn respond(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        peer: IpAddr,
+    ) -> Response<Bytes> {
         let resp = self.route(method, uri, headers, peer);
-        self.inner.own.requests.get_or_create(&CodeLabels { code: resp.status().as_u16() }).inc();
+        self.inner
+            .own
+            .requests
+            .get_or_create(&CodeLabels {
+                code: resp.status().as_u16(),
+            })
+            .inc();
         resp
     }
 
-    fn route(&self, method: &Method, uri: &Uri, headers: &HeaderMap, peer: IpAddr) -> Response<Bytes> {
+    fn route(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        peer: IpAddr,
+    ) -> Response<Bytes> {
         let inner = &*self.inner;
         match decide(peer, headers, &inner.policy) {
             Decision::Allow => {}
-            Decision::Forbidden => return text(StatusCode::FORBIDDEN, "forbidden: this address may not scrape metrics\n"),
+            Decision::Forbidden => {
+                return text(
+                    StatusCode::FORBIDDEN,
+                    "forbidden: this address may not scrape metrics\n",
+                );
+            }
             Decision::Unauthorized => {
-                let mut r = text(StatusCode::UNAUTHORIZED, "unauthorized: valid credentials are required\n");
-                r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"metrics\""));
+                let mut r = text(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized: valid credentials are required\n",
+                );
+                r.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"metrics\""),
+                );
                 return r;
             }
         }
@@ -198,8 +243,12 @@ impl Exporter {
             return text(StatusCode::NOT_FOUND, "not found\n");
         }
         if method != Method::GET && method != Method::HEAD {
-            let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: use GET or HEAD\n");
-            r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+            let mut r = text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed: use GET or HEAD\n",
+            );
+            r.headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
             return r;
         }
         let mut prefix = String::new();
@@ -211,7 +260,10 @@ impl Exporter {
             }
         }
         if prefix.len() > MAX_PREFIX_LEN {
-            return text(StatusCode::BAD_REQUEST, &format!("bad request: prefix is longer than {MAX_PREFIX_LEN} bytes\n"));
+            return text(
+                StatusCode::BAD_REQUEST,
+                &format!("bad request: prefix is longer than {MAX_PREFIX_LEN} bytes\n"),
+            );
         }
         let format = if json {
             Format::Json
@@ -224,8 +276,12 @@ impl Exporter {
         };
         if inner.scrapes.fetch_add(1, Ordering::AcqRel) >= inner.max_scrapes {
             inner.scrapes.fetch_sub(1, Ordering::AcqRel);
-            let mut r = text(StatusCode::SERVICE_UNAVAILABLE, "too many concurrent scrapes, retry later\n");
-            r.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            let mut r = text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many concurrent scrapes, retry later\n",
+            );
+            r.headers_mut()
+                .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
             return r;
         }
         inner.own.in_flight.inc();
@@ -233,20 +289,31 @@ impl Exporter {
         let start = Instant::now();
         let mut body = Vec::with_capacity(inner.size_hint.load(Ordering::Relaxed));
         inner.registry.render_into(&opts, &mut body);
-        inner.size_hint.store(body.len() + body.len() / 8, Ordering::Relaxed);
+        inner
+            .size_hint
+            .store(body.len() + body.len() / 8, Ordering::Relaxed);
         inner.own.size.observe(body.len() as f64);
-        let gzip = inner.gzip && accepts_gzip(headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
+        let gzip =
+            inner.gzip && accepts_gzip(headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
         if gzip {
-            let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
+            let mut enc =
+                GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
             match enc.write_all(&body).and_then(|_| enc.finish()) {
                 Ok(z) => body = z,
                 Err(_) => return text(StatusCode::INTERNAL_SERVER_ERROR, "compression failed\n"),
             }
         }
         inner.own.duration.observe(start.elapsed().as_secs_f64());
-        let mut r = Response::new(if method == Method::HEAD { Bytes::new() } else { Bytes::from(body) });
+        let mut r = Response::new(if method == Method::HEAD {
+            Bytes::new()
+        } else {
+            Bytes::from(body)
+        });
         let h = r.headers_mut();
-        h.insert(CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        );
         if inner.gzip {
             h.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
         } else {

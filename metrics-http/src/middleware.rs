@@ -63,7 +63,19 @@ fn default_route(ext: &Extensions, _: &Uri) -> Option<String> {
     #[cfg(feature = "axum")]
     if let Some(p) = ext.get::<::axum::extract::MatchedPath>() {
         // axum 0.8 writes parameters as `{id}`; the seed (and client_golang users) write `:id`.
-        return Some(p.as_str().split('/').map(|s| if s.starts_with('{') && s.ends_with('}') { format!(":{}", &s[1..s.len() - 1]) } else { s.to_owned() }).collect::<Vec<_>>().join("/"));
+        return Some(
+            p.as_str()
+                .split('/')
+                .map(|s| {
+                    if s.starts_with('{') && s.ends_with('}') {
+                        format!(":{}", &s[1..s.len() - 1])
+                    } else {
+                        s.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/"),
+        );
     }
     let _ = ext;
     None
@@ -74,11 +86,17 @@ impl HttpMetricsLayer {
     /// (with the `axum` feature); requests without one are recorded as handler `unmatched`, so
     /// that raw paths never become label values.
     pub fn new(metrics: Arc<HttpMetrics>) -> Self {
-        HttpMetricsLayer { metrics, route: Arc::new(default_route) }
+        HttpMetricsLayer {
+            metrics,
+            route: Arc::new(default_route),
+        }
     }
 
     /// Reads the route template with `f` instead.
-    pub fn with_route(mut self, f: impl Fn(&Extensions, &Uri) -> Option<String> + Send + Sync + 'static) -> Self {
+    pub fn with_route(
+        mut self,
+        f: impl Fn(&Extensions, &Uri) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
         self.route = Arc::new(f);
         self
     }
@@ -88,7 +106,10 @@ impl<S> Layer<S> for HttpMetricsLayer {
     type Service = HttpMetricsService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        HttpMetricsService { inner, layer: self.clone() }
+        HttpMetricsService {
+            inner,
+            layer: self.clone(),
+        }
     }
 }
 
@@ -142,7 +163,8 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let handler = (self.layer.route)(req.extensions(), req.uri()).unwrap_or_else(|| "unmatched".to_owned());
+        let handler = (self.layer.route)(req.extensions(), req.uri())
+            .unwrap_or_else(|| "unmatched".to_owned());
         let method = method_label(req.method());
         let metrics = self.layer.metrics.clone();
         let labels = ProgressLabels { handler, method };
@@ -156,9 +178,17 @@ where
                 Ok(r) => r.status().as_u16(),
                 Err(_) => 500,
             };
-            let labels = RequestLabels { handler: progress.labels.handler.clone(), method: progress.labels.method.clone(), status };
+            let labels = RequestLabels {
+                handler: progress.labels.handler.clone(),
+                method: progress.labels.method.clone(),
+                status,
+            };
             progress.metrics.requests.get_or_create(&labels).inc();
-            progress.metrics.duration.get_or_create(&labels).observe(start.elapsed().as_secs_f64());
+            progress
+                .metrics
+                .duration
+                .get_or_create(&labels)
+                .observe(start.elapsed().as_secs_f64());
             drop(progress);
             res
         })

@@ -20,11 +20,17 @@ fn ranges(header: &str) -> impl Iterator<Item = Range<'_>> {
         let mut q = 1.0f32;
         let mut params = Vec::new();
         for p in it {
-            let Some((k, v)) = p.split_once('=') else { continue };
+            let Some((k, v)) = p.split_once('=') else {
+                continue;
+            };
             let (k, v) = (k.trim(), v.trim().trim_matches('"'));
             if k.eq_ignore_ascii_case("q") {
                 // An unparsable q-value makes the range unusable rather than preferred.
-                q = v.parse::<f32>().ok().filter(|q| (0.0..=1.0).contains(q)).unwrap_or(0.0);
+                q = v
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|q| (0.0..=1.0).contains(q))
+                    .unwrap_or(0.0);
             } else {
                 params.push((k, v));
             }
@@ -34,14 +40,19 @@ fn ranges(header: &str) -> impl Iterator<Item = Range<'_>> {
 }
 
 fn param<'a>(r: &Range<'a>, name: &str) -> Option<&'a str> {
-    r.params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+    r.params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| *v)
 }
 
 /// The text format a scraper prefers: OpenMetrics 1.0 when it asks for it at least as much as
 /// for Prometheus text, Prometheus 0.0.4 otherwise (also when the header is absent or asks
 /// for neither, as client_golang does).
 pub fn text_format(accept: Option<&str>) -> Format {
-    let Some(accept) = accept else { return Format::Prometheus };
+    let Some(accept) = accept else {
+        return Format::Prometheus;
+    };
     let (mut om, mut text) = (0.0f32, 0.0f32);
     for r in ranges(accept) {
         let v = r.value.to_ascii_lowercase();
@@ -61,12 +72,18 @@ pub fn text_format(accept: Option<&str>) -> Format {
             _ => {}
         }
     }
-    if om > 0.0 && om >= text { Format::OpenMetrics } else { Format::Prometheus }
+    if om > 0.0 && om >= text {
+        Format::OpenMetrics
+    } else {
+        Format::Prometheus
+    }
 }
 
 /// Whether the client accepts a gzip-encoded response.
 pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
-    let Some(h) = accept_encoding else { return false };
+    let Some(h) = accept_encoding else {
+        return false;
+    };
     let (mut gzip, mut star) = (None, None);
     for r in ranges(h) {
         if r.value.eq_ignore_ascii_case("gzip") || r.value.eq_ignore_ascii_case("x-gzip") {
@@ -91,14 +108,38 @@ mod tests {
             (Some("text/plain"), Format::Prometheus),
             (Some("application/json"), Format::Prometheus),
             // Prometheus 2.x
-            (Some("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"), Format::OpenMetrics),
+            (
+                Some(
+                    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+                ),
+                Format::OpenMetrics,
+            ),
             // Prometheus 3.x with escaping parameters
-            (Some("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1"), Format::OpenMetrics),
-            (Some("text/plain;version=0.0.4;q=1, application/openmetrics-text;version=1.0.0;q=0.5"), Format::Prometheus),
-            (Some("application/openmetrics-text; version=\"1.0.0\"; charset=utf-8"), Format::OpenMetrics),
-            (Some("application/openmetrics-text;version=2.0.0"), Format::Prometheus),
+            (
+                Some(
+                    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+                ),
+                Format::OpenMetrics,
+            ),
+            (
+                Some(
+                    "text/plain;version=0.0.4;q=1, application/openmetrics-text;version=1.0.0;q=0.5",
+                ),
+                Format::Prometheus,
+            ),
+            (
+                Some("application/openmetrics-text; version=\"1.0.0\"; charset=utf-8"),
+                Format::OpenMetrics,
+            ),
+            (
+                Some("application/openmetrics-text;version=2.0.0"),
+                Format::Prometheus,
+            ),
             (Some("application/openmetrics-text;q=0"), Format::Prometheus),
-            (Some("application/openmetrics-text;q=bogus"), Format::Prometheus),
+            (
+                Some("application/openmetrics-text;q=bogus"),
+                Format::Prometheus,
+            ),
             (Some("APPLICATION/OPENMETRICS-TEXT"), Format::OpenMetrics),
         ];
         for (accept, want) in cases {

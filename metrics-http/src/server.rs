@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::Request;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::AsyncWriteExt;
@@ -74,13 +74,19 @@ impl ServerBuilder {
 
     /// Listen address and limits from a configuration.
     pub fn config(self, c: &ExporterConfig) -> Self {
-        self.listen(c.listen).header_timeout(c.request_timeout()).max_header_bytes(c.max_header_bytes).max_connections(c.max_connections)
+        self.listen(c.listen)
+            .header_timeout(c.request_timeout())
+            .max_header_bytes(c.max_header_bytes)
+            .max_connections(c.max_connections)
     }
 
     /// Binds the listening socket.
     pub async fn bind(self) -> io::Result<Server> {
         let listener = TcpListener::bind(self.addr).await?;
-        Ok(Server { listener, builder: self })
+        Ok(Server {
+            listener,
+            builder: self,
+        })
     }
 }
 
@@ -135,7 +141,8 @@ impl Server {
             };
             let Ok(permit) = permits.clone().try_acquire_owned() else {
                 tokio::spawn(async move {
-                    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(BUSY)).await;
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(1), stream.write_all(BUSY)).await;
                     let _ = stream.shutdown().await;
                 });
                 continue;
@@ -146,13 +153,15 @@ impl Server {
                 async move {
                     let (parts, _body) = req.into_parts();
                     // Rendering a large registry is CPU work: keep it off the reactor threads.
-                    let resp = tokio::task::spawn_blocking(move || exporter.respond(&parts.method, &parts.uri, &parts.headers, peer.ip()))
-                        .await
-                        .unwrap_or_else(|_| {
-                            let mut r = http::Response::new(Bytes::from_static(b"internal error\n"));
-                            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-                            r
-                        });
+                    let resp = tokio::task::spawn_blocking(move || {
+                        exporter.respond(&parts.method, &parts.uri, &parts.headers, peer.ip())
+                    })
+                    .await
+                    .unwrap_or_else(|_| {
+                        let mut r = http::Response::new(Bytes::from_static(b"internal error\n"));
+                        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                        r
+                    });
                     Ok::<_, Infallible>(resp.map(Full::new))
                 }
             });
@@ -171,16 +180,27 @@ impl Server {
     /// Runs the server on a thread of its own with its own runtime, for applications without
     /// an async runtime. Dropping the handle (or calling [`ServerHandle::shutdown`]) stops it.
     pub fn spawn_thread(builder: ServerBuilder) -> io::Result<ServerHandle> {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).max_blocking_threads(4).enable_all().thread_name("metrics-http").build()?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(4)
+            .enable_all()
+            .thread_name("metrics-http")
+            .build()?;
         let server = rt.block_on(builder.bind())?;
         let addr = server.local_addr();
         let (tx, mut rx) = watch::channel(false);
-        let thread = std::thread::Builder::new().name("metrics-http".into()).spawn(move || {
-            rt.block_on(server.serve_with_shutdown(async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            }))
-        })?;
-        Ok(ServerHandle { addr, stop: tx, thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("metrics-http".into())
+            .spawn(move || {
+                rt.block_on(server.serve_with_shutdown(async move {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                }))
+            })?;
+        Ok(ServerHandle {
+            addr,
+            stop: tx,
+            thread: Some(thread),
+        })
     }
 }
 

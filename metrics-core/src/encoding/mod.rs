@@ -135,7 +135,12 @@ pub trait Encoder {
     /// Starts a family: writes its metadata.
     fn begin_family(&mut self, desc: &Descriptor);
     /// Writes one series of the current family.
-    fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>);
+    fn sample<L: EncodeLabels + ?Sized>(
+        &mut self,
+        desc: &Descriptor,
+        labels: &L,
+        value: SampleValue<'_>,
+    );
     /// Ends the current family.
     fn end_family(&mut self, desc: &Descriptor);
 }
@@ -153,7 +158,11 @@ pub struct InvalidPrefix(pub String);
 
 impl std::fmt::Display for InvalidPrefix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "prefix `{}` would make invalid metric names: it must match [a-zA-Z_:][a-zA-Z0-9_:]*", self.0.escape_debug())
+        write!(
+            f,
+            "prefix `{}` would make invalid metric names: it must match [a-zA-Z_:][a-zA-Z0-9_:]*",
+            self.0.escape_debug()
+        )
     }
 }
 

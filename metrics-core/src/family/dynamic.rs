@@ -72,7 +72,10 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
             next_seq: AtomicU64::new(0),
             limit,
             overflowed: AtomicU64::new(0),
-            idle: idle_after.map(|after| Idle { after, seen: Mutex::new(HashMap::new()) }),
+            idle: idle_after.map(|after| Idle {
+                after,
+                seen: Mutex::new(HashMap::new()),
+            }),
         }
     }
 
@@ -98,7 +101,13 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
     }
 
     #[cold]
-    fn insert_slow(&self, labels: &L, hash: u64, shard: &RwLock<Table<L, M>>, make: &dyn Fn() -> M) -> Lookup<L, M> {
+    fn insert_slow(
+        &self,
+        labels: &L,
+        hash: u64,
+        shard: &RwLock<Table<L, M>>,
+        make: &dyn Fn() -> M,
+    ) -> Lookup<L, M> {
         let mut table = write(shard);
         if let Some(node) = table.find(hash, |n| n.labels.labels_eq(labels)) {
             return Lookup::Found(node.clone());
@@ -113,14 +122,20 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
         } else {
             self.len.fetch_add(1, Ordering::Relaxed);
         }
-        let node = Arc::new(Node { seq: self.next_seq.fetch_add(1, Ordering::Relaxed), labels: labels.labels_clone(), metric: make() });
+        let node = Arc::new(Node {
+            seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
+            labels: labels.labels_clone(),
+            metric: make(),
+        });
         table.insert_unique(hash, node.clone(), |n| self.hash(&n.labels));
         Lookup::Found(node)
     }
 
     pub(crate) fn get(&self, labels: &L) -> Option<Arc<Node<L, M>>> {
         let hash = self.hash(labels);
-        read(self.shard(hash)).find(hash, |n| n.labels.labels_eq(labels)).cloned()
+        read(self.shard(hash))
+            .find(hash, |n| n.labels.labels_eq(labels))
+            .cloned()
     }
 
     pub(crate) fn remove(&self, labels: &L) -> bool {

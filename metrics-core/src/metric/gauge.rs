@@ -27,7 +27,9 @@ pub struct Gauge {
 impl Gauge {
     /// A gauge at zero.
     pub const fn new() -> Self {
-        Gauge { value: AtomicI64::new(0) }
+        Gauge {
+            value: AtomicI64::new(0),
+        }
     }
 
     /// Sets the value.
@@ -78,7 +80,12 @@ impl Metric for Gauge {
         self.set(0);
     }
 
-    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(
+        &self,
+        desc: &Descriptor,
+        labels: &L,
+        e: &mut E,
+    ) {
         e.sample(desc, labels, SampleValue::Gauge(Number::I64(self.get())));
     }
 
@@ -105,7 +112,9 @@ pub struct FloatGauge {
 impl FloatGauge {
     /// A gauge at zero.
     pub const fn new() -> Self {
-        FloatGauge { bits: AtomicU64::new(0) }
+        FloatGauge {
+            bits: AtomicU64::new(0),
+        }
     }
 
     /// Sets the value.
@@ -156,7 +165,12 @@ impl Metric for FloatGauge {
         self.set(0.0);
     }
 
-    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(
+        &self,
+        desc: &Descriptor,
+        labels: &L,
+        e: &mut E,
+    ) {
         e.sample(desc, labels, SampleValue::Gauge(Number::F64(self.get())));
     }
 

@@ -191,7 +191,10 @@ impl Default for Summary {
 
 impl fmt::Debug for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Summary").field("quantiles", &self.quantiles).field("max_age", &(self.slice * AGE_BUCKETS as u32)).finish()
+        f.debug_struct("Summary")
+            .field("quantiles", &self.quantiles)
+            .field("max_age", &(self.slice * AGE_BUCKETS as u32))
+            .finish()
     }
 }
 
@@ -199,8 +202,16 @@ impl Metric for Summary {
     const KIND: MetricKind = MetricKind::Summary;
 
     fn from_descriptor(desc: &Descriptor) -> Self {
-        let q = if desc.quantiles.is_empty() { DEFAULT_QUANTILES } else { desc.quantiles };
-        let age = if desc.max_age_secs == 0 { DEFAULT_MAX_AGE } else { Duration::from_secs(desc.max_age_secs) };
+        let q = if desc.quantiles.is_empty() {
+            DEFAULT_QUANTILES
+        } else {
+            desc.quantiles
+        };
+        let age = if desc.max_age_secs == 0 {
+            DEFAULT_MAX_AGE
+        } else {
+            Duration::from_secs(desc.max_age_secs)
+        };
         Summary::new(q, age).unwrap_or_default()
     }
 
@@ -211,18 +222,36 @@ impl Metric for Summary {
         }
         s.sum = 0.0;
         s.count = 0;
-        self.created.store(unix_seconds().to_bits(), Ordering::Relaxed);
+        self.created
+            .store(unix_seconds().to_bits(), Ordering::Relaxed);
     }
 
-    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(
+        &self,
+        desc: &Descriptor,
+        labels: &L,
+        e: &mut E,
+    ) {
         let (window, sum, count) = {
             let s = self.lock();
             (s.window(), s.sum, s.count)
         };
-        let quantiles: Vec<(f64, f64)> =
-            self.quantiles.iter().map(|&q| (q, window.quantile(q).ok().flatten().unwrap_or(f64::NAN))).collect();
+        let quantiles: Vec<(f64, f64)> = self
+            .quantiles
+            .iter()
+            .map(|&q| (q, window.quantile(q).ok().flatten().unwrap_or(f64::NAN)))
+            .collect();
         let created = f64::from_bits(self.created.load(Ordering::Relaxed));
-        e.sample(desc, labels, SampleValue::Summary(SummaryData { quantiles: &quantiles, sum, count, created }));
+        e.sample(
+            desc,
+            labels,
+            SampleValue::Summary(SummaryData {
+                quantiles: &quantiles,
+                sum,
+                count,
+                created,
+            }),
+        );
     }
 
     fn fingerprint(&self) -> u64 {
@@ -236,7 +265,13 @@ mod tests {
 
     #[test]
     fn window_forgets_old_observations() {
-        let mut st = State { slices: (0..AGE_BUCKETS).map(|_| sketch()).collect(), head: 0, head_start: Instant::now(), sum: 0.0, count: 0 };
+        let mut st = State {
+            slices: (0..AGE_BUCKETS).map(|_| sketch()).collect(),
+            head: 0,
+            head_start: Instant::now(),
+            sum: 0.0,
+            count: 0,
+        };
         st.slices[0].add(1000.0);
         let start = st.head_start;
         let slice = Duration::from_secs(1);
@@ -249,7 +284,13 @@ mod tests {
 
     #[test]
     fn bad_config_is_refused() {
-        assert_eq!(Summary::new(&[1.5], DEFAULT_MAX_AGE).err(), Some(SummaryError::Quantile(1.5)));
-        assert_eq!(Summary::new(&[0.5], Duration::ZERO).err(), Some(SummaryError::MaxAge));
+        assert_eq!(
+            Summary::new(&[1.5], DEFAULT_MAX_AGE).err(),
+            Some(SummaryError::Quantile(1.5))
+        );
+        assert_eq!(
+            Summary::new(&[0.5], Duration::ZERO).err(),
+            Some(SummaryError::MaxAge)
+        );
     }
 }

@@ -1,0 +1,13 @@
+use metrics_core::{Counter, Histogram, Metrics};
+
+#[derive(Metrics)]
+#[metrics(prefix = "bad prefix")]
+struct M {
+    #[metric(name = "x-y")]
+    a: Counter,
+    /// Latency.
+    #[metric(buckets = [2.0, 1.0], colour = "red")]
+    b: Histogram,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use metrics_core::{Counter, Metrics};
+
+#[derive(Metrics)]
+struct M {
+    requests: Counter,
+    #[doc = ""]
+    errors: Counter,
+}
+
+fn main() {}

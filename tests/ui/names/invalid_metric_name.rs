@@ -1,0 +1,10 @@
+use metrics_core::{Counter, Metrics};
+
+#[derive(Metrics)]
+struct M {
+    /// Requests.
+    #[metric(name = "bad-name")]
+    requests: Counter,
+}
+
+fn main() {}

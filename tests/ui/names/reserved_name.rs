@@ -1,0 +1,10 @@
+use metrics_core::{Gauge, Metrics};
+
+#[derive(Metrics)]
+struct M {
+    /// Reserved.
+    #[metric(name = "__internal")]
+    internal: Gauge,
+}
+
+fn main() {}

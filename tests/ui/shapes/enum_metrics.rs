@@ -1,0 +1,8 @@
+use metrics_core::Metrics;
+
+#[derive(Metrics)]
+enum M {
+    A,
+}
+
+fn main() {}

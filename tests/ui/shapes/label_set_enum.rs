@@ -1,0 +1,8 @@
+use metrics_core::LabelSet;
+
+#[derive(LabelSet)]
+enum L {
+    A,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use metrics_core::{Counter, Metrics};
+
+#[derive(Metrics)]
+struct M(Counter);
+
+fn main() {}

@@ -1,0 +1,6 @@
+use metrics_core::Metrics;
+
+#[derive(Metrics)]
+struct M;
+
+fn main() {}

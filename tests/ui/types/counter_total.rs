@@ -1,0 +1,9 @@
+use metrics_core::{Counter, Metrics};
+
+#[derive(Metrics)]
+struct M {
+    /// Requests.
+    requests_total: Counter,
+}
+
+fn main() {}

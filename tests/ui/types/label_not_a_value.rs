@@ -1,0 +1,10 @@
+use metrics_core::LabelSet;
+
+struct Route;
+
+#[derive(LabelSet)]
+struct L {
+    route: Route,
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use metrics_core::{Counter, Metrics};
+
+#[derive(Metrics)]
+struct M {
+    /// Requests.
+    requests: Counter,
+    /// A name.
+    name: String,
+}
+
+fn main() {}
