@@ -139,3 +139,40 @@ pub fn mask_created(text: &str) -> String {
         .join("\n")
         + if text.ends_with('\n') { "\n" } else { "" }
 }
+
+/// A raw HTTP exchange over a socket bound to `from` (to test peers such as 127.0.0.2 and
+/// requests no client library would send). Returns everything the server sent before closing
+/// or `timeout`.
+pub fn raw(addr: std::net::SocketAddr, from: std::net::IpAddr, request: &[u8], timeout: std::time::Duration) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let domain = if from.is_ipv4() { socket2::Domain::IPV4 } else { socket2::Domain::IPV6 };
+    let s = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
+    s.bind(&std::net::SocketAddr::new(from, 0).into())?;
+    s.connect_timeout(&addr.into(), timeout)?;
+    let mut stream: std::net::TcpStream = s.into();
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(request)?;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => break,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// `GET path` from `from` with extra header lines, over a fresh connection closed by the
+/// request; returns the status code and the response text.
+pub fn raw_get(addr: std::net::SocketAddr, from: &str, path: &str, headers: &str) -> (u16, String) {
+    let from: std::net::IpAddr = from.parse().unwrap_or_else(|e| panic!("{from}: {e}"));
+    let req = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n{headers}\r\n");
+    let out = raw(addr, from, req.as_bytes(), std::time::Duration::from_secs(5)).unwrap_or_else(|e| panic!("raw GET {path}: {e}"));
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text)
+}
