@@ -176,3 +176,80 @@ pub fn raw_get(addr: std::net::SocketAddr, from: &str, path: &str, headers: &str
     let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, text)
 }
+
+/// What the tests compare of a Prometheus text family: help, type, and each sample's name with
+/// its label names (values are not compared: they move).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Family {
+    /// `# HELP` text, unescaped.
+    pub help: Option<String>,
+    /// `# TYPE`.
+    pub kind: Option<String>,
+    /// `(sample name, label names)` of every sample.
+    pub samples: std::collections::BTreeSet<(String, Vec<String>)>,
+    /// `(sample name, label pairs)` of every sample.
+    pub series: Vec<(String, Vec<(String, String)>)>,
+}
+
+/// Parses Prometheus text 0.0.4 into families keyed by the `# HELP`/`# TYPE` name. A small,
+/// strict reader for comparing with the seeds; conformance is judged by promtool and the Python
+/// parsers, not by this.
+pub fn parse_text(text: &str) -> std::collections::BTreeMap<String, Family> {
+    let mut out: std::collections::BTreeMap<String, Family> = Default::default();
+    let mut current = String::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
+            current = name.to_owned();
+            out.entry(current.clone()).or_default().help = Some(help.replace("\\n", "\n").replace("\\\\", "\\"));
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap_or((rest, ""));
+            current = name.to_owned();
+            out.entry(current.clone()).or_default().kind = Some(kind.to_owned());
+        } else if line.starts_with('#') {
+            continue;
+        } else {
+            let (name, labels) = parse_sample(line);
+            let names = labels.iter().map(|(k, _)| k.clone()).collect();
+            let fam = out.entry(current.clone()).or_default();
+            fam.samples.insert((name.clone(), names));
+            fam.series.push((name, labels));
+        }
+    }
+    out
+}
+
+/// A sample line's name and label pairs (values unescaped).
+pub fn parse_sample(line: &str) -> (String, Vec<(String, String)>) {
+    let end = line.find(['{', ' ']).unwrap_or(line.len());
+    let name = line[..end].to_owned();
+    let mut labels = Vec::new();
+    if line[end..].starts_with('{') {
+        let mut chars = line[end + 1..].chars().peekable();
+        loop {
+            let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+            let key = key.trim_start_matches(',').trim().to_owned();
+            if key.is_empty() || key.starts_with('}') {
+                break;
+            }
+            chars.next(); // opening quote
+            let mut value = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => match chars.next() {
+                        Some('n') => value.push('\n'),
+                        Some(o) => value.push(o),
+                        None => break,
+                    },
+                    '"' => break,
+                    o => value.push(o),
+                }
+            }
+            labels.push((key, value));
+            if chars.peek() == Some(&'}') {
+                break;
+            }
+        }
+    }
+    (name, labels)
+}
