@@ -25,19 +25,13 @@ pub struct Resp {
 impl Resp {
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
 /// Sends a request with a real HTTP client (ureq), never erroring on a status code.
 pub fn request(method: &str, url: &str, headers: &[(&str, &str)]) -> Resp {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
     let mut b = http::Request::builder().method(method).uri(url);
     for (k, v) in headers {
         b = b.header(*k, *v);
@@ -54,18 +48,11 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)]) -> Resp {
     let headers: Vec<(String, String)> = resp
         .headers()
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     let mut raw = Vec::new();
     let _ = resp.into_body().into_reader().read_to_end(&mut raw);
-    let gz = headers
-        .iter()
-        .any(|(k, v)| k == "content-encoding" && v == "gzip");
+    let gz = headers.iter().any(|(k, v)| k == "content-encoding" && v == "gzip");
     let body = if gz {
         let mut s = String::new();
         if let Err(e) = flate2::read::GzDecoder::new(&raw[..]).read_to_string(&mut s) {
@@ -75,12 +62,7 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)]) -> Resp {
     } else {
         String::from_utf8_lossy(&raw).into_owned()
     };
-    Resp {
-        status,
-        headers,
-        body,
-        raw,
-    }
+    Resp { status, headers, body, raw }
 }
 
 /// `GET url`.
@@ -91,11 +73,7 @@ pub fn get(url: &str) -> Resp {
 /// The path of an external tool, or a failure that says how to install it (tests skip nothing
 /// silently).
 pub fn tool(name: &str, install: &str) -> PathBuf {
-    match Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {name}"))
-        .output()
-    {
+    match Command::new("sh").arg("-c").arg(format!("command -v {name}")).output() {
         Ok(o) if o.status.success() => PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
         _ => panic!("`{name}` is not installed; install it with: {install} (`.ci/run` does this)"),
     }
@@ -104,11 +82,7 @@ pub fn tool(name: &str, install: &str) -> PathBuf {
 /// Python 3 with `prometheus_client` importable, or a failure saying how to install it.
 pub fn python() -> PathBuf {
     let py = tool("python3", "apt-get install python3");
-    let ok = Command::new(&py)
-        .args(["-c", "import prometheus_client"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+    let ok = Command::new(&py).args(["-c", "import prometheus_client"]).status().map(|s| s.success()).unwrap_or(false);
     if !ok {
         panic!(
             "the Python package prometheus-client is missing; install it with: pip install prometheus-client==0.21.1 (`.ci/run` does this)"
@@ -122,11 +96,7 @@ pub fn python() -> PathBuf {
 pub fn mask_created(text: &str) -> String {
     text.lines()
         .map(|l| {
-            if !l.starts_with('#')
-                && l.split(['{', ' '])
-                    .next()
-                    .is_some_and(|n| n.ends_with("_created"))
-            {
+            if !l.starts_with('#') && l.split(['{', ' ']).next().is_some_and(|n| n.ends_with("_created")) {
                 match l.rfind(' ') {
                     Some(i) => format!("{} <created>", &l[..i]),
                     None => l.to_owned(),
@@ -143,7 +113,12 @@ pub fn mask_created(text: &str) -> String {
 /// A raw HTTP exchange over a socket bound to `from` (to test peers such as 127.0.0.2 and
 /// requests no client library would send). Returns everything the server sent before closing
 /// or `timeout`.
-pub fn raw(addr: std::net::SocketAddr, from: std::net::IpAddr, request: &[u8], timeout: std::time::Duration) -> std::io::Result<Vec<u8>> {
+pub fn raw(
+    addr: std::net::SocketAddr,
+    from: std::net::IpAddr,
+    request: &[u8],
+    timeout: std::time::Duration,
+) -> std::io::Result<Vec<u8>> {
     use std::io::Write;
     let domain = if from.is_ipv4() { socket2::Domain::IPV4 } else { socket2::Domain::IPV6 };
     let s = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
@@ -158,7 +133,9 @@ pub fn raw(addr: std::net::SocketAddr, from: std::net::IpAddr, request: &[u8], t
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => break,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {
+                break;
+            }
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
             Err(e) => return Err(e),
         }
@@ -171,7 +148,8 @@ pub fn raw(addr: std::net::SocketAddr, from: std::net::IpAddr, request: &[u8], t
 pub fn raw_get(addr: std::net::SocketAddr, from: &str, path: &str, headers: &str) -> (u16, String) {
     let from: std::net::IpAddr = from.parse().unwrap_or_else(|e| panic!("{from}: {e}"));
     let req = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n{headers}\r\n");
-    let out = raw(addr, from, req.as_bytes(), std::time::Duration::from_secs(5)).unwrap_or_else(|e| panic!("raw GET {path}: {e}"));
+    let out = raw(addr, from, req.as_bytes(), std::time::Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("raw GET {path}: {e}"));
     let text = String::from_utf8_lossy(&out).into_owned();
     let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, text)

@@ -40,9 +40,7 @@ pub async fn shutdown_signal() {
 /// A bind error with the address, saying plainly when the port is taken.
 pub fn bind_error(addr: std::net::SocketAddr, e: std::io::Error) -> String {
     if e.kind() == std::io::ErrorKind::AddrInUse {
-        format!(
-            "cannot listen on {addr}: the address is already in use (pick another with --listen)"
-        )
+        format!("cannot listen on {addr}: the address is already in use (pick another with --listen)")
     } else {
         format!("cannot listen on {addr}: {e}")
     }

@@ -95,13 +95,8 @@ impl AppState {
     /// A simulated database query, timed into the summary.
     fn query<T>(&self, f: impl FnOnce(&mut BTreeMap<u64, Destination>) -> T) -> T {
         let start = Instant::now();
-        let out = f(&mut self
-            .destinations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner));
-        self.infra
-            .query_duration
-            .observe(start.elapsed().as_secs_f64());
+        let out = f(&mut self.destinations.lock().unwrap_or_else(PoisonError::into_inner));
+        self.infra.query_duration.observe(start.elapsed().as_secs_f64());
         out
     }
 }
@@ -166,33 +161,19 @@ impl Drop for Running {
 
 /// Builds the metrics and the application, binds `listen`, and serves on a thread of its own.
 pub fn start(listen: SocketAddr) -> std::io::Result<Running> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let registry = Arc::new(Registry::new());
     let infra = Arc::new(InfraMetrics::default());
-    let _ = infra.build_info.set(BuildLabels {
-        branch: "main".into(),
-        ..metrics_http::build_labels!()
-    });
-    let _ = infra.database_info.set(DatabaseLabels {
-        name: "sqlite".into(),
-    });
+    let _ = infra.build_info.set(BuildLabels { branch: "main".into(), ..metrics_http::build_labels!() });
+    let _ = infra.database_info.set(DatabaseLabels { name: "sqlite".into() });
     infra.database_connected.set(1);
     let runtime = Arc::new(RuntimeMetrics::default());
     let handle = rt.handle().clone();
     let h = handle.clone();
-    runtime
-        .tokio_alive_tasks
-        .set(move || h.metrics().num_alive_tasks());
+    runtime.tokio_alive_tasks.set(move || h.metrics().num_alive_tasks());
     let h = handle.clone();
-    runtime
-        .tokio_global_queue_depth
-        .set(move || h.metrics().global_queue_depth());
-    runtime
-        .tokio_workers
-        .set(move || handle.metrics().num_workers());
+    runtime.tokio_global_queue_depth.set(move || h.metrics().global_queue_depth());
+    runtime.tokio_workers.set(move || handle.metrics().num_workers());
     let http = Arc::new(HttpMetrics::default());
     let inventory = Arc::new(InventoryMetrics::default());
     for (g, v) in [
@@ -208,27 +189,13 @@ pub fn start(listen: SocketAddr) -> std::io::Result<Running> {
     registry.register_arc(runtime).map_err(err)?;
     registry.register_arc(http.clone()).map_err(err)?;
     registry.register_arc(inventory.clone()).map_err(err)?;
-    registry
-        .register_arc(Arc::new(ProcessMetrics::new()))
-        .map_err(err)?;
-    let exporter = Exporter::builder(registry)
-        .json_path(None)
-        .build()
-        .map_err(err)?;
+    registry.register_arc(Arc::new(ProcessMetrics::new())).map_err(err)?;
+    let exporter = Exporter::builder(registry).json_path(None).build().map_err(err)?;
 
     let mut initial = BTreeMap::new();
-    initial.insert(
-        1,
-        Destination {
-            name: "kubernetes.prod".into(),
-        },
-    );
+    initial.insert(1, Destination { name: "kubernetes.prod".into() });
     inventory.infra_destinations.set(initial.len() as i64);
-    let state = AppState {
-        infra,
-        inventory,
-        destinations: Arc::new(Mutex::new(initial)),
-    };
+    let state = AppState { infra, inventory, destinations: Arc::new(Mutex::new(initial)) };
     let api = Router::new()
         .route("/v1/grants", get(grants))
         .route("/v1/destinations", get(destinations))
@@ -240,23 +207,14 @@ pub fn start(listen: SocketAddr) -> std::io::Result<Running> {
     let listener = rt.block_on(tokio::net::TcpListener::bind(listen))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
-    let thread = std::thread::Builder::new()
-        .name("infra".into())
-        .spawn(move || {
-            rt.block_on(async move {
-                axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
+    let thread = std::thread::Builder::new().name("infra".into()).spawn(move || {
+        rt.block_on(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(async move {
                     let _ = rx.await;
                 })
                 .await
-            })
-        })?;
-    Ok(Running {
-        addr,
-        stop: Some(tx),
-        thread: Some(thread),
-    })
+        })
+    })?;
+    Ok(Running { addr, stop: Some(tx), thread: Some(thread) })
 }

@@ -7,7 +7,7 @@
 //! `..._total` samples.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -82,20 +82,14 @@ pub fn catalog() -> Catalog {
 }
 
 fn svc(s: &str) -> ServiceLabels {
-    ServiceLabels {
-        service: s.to_owned(),
-    }
+    ServiceLabels { service: s.to_owned() }
 }
 
 /// Resident memory of this process, from `/proc/self/statm` (0 where it cannot be read).
 fn resident_bytes() -> u64 {
     let pages = std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<u64>().ok())
-        });
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()));
     pages.unwrap_or(0) * 4096
 }
 
@@ -106,18 +100,15 @@ impl KumoMetrics {
         for s in ["esmtp_listener", "smtp_client", "smtp_client:source2->"] {
             drop(m.connection_count.get_or_create(&svc(s)));
         }
-        drop(m.scheduled_count.get_or_create(&QueueLabels {
-            queue: "example.com".into(),
-        }));
+        drop(m.scheduled_count.get_or_create(&QueueLabels { queue: "example.com".into() }));
         m.lua.lua_count.set(1);
         m.lua.lua_load_count.inc();
         m.lua.lua_spare_count.set(1);
         m.memory_limit.set(101_234_377_728);
         m.memory_usage.set(resident_bytes);
-        for s in [
-            "smtp_client:source1->loopback.dummy-mx.example.com",
-            "smtp_client:source2->loopback.dummy-mx.example.com",
-        ] {
+        for s in
+            ["smtp_client:source1->loopback.dummy-mx.example.com", "smtp_client:source2->loopback.dummy-mx.example.com"]
+        {
             drop(m.ready_count.get_or_create(&svc(s)));
         }
         for s in ["smtp_client", "smtp_client:source2->"] {
@@ -134,13 +125,9 @@ impl KumoMetrics {
         let client = svc("smtp_client");
         let conns = (tick % 7) as i64;
         self.connection_count.get_or_create(&client).set(conns);
-        self.connection_count
-            .get_or_create(&svc("esmtp_listener"))
-            .set((tick % 3) as i64);
+        self.connection_count.get_or_create(&svc("esmtp_listener")).set((tick % 3) as i64);
         self.total_connection_count.get_or_create(&client).inc();
-        self.total_messages_delivered
-            .get_or_create(&client)
-            .inc_by(1 + tick % 5);
+        self.total_messages_delivered.get_or_create(&client).inc_by(1 + tick % 5);
         if tick % 10 == 0 {
             self.total_messages_transfail.get_or_create(&client).inc();
         }
@@ -150,11 +137,7 @@ impl KumoMetrics {
         self.ready_count
             .get_or_create(&svc("smtp_client:source1->loopback.dummy-mx.example.com"))
             .set((tick * 7 % 60) as i64);
-        self.scheduled_count
-            .get_or_create(&QueueLabels {
-                queue: "example.com".into(),
-            })
-            .set((tick % 11) as i64);
+        self.scheduled_count.get_or_create(&QueueLabels { queue: "example.com".into() }).set((tick % 11) as i64);
         self.message_count.set(1 + (tick % 13) as i64);
         self.message_data_resident_count.set((tick % 13) as i64);
         self.message_meta_resident_count.set((tick % 13) as i64);
@@ -168,7 +151,8 @@ pub static METRICS: LazyLock<KumoMetrics> = LazyLock::new(KumoMetrics::new);
 pub struct Running {
     /// The metrics server.
     pub server: ServerHandle,
-    stop: Arc<AtomicBool>,
+    /// Dropping it wakes the workload thread at once, whatever its tick.
+    stop: Option<mpsc::Sender<()>>,
     workload: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -181,7 +165,7 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        drop(self.stop.take());
         if let Some(t) = self.workload.take() {
             let _ = t.join();
         }
@@ -190,37 +174,28 @@ impl Drop for Running {
 
 /// Registers the metrics, starts the workload and serves `/metrics` and `/metrics.json` on
 /// `listen` to `trusted` addresses only (loopback when empty).
-pub fn start(
-    listen: SocketAddr,
-    trusted: Vec<TrustedHost>,
-    tick: Duration,
-) -> std::io::Result<Running> {
+pub fn start(listen: SocketAddr, trusted: Vec<TrustedHost>, tick: Duration) -> std::io::Result<Running> {
     let registry = Arc::new(Registry::new());
     registry.register(&METRICS).map_err(std::io::Error::other)?;
     let mut policy = AccessPolicy::default();
     if !trusted.is_empty() {
         policy.trusted = trusted;
     }
-    let exporter = Exporter::builder(registry)
-        .access(policy)
-        .build()
-        .map_err(std::io::Error::other)?;
+    // KumoMTA serves Prometheus text only, and its counter names depend on it.
+    let exporter =
+        Exporter::builder(registry).access(policy).openmetrics(false).build().map_err(std::io::Error::other)?;
     let server = Server::spawn_thread(Server::builder(exporter).listen(listen))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let workload = std::thread::Builder::new()
-        .name("kumo-workload".into())
-        .spawn(move || {
-            let mut n = 0u64;
-            while !flag.load(Ordering::Relaxed) {
-                n += 1;
-                METRICS.simulate(n);
-                std::thread::sleep(tick);
+    let (stop, stopped) = mpsc::channel::<()>();
+    let workload = std::thread::Builder::new().name("kumo-workload".into()).spawn(move || {
+        let mut n = 0u64;
+        loop {
+            n += 1;
+            METRICS.simulate(n);
+            match stopped.recv_timeout(tick) {
+                Err(RecvTimeoutError::Timeout) => continue,
+                _ => return,
             }
-        })?;
-    Ok(Running {
-        server,
-        stop,
-        workload: Some(workload),
-    })
+        }
+    })?;
+    Ok(Running { server, stop: Some(stop), workload: Some(workload) })
 }

@@ -5,9 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock};
 
-use metrics_core::{
-    Catalog, Counter, Family, Gauge, Histogram, LabelSet, LabelValue, Metrics, Registry,
-};
+use metrics_core::{Catalog, Counter, Family, Gauge, Histogram, LabelSet, LabelValue, Metrics, Registry};
 use metrics_http::{Exporter, ExporterConfig, Server, ServerHandle};
 use serde::Deserialize;
 
@@ -56,26 +54,15 @@ pub struct StalwartMetrics {
 /// The catalog of the example's metrics.
 pub fn catalog() -> Catalog {
     crate::catalog_of(|c| {
-        c.add::<StalwartMetrics>()
-            .add::<metrics_http::ScrapeMetrics>();
+        c.add::<StalwartMetrics>().add::<metrics_http::ScrapeMetrics>();
     })
 }
 
 /// The process-wide metrics.
 pub static METRICS: LazyLock<StalwartMetrics> = LazyLock::new(|| {
     let m = StalwartMetrics::default();
-    m.deliveries
-        .get_or_create(&DeliveryLabels {
-            protocol: Protocol::Smtp,
-            outcome: Outcome::Delivered,
-        })
-        .inc_by(3);
-    m.deliveries
-        .get_or_create(&DeliveryLabels {
-            protocol: Protocol::Smtp,
-            outcome: Outcome::Deferred,
-        })
-        .inc();
+    m.deliveries.get_or_create(&DeliveryLabels { protocol: Protocol::Smtp, outcome: Outcome::Delivered }).inc_by(3);
+    m.deliveries.get_or_create(&DeliveryLabels { protocol: Protocol::Smtp, outcome: Outcome::Deferred }).inc();
     m.queue_messages.set(2);
     m.session_duration.observe(0.3);
     m
@@ -98,17 +85,13 @@ pub struct MetricsConfig {
 
 /// Reads and parses a configuration file; errors name the file and, for bad values, the key.
 pub fn load(path: &std::path::Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| format!("invalid configuration {}: {e}", path.display()))
 }
 
 /// Registers the metrics and, if the exporter is enabled, serves `/metrics/prometheus` on
 /// `listen` (or the configured address). `Ok(None)` when disabled: nothing listens.
-pub fn start(
-    config: &ExporterConfig,
-    listen: Option<SocketAddr>,
-) -> std::io::Result<Option<ServerHandle>> {
+pub fn start(config: &ExporterConfig, listen: Option<SocketAddr>) -> std::io::Result<Option<ServerHandle>> {
     if !config.enable {
         return Ok(None);
     }
@@ -120,9 +103,6 @@ pub fn start(
     if let Some(l) = listen {
         config.listen = l;
     }
-    let exporter = Exporter::builder(registry)
-        .config(&config)
-        .build()
-        .map_err(std::io::Error::other)?;
+    let exporter = Exporter::builder(registry).config(&config).build().map_err(std::io::Error::other)?;
     Server::spawn_thread(Server::builder(exporter).config(&config)).map(Some)
 }

@@ -7,12 +7,21 @@ use std::time::Duration;
 
 fn run(bin: &str, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(bin).args(args).output().unwrap_or_else(|e| panic!("{bin}: {e}"));
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Starts `bin`, reads its first line, sends SIGTERM and returns (first line, rest, exit code).
 fn start_and_stop(bin: &str, args: &[&str]) -> (String, String, i32) {
-    let mut child = Command::new(bin).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("{bin}: {e}"));
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{bin}: {e}"));
     let mut out = BufReader::new(child.stdout.take().unwrap_or_else(|| panic!("stdout")));
     let mut first = String::new();
     out.read_line(&mut first).unwrap_or_else(|e| panic!("{e}"));
@@ -27,7 +36,8 @@ fn start_and_stop(bin: &str, args: &[&str]) -> (String, String, i32) {
 
 #[test]
 fn kumo_prints_its_url_and_stops_cleanly() {
-    let (first, rest, code) = start_and_stop(env!("CARGO_BIN_EXE_kumo"), &["--listen", "127.0.0.1:0", "--trusted", "127.0.0.0/8"]);
+    let (first, rest, code) =
+        start_and_stop(env!("CARGO_BIN_EXE_kumo"), &["--listen", "127.0.0.1:0", "--trusted", "127.0.0.0/8"]);
     assert!(first.starts_with("kumo: serving http://127.0.0.1:"), "{first}");
     assert!(rest.contains("kumo: stopped"), "{rest}");
     assert_eq!(code, 0);
@@ -89,8 +99,14 @@ fn stalwart_config_errors_and_disabled_exporter() {
     assert!(first.contains("disabled") && first.contains("not listening"), "{first}");
     assert_eq!(code, 0);
 
-    let (first, rest, code) = start_and_stop(bin, &["--config", concat!(env!("CARGO_MANIFEST_DIR"), "/stalwart.toml"), "--listen", "127.0.0.1:0"]);
-    assert!(first.starts_with("stalwart: serving http://127.0.0.1:") && first.contains("/metrics/prometheus"), "{first}");
+    let (first, rest, code) = start_and_stop(
+        bin,
+        &["--config", concat!(env!("CARGO_MANIFEST_DIR"), "/stalwart.toml"), "--listen", "127.0.0.1:0"],
+    );
+    assert!(
+        first.starts_with("stalwart: serving http://127.0.0.1:") && first.contains("/metrics/prometheus"),
+        "{first}"
+    );
     assert!(rest.contains("stalwart: stopped"), "{rest}");
     assert_eq!(code, 0);
     let _ = std::fs::remove_dir_all(dir);

@@ -88,8 +88,7 @@ impl Catalog {
 
     /// The catalog as a Markdown table: name, type, unit, help, labels (with enum values).
     pub fn to_markdown(&self) -> String {
-        let mut s =
-            String::from("| Metric | Type | Unit | Help | Labels |\n|---|---|---|---|---|\n");
+        let mut s = String::from("| Metric | Type | Unit | Help | Labels |\n|---|---|---|---|---|\n");
         for m in &self.metrics {
             let labels: Vec<String> = m
                 .labels
@@ -101,11 +100,7 @@ impl Catalog {
                         format!(
                             "`{}` ({})",
                             l.name,
-                            l.values
-                                .iter()
-                                .map(|v| format!("`{v}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            l.values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
                         )
                     }
                 })
@@ -117,25 +112,14 @@ impl Catalog {
             if !m.quantiles.is_empty() {
                 let _ = write!(kind, " (quantiles {})", join(m.quantiles));
             }
-            let _ = writeln!(
-                s,
-                "| `{}` | {} | {} | {} | {} |",
-                m.name,
-                kind,
-                m.unit,
-                cell(m.help),
-                labels.join(", ")
-            );
+            let _ = writeln!(s, "| `{}` | {} | {} | {} | {} |", m.name, kind, m.unit, cell(m.help), labels.join(", "));
         }
         s
     }
 }
 
 fn join(v: &[f64]) -> String {
-    v.iter()
-        .map(|x| x.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// Help text inside a Markdown table cell: pipes escaped, newlines folded.

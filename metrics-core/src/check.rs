@@ -15,10 +15,7 @@ pub struct Msg {
 impl Msg {
     /// An empty message.
     pub const fn new() -> Self {
-        Msg {
-            buf: [0; 512],
-            len: 0,
-        }
+        Msg { buf: [0; 512], len: 0 }
     }
 
     /// Appends `s`, or nothing if it does not fit whole.
@@ -84,10 +81,7 @@ pub const fn check_metric(d: &Descriptor, is_family: bool) -> Msg {
             .push(d.kind.as_str());
     }
     if d.limit != 0 && !is_family {
-        return m
-            .push("`limit` applies to families only, and `")
-            .push(d.name)
-            .push("` is not a `Family`");
+        return m.push("`limit` applies to families only, and `").push(d.name).push("` is not a `Family`");
     }
     if d.legacy_name && !matches!(d.kind, MetricKind::Counter) {
         return m
@@ -121,25 +115,11 @@ pub(crate) const fn sample_names(d: &Descriptor) -> ([(&'static str, &'static st
     let n = d.name;
     let none = ("", "");
     match d.kind {
-        MetricKind::Counter if d.legacy_name => {
-            ([(n, ""), (n, "_total"), (n, "_created"), none, none], 3)
-        }
+        MetricKind::Counter if d.legacy_name => ([(n, ""), (n, "_total"), (n, "_created"), none, none], 3),
         MetricKind::Counter => ([(n, "_total"), (n, "_created"), none, none, none], 2),
         MetricKind::Gauge => ([(n, ""), none, none, none, none], 1),
-        MetricKind::Histogram => (
-            [
-                (n, "_bucket"),
-                (n, "_sum"),
-                (n, "_count"),
-                (n, "_created"),
-                none,
-            ],
-            4,
-        ),
-        MetricKind::Summary => (
-            [(n, ""), (n, "_sum"), (n, "_count"), (n, "_created"), none],
-            4,
-        ),
+        MetricKind::Histogram => ([(n, "_bucket"), (n, "_sum"), (n, "_count"), (n, "_created"), none], 4),
+        MetricKind::Summary => ([(n, ""), (n, "_sum"), (n, "_count"), (n, "_created"), none], 4),
         MetricKind::Info if ends_with(n, "_info") => ([(n, ""), none, none, none, none], 1),
         MetricKind::Info => ([(n, ""), (n, "_info"), none, none, none], 2),
     }
@@ -147,28 +127,15 @@ pub(crate) const fn sample_names(d: &Descriptor) -> ([(&'static str, &'static st
 
 /// Whether `a.0 + a.1 == b.0 + b.1`, without building either string.
 const fn concat_eq(a: (&str, &str), b: (&str, &str)) -> bool {
-    let (a0, a1, b0, b1) = (
-        a.0.as_bytes(),
-        a.1.as_bytes(),
-        b.0.as_bytes(),
-        b.1.as_bytes(),
-    );
+    let (a0, a1, b0, b1) = (a.0.as_bytes(), a.1.as_bytes(), b.0.as_bytes(), b.1.as_bytes());
     let len = a0.len() + a1.len();
     if len != b0.len() + b1.len() {
         return false;
     }
     let mut i = 0;
     while i < len {
-        let x = if i < a0.len() {
-            a0[i]
-        } else {
-            a1[i - a0.len()]
-        };
-        let y = if i < b0.len() {
-            b0[i]
-        } else {
-            b1[i - b0.len()]
-        };
+        let x = if i < a0.len() { a0[i] } else { a1[i - a0.len()] };
+        let y = if i < b0.len() { b0[i] } else { b1[i - b0.len()] };
         if x != y {
             return false;
         }
@@ -252,24 +219,14 @@ mod tests {
     #[test]
     fn counter_total_suffix_is_rejected_unless_legacy() {
         let d = Descriptor::new("requests_total", "h", MetricKind::Counter);
-        assert!(
-            check_metric(&d, false)
-                .as_str()
-                .contains("already ends in `_total`")
-        );
-        let legacy = Descriptor {
-            legacy_name: true,
-            ..d
-        };
+        assert!(check_metric(&d, false).as_str().contains("already ends in `_total`"));
+        let legacy = Descriptor { legacy_name: true, ..d };
         assert!(check_metric(&legacy, false).is_empty());
     }
 
     #[test]
     fn reserved_labels_are_rejected_by_type() {
-        const LE: &[LabelDescriptor] = &[LabelDescriptor {
-            name: "le",
-            values: &[],
-        }];
+        const LE: &[LabelDescriptor] = &[LabelDescriptor { name: "le", values: &[] }];
         let h = Descriptor::new("x", "h", MetricKind::Histogram).with_labels(LE);
         assert!(check_metric(&h, true).as_str().contains("`le`"));
         let g = Descriptor::new("x", "h", MetricKind::Gauge).with_labels(LE);

@@ -112,13 +112,9 @@ pub mod __private {
     //! What generated code reaches through absolute paths. Not a public API.
     pub use crate::Metrics;
     pub use crate::check::{Msg, check_collisions, check_metric};
-    pub use crate::descriptor::{
-        Descriptor, LabelDescriptor, MetricKind, MetricsInfo, MetricsItem,
-    };
+    pub use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind, MetricsInfo, MetricsItem};
     pub use crate::encoding::Encoder;
-    pub use crate::labels::{
-        LabelSet, LabelValue, LabelWriter, ValueSink, cardinality_product, values_or_empty,
-    };
+    pub use crate::labels::{LabelSet, LabelValue, LabelWriter, ValueSink, cardinality_product, values_or_empty};
     pub use crate::metric::Collect;
     pub use core::concat;
     pub use core::default::Default;

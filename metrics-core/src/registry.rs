@@ -27,11 +27,7 @@ pub struct DuplicateMetric {
 
 impl fmt::Display for DuplicateMetric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "metric `{}` is declared twice: first at {}, again at {}",
-            self.name, self.first, self.second
-        )
+        write!(f, "metric `{}` is declared twice: first at {}, again at {}", self.name, self.first, self.second)
     }
 }
 
@@ -114,9 +110,7 @@ pub struct Registry {
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        f.debug_struct("Registry")
-            .field("sources", &inner.sources.len())
-            .finish()
+        f.debug_struct("Registry").field("sources", &inner.sources.len()).finish()
     }
 }
 
@@ -151,18 +145,11 @@ impl Registry {
             let (names, n) = sample_names(d);
             for &(base, suffix) in &names[..n] {
                 let name = format!("{base}{suffix}");
-                let seen = inner
-                    .names
-                    .get(&name)
-                    .copied()
-                    .or_else(|| new.iter().find(|(n, _)| *n == name).map(|(_, l)| *l));
+                let seen =
+                    inner.names.get(&name).copied().or_else(|| new.iter().find(|(n, _)| *n == name).map(|(_, l)| *l));
                 if let (Some(first), None) = (seen, &dup) {
                     let (b, s) = d.prometheus_name();
-                    dup = Some(DuplicateMetric {
-                        name: format!("{b}{s}"),
-                        first,
-                        second: d.location,
-                    });
+                    dup = Some(DuplicateMetric { name: format!("{b}{s}"), first, second: d.location });
                 }
                 new.push((name, d.location));
             }
@@ -180,8 +167,7 @@ impl Registry {
         let mut out = Vec::with_capacity(4096);
         self.render_into(&RenderOptions::new(format), &mut out);
         // Every encoder writes UTF-8 only: names are ASCII and text comes from `&str`s.
-        String::from_utf8(out)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// Renders every metric with `prefix` before each metric name.
@@ -189,8 +175,7 @@ impl Registry {
         let opts = RenderOptions::new(format).with_prefix(prefix)?;
         let mut out = Vec::with_capacity(4096);
         self.render_into(&opts, &mut out);
-        Ok(String::from_utf8(out)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        Ok(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
     /// Appends the rendering to `out`, a buffer the caller reuses between scrapes.

@@ -57,11 +57,7 @@ impl Field<'_> {
 
     /// The help text: `help = ".."` or the doc comment.
     pub(crate) fn help(&self) -> Option<String> {
-        self.attrs
-            .help
-            .as_ref()
-            .map(|h| h.value.clone())
-            .or_else(|| self.doc.clone())
+        self.attrs.help.as_ref().map(|h| h.value.clone()).or_else(|| self.doc.clone())
     }
 }
 
@@ -82,11 +78,7 @@ impl<'a> Container<'a> {
                 })
             })
             .collect();
-        Some(Container {
-            ident: &input.ident,
-            attrs,
-            fields,
-        })
+        Some(Container { ident: &input.ident, attrs, fields })
     }
 }
 
@@ -124,10 +116,7 @@ impl<'a> LabelStruct<'a> {
     pub(crate) fn from_syn(cx: &Ctxt, input: &'a DeriveInput) -> Option<Self> {
         let fields = named_fields(cx, input, "LabelSet")?;
         for a in input.attrs.iter().filter(|a| a.path().is_ident("label")) {
-            cx.error_spanned_by(
-                a,
-                "`#[label(...)]` on a `LabelSet` struct goes on its fields (`rename`, `skip`)",
-            );
+            cx.error_spanned_by(a, "`#[label(...)]` on a `LabelSet` struct goes on its fields (`rename`, `skip`)");
         }
         let fields = fields
             .named
@@ -140,10 +129,7 @@ impl<'a> LabelStruct<'a> {
                 })
             })
             .collect();
-        Some(LabelStruct {
-            ident: &input.ident,
-            fields,
-        })
+        Some(LabelStruct { ident: &input.ident, fields })
     }
 }
 
@@ -170,34 +156,18 @@ impl<'a> LabelEnum<'a> {
             }
         };
         if !input.generics.params.is_empty() {
-            cx.error_spanned_by(
-                &input.generics,
-                "`#[derive(LabelValue)]` does not support generic enums",
-            );
+            cx.error_spanned_by(&input.generics, "`#[derive(LabelValue)]` does not support generic enums");
             return None;
         }
         if data.variants.is_empty() {
-            cx.error_spanned_by(
-                &input.ident,
-                "`#[derive(LabelValue)]` needs at least one variant",
-            );
+            cx.error_spanned_by(&input.ident, "`#[derive(LabelValue)]` needs at least one variant");
             return None;
         }
         let container = attr::label(cx, &input.attrs, LabelPlace::Enum);
         let convention = match &container.rename_all {
             Some(r) if crate::case::apply(&r.value, "X").is_none() => {
-                let list = crate::case::CONVENTIONS
-                    .iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                cx.error_at(
-                    r.span,
-                    format!(
-                        "unknown `rename_all` convention `{}`: expected one of {list}",
-                        r.value
-                    ),
-                );
+                let list = crate::case::CONVENTIONS.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+                cx.error_at(r.span, format!("unknown `rename_all` convention `{}`: expected one of {list}", r.value));
                 "snake_case".to_owned()
             }
             Some(r) => r.value.clone(),
@@ -206,76 +176,60 @@ impl<'a> LabelEnum<'a> {
         let mut variants = Vec::new();
         for v in &data.variants {
             if !matches!(v.fields, Fields::Unit) {
-                cx.error_spanned_by(&v.fields, format!("variant `{}` has fields: `#[derive(LabelValue)]` supports unit variants only", v.ident));
+                cx.error_spanned_by(
+                    &v.fields,
+                    format!("variant `{}` has fields: `#[derive(LabelValue)]` supports unit variants only", v.ident),
+                );
             }
             let a = attr::label(cx, &v.attrs, LabelPlace::Variant);
             let (value, span) = match a.rename {
                 Some(r) => (r.value, r.span),
-                None => (
-                    crate::case::apply(&convention, &v.ident.to_string()).unwrap_or_default(),
-                    v.ident.span(),
-                ),
+                None => (crate::case::apply(&convention, &v.ident.to_string()).unwrap_or_default(), v.ident.span()),
             };
             variants.push((&v.ident, value, span));
         }
-        Some(LabelEnum {
-            ident: &input.ident,
-            variants,
-        })
+        Some(LabelEnum { ident: &input.ident, variants })
     }
 }
 
-fn named_fields<'a>(
-    cx: &Ctxt,
-    input: &'a DeriveInput,
-    derive: &str,
-) -> Option<&'a syn::FieldsNamed> {
-    let what = if derive == "Metrics" {
-        "metrics"
-    } else {
-        "labels"
-    };
+fn named_fields<'a>(cx: &Ctxt, input: &'a DeriveInput, derive: &str) -> Option<&'a syn::FieldsNamed> {
+    let what = if derive == "Metrics" { "metrics" } else { "labels" };
     let fields = match &input.data {
         Data::Struct(s) => match &s.fields {
             Fields::Named(n) => Some(n),
             Fields::Unnamed(u) => {
-                cx.error_spanned_by(u, format!("`#[derive({derive})]` supports structs with named fields only: name each of the {what}"));
+                cx.error_spanned_by(
+                    u,
+                    format!("`#[derive({derive})]` supports structs with named fields only: name each of the {what}"),
+                );
                 None
             }
             Fields::Unit => {
-                cx.error_spanned_by(&input.ident, format!("`#[derive({derive})]` supports structs with named fields only, not unit structs"));
+                cx.error_spanned_by(
+                    &input.ident,
+                    format!("`#[derive({derive})]` supports structs with named fields only, not unit structs"),
+                );
                 None
             }
         },
         Data::Enum(e) => {
-            let hint = if derive == "LabelSet" {
-                "; an enum of label values derives `LabelValue`"
-            } else {
-                ""
-            };
+            let hint = if derive == "LabelSet" { "; an enum of label values derives `LabelValue`" } else { "" };
             cx.error_spanned_by(
                 e.enum_token,
-                format!(
-                    "`#[derive({derive})]` supports structs with named fields only, not enums{hint}"
-                ),
+                format!("`#[derive({derive})]` supports structs with named fields only, not enums{hint}"),
             );
             None
         }
         Data::Union(u) => {
             cx.error_spanned_by(
                 u.union_token,
-                format!(
-                    "`#[derive({derive})]` supports structs with named fields only, not unions"
-                ),
+                format!("`#[derive({derive})]` supports structs with named fields only, not unions"),
             );
             None
         }
     };
     if !input.generics.params.is_empty() {
-        cx.error_spanned_by(
-            &input.generics,
-            format!("`#[derive({derive})]` does not support generic structs"),
-        );
+        cx.error_spanned_by(&input.generics, format!("`#[derive({derive})]` does not support generic structs"));
         return None;
     }
     fields

@@ -27,20 +27,12 @@ struct Slot<'c, T> {
 
 impl<'c, T> Slot<'c, T> {
     fn new(cx: &'c Ctxt, attr: &'static str, key: &'static str) -> Self {
-        Slot {
-            cx,
-            attr,
-            key,
-            value: None,
-        }
+        Slot { cx, attr, key, value: None }
     }
 
     fn set(&mut self, span: Span, value: T) {
         if self.value.is_some() {
-            self.cx.error_at(
-                span,
-                format!("duplicate `{}` attribute `{}`", self.attr, self.key),
-            );
+            self.cx.error_at(span, format!("duplicate `{}` attribute `{}`", self.attr, self.key));
         } else {
             self.value = Some(Spanned { value, span });
         }
@@ -68,13 +60,7 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     })
 }
 
-fn lit_str(
-    cx: &Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    attr: &str,
-    key: &str,
-    example: &str,
-) -> syn::Result<Option<LitStr>> {
+fn lit_str(cx: &Ctxt, meta: &ParseNestedMeta<'_>, attr: &str, key: &str, example: &str) -> syn::Result<Option<LitStr>> {
     let v = meta.value()?;
     let lit: syn::Lit = v.parse()?;
     match lit {
@@ -82,21 +68,14 @@ fn lit_str(
         other => {
             cx.error_spanned_by(
                 other,
-                format!(
-                    "`{attr}({key} = ...)` expects a string literal, as in `{key} = \"{example}\"`"
-                ),
+                format!("`{attr}({key} = ...)` expects a string literal, as in `{key} = \"{example}\"`"),
             );
             Ok(None)
         }
     }
 }
 
-fn lit_int(
-    cx: &Ctxt,
-    meta: &ParseNestedMeta<'_>,
-    key: &str,
-    example: &str,
-) -> syn::Result<Option<(u64, Span)>> {
+fn lit_int(cx: &Ctxt, meta: &ParseNestedMeta<'_>, key: &str, example: &str) -> syn::Result<Option<(u64, Span)>> {
     let v = meta.value()?;
     let lit: syn::Lit = v.parse()?;
     match &lit {
@@ -108,10 +87,7 @@ fn lit_int(
             }
         },
         other => {
-            cx.error_spanned_by(
-                other,
-                format!("`{key}` expects an integer literal, as in `{key} = {example}`"),
-            );
+            cx.error_spanned_by(other, format!("`{key}` expects an integer literal, as in `{key} = {example}`"));
             Ok(None)
         }
     }
@@ -150,12 +126,7 @@ pub(crate) enum BucketsSpec {
     /// `buckets = [0.1, 1.0]`
     List(Vec<(f64, Span)>),
     /// `buckets = exponential(start, factor, count)` or `linear(start, width, count)`
-    Generated {
-        kind: String,
-        start: (f64, Span),
-        step: (f64, Span),
-        count: (u64, Span),
-    },
+    Generated { kind: String, start: (f64, Span), step: (f64, Span), count: (u64, Span) },
 }
 
 fn buckets(input: syn::parse::ParseStream<'_>) -> syn::Result<BucketsSpec> {
@@ -183,12 +154,7 @@ fn buckets(input: syn::parse::ParseStream<'_>) -> syn::Result<BucketsSpec> {
     if !args.is_empty() {
         return Err(args.error(format!("`{kind}` takes three arguments")));
     }
-    Ok(BucketsSpec::Generated {
-        kind,
-        start,
-        step,
-        count: (count.base10_parse()?, count.span()),
-    })
+    Ok(BucketsSpec::Generated { kind, start, step, count: (count.base10_parse()?, count.span()) })
 }
 
 /// `#[metrics(...)]` on a struct.
@@ -219,10 +185,7 @@ pub(crate) fn container(cx: &Ctxt, attrs: &[syn::Attribute]) -> ContainerAttrs {
             } else {
                 cx.error_spanned_by(
                     &meta.path,
-                    format!(
-                        "unknown `metrics` attribute `{}`: expected one of {CONTAINER_KEYS}",
-                        path_str(&meta.path)
-                    ),
+                    format!("unknown `metrics` attribute `{}`: expected one of {CONTAINER_KEYS}", path_str(&meta.path)),
                 );
                 skip_value(&meta)?;
             }
@@ -232,10 +195,7 @@ pub(crate) fn container(cx: &Ctxt, attrs: &[syn::Attribute]) -> ContainerAttrs {
             cx.syn_error(e);
         }
     }
-    ContainerAttrs {
-        prefix: prefix.get(),
-        krate: krate.get().map(|s| s.value),
-    }
+    ContainerAttrs { prefix: prefix.get(), krate: krate.get().map(|s| s.value) }
 }
 
 /// `#[metric(...)]` on a field.
@@ -253,7 +213,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) legacy_name: Option<Spanned<()>>,
 }
 
-pub(crate) const FIELD_KEYS: &str = "`name`, `help`, `unit`, `buckets`, `quantiles`, `max_age`, `limit`, `legacy_name`, `flatten`, `skip`";
+pub(crate) const FIELD_KEYS: &str =
+    "`name`, `help`, `unit`, `buckets`, `quantiles`, `max_age`, `limit`, `legacy_name`, `flatten`, `skip`";
 
 /// Parses `max_age`: seconds as an integer, or a string such as `"30s"`, `"10m"`, `"1h"`.
 fn max_age(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<(u64, Span)>> {
@@ -264,10 +225,7 @@ fn max_age(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<(u64, Sp
         syn::Lit::Int(i) => Ok(i.base10_parse::<u64>().ok().map(|n| (n, i.span()))),
         syn::Lit::Str(s) => {
             let text = s.value();
-            let (num, unit) = text.split_at(
-                text.find(|c: char| !c.is_ascii_digit())
-                    .unwrap_or(text.len()),
-            );
+            let (num, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
             let mult = match unit {
                 "" | "s" => Some(1),
                 "m" => Some(60),
@@ -346,10 +304,7 @@ pub(crate) fn field(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
                 }
                 "flatten" | "skip" | "legacy_name" => {
                     if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
-                        cx.error_at(
-                            span,
-                            format!("`{key}` takes no value: write `#[metric({key})]`"),
-                        );
+                        cx.error_at(span, format!("`{key}` takes no value: write `#[metric({key})]`"));
                         skip_value(&meta)?;
                     }
                     let slot = match key.as_str() {
@@ -360,10 +315,7 @@ pub(crate) fn field(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
                     slot.set(span, ());
                 }
                 _ => {
-                    cx.error_at(
-                        span,
-                        format!("unknown `metric` attribute `{key}`: expected one of {FIELD_KEYS}"),
-                    );
+                    cx.error_at(span, format!("unknown `metric` attribute `{key}`: expected one of {FIELD_KEYS}"));
                     skip_value(&meta)?;
                 }
             }
@@ -412,11 +364,7 @@ pub(crate) fn label(cx: &Ctxt, attrs: &[syn::Attribute], place: LabelPlace) -> L
         LabelPlace::Enum => &["rename_all"],
         LabelPlace::Variant => &["rename"],
     };
-    let list = allowed
-        .iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
     let mut rename = Slot::new(cx, "label", "rename");
     let mut rename_all = Slot::new(cx, "label", "rename_all");
     let mut skip = Slot::new(cx, "label", "skip");
@@ -424,10 +372,7 @@ pub(crate) fn label(cx: &Ctxt, attrs: &[syn::Attribute], place: LabelPlace) -> L
         let res = attr.parse_nested_meta(|meta| {
             let key = path_str(&meta.path);
             if !allowed.contains(&key.as_str()) {
-                cx.error_spanned_by(
-                    &meta.path,
-                    format!("unknown `label` attribute `{key}` here: expected {list}"),
-                );
+                cx.error_spanned_by(&meta.path, format!("unknown `label` attribute `{key}` here: expected {list}"));
                 return skip_value(&meta);
             }
             match key.as_str() {
@@ -449,11 +394,7 @@ pub(crate) fn label(cx: &Ctxt, attrs: &[syn::Attribute], place: LabelPlace) -> L
             cx.syn_error(e);
         }
     }
-    LabelAttrs {
-        rename: rename.get(),
-        rename_all: rename_all.get(),
-        skip: skip.get(),
-    }
+    LabelAttrs { rename: rename.get(), rename_all: rename_all.get(), skip: skip.get() }
 }
 
 /// The doc comment of an item, lines trimmed and joined with spaces (the help text).
@@ -461,11 +402,7 @@ pub(crate) fn doc(attrs: &[syn::Attribute]) -> Option<String> {
     let mut lines = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("doc")) {
         if let syn::Meta::NameValue(nv) = &attr.meta {
-            if let syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) = &nv.value
-            {
+            if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
                 let line = s.value();
                 let line = line.trim();
                 if !line.is_empty() {
@@ -474,17 +411,9 @@ pub(crate) fn doc(attrs: &[syn::Attribute]) -> Option<String> {
             }
         }
     }
-    if lines.is_empty() {
-        None
-    } else {
-        Some(lines.join(" "))
-    }
+    if lines.is_empty() { None } else { Some(lines.join(" ")) }
 }
 
 pub(crate) fn path_str(p: &syn::Path) -> String {
-    p.segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect::<Vec<_>>()
-        .join("::")
+    p.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
 }

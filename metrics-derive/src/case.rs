@@ -1,15 +1,8 @@
 //! `rename_all` conventions for enum variants turned into label values.
 
 /// The accepted conventions, as written in `#[label(rename_all = "...")]`.
-pub(crate) const CONVENTIONS: &[&str] = &[
-    "snake_case",
-    "lowercase",
-    "UPPERCASE",
-    "SCREAMING_SNAKE_CASE",
-    "kebab-case",
-    "camelCase",
-    "PascalCase",
-];
+pub(crate) const CONVENTIONS: &[&str] =
+    &["snake_case", "lowercase", "UPPERCASE", "SCREAMING_SNAKE_CASE", "kebab-case", "camelCase", "PascalCase"];
 
 /// Splits a PascalCase identifier into words (`HttpGet` → `Http`, `Get`).
 fn words(ident: &str) -> Vec<String> {

@@ -38,19 +38,10 @@ fn prefix(cx: &Ctxt, c: &Container<'_>) {
         if !is_valid_metric_name(&p.value) {
             cx.error_at(
                 p.span,
-                format!(
-                    "`{}` is not a valid metric name prefix: it must match `{METRIC_NAME}`",
-                    p.value
-                ),
+                format!("`{}` is not a valid metric name prefix: it must match `{METRIC_NAME}`", p.value),
             );
         } else if is_reserved(&p.value) {
-            cx.error_at(
-                p.span,
-                format!(
-                    "prefix `{}` starts with `__`, which Prometheus reserves",
-                    p.value
-                ),
-            );
+            cx.error_at(p.span, format!("prefix `{}` starts with `__`, which Prometheus reserves", p.value));
         }
     }
 }
@@ -88,17 +79,11 @@ fn role_exclusive(cx: &Ctxt, f: &Field<'_>) {
 fn metric_name(cx: &Ctxt, c: &Container<'_>, f: &Field<'_>) {
     let name = f.base_name();
     if !is_valid_metric_name(&name) {
-        cx.error_at(
-            f.name_span(),
-            format!("`{name}` is not a valid metric name: it must match `{METRIC_NAME}`"),
-        );
+        cx.error_at(f.name_span(), format!("`{name}` is not a valid metric name: it must match `{METRIC_NAME}`"));
         return;
     }
     if c.attrs.prefix.is_none() && is_reserved(&name) {
-        cx.error_at(
-            f.name_span(),
-            format!("metric name `{name}` starts with `__`, which Prometheus reserves"),
-        );
+        cx.error_at(f.name_span(), format!("metric name `{name}` starts with `__`, which Prometheus reserves"));
     }
 }
 
@@ -106,17 +91,12 @@ fn metric_name(cx: &Ctxt, c: &Container<'_>, f: &Field<'_>) {
 fn unit(cx: &Ctxt, f: &Field<'_>) {
     let Some(u) = &f.attrs.unit else { return };
     let ok = !u.value.is_empty()
-        && u.value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && u.value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         && !u.value.starts_with('_');
     if !ok {
         cx.error_at(
             u.span,
-            format!(
-                "`{}` is not a valid unit: use a lowercase base unit such as `seconds` or `bytes`",
-                u.value
-            ),
+            format!("`{}` is not a valid unit: use a lowercase base unit such as `seconds` or `bytes`", u.value),
         );
         return;
     }
@@ -136,33 +116,18 @@ fn help(cx: &Ctxt, f: &Field<'_>) {
         Some(h) if !h.trim().is_empty() => {}
         _ => cx.error_spanned_by(
             f.ident,
-            format!(
-                "metric `{}` has no help text: add a doc comment or `#[metric(help = \"...\")]`",
-                f.ident
-            ),
+            format!("metric `{}` has no help text: add a doc comment or `#[metric(help = \"...\")]`", f.ident),
         ),
     }
 }
 
 /// The bucket bounds a spec stands for, checked: finite, strictly increasing, not empty.
-pub(crate) fn bucket_values(
-    cx: &Ctxt,
-    spec: &BucketsSpec,
-    span: proc_macro2::Span,
-) -> Option<Vec<f64>> {
+pub(crate) fn bucket_values(cx: &Ctxt, spec: &BucketsSpec, span: proc_macro2::Span) -> Option<Vec<f64>> {
     let values: Vec<(f64, proc_macro2::Span)> = match spec {
         BucketsSpec::List(v) => v.clone(),
-        BucketsSpec::Generated {
-            kind,
-            start,
-            step,
-            count,
-        } => {
+        BucketsSpec::Generated { kind, start, step, count } => {
             if count.0 == 0 || count.0 > 1000 {
-                cx.error_at(
-                    count.1,
-                    format!("`{kind}` needs a bucket count between 1 and 1000"),
-                );
+                cx.error_at(count.1, format!("`{kind}` needs a bucket count between 1 and 1000"));
                 return None;
             }
             if kind == "exponential" && start.0 <= 0.0 {
@@ -190,10 +155,7 @@ pub(crate) fn bucket_values(
         }
     };
     if values.is_empty() {
-        cx.error_at(
-            span,
-            "`buckets` is empty: a histogram needs at least one bucket bound (`+Inf` is implied)",
-        );
+        cx.error_at(span, "`buckets` is empty: a histogram needs at least one bucket bound (`+Inf` is implied)");
         return None;
     }
     for (i, &(v, s)) in values.iter().enumerate() {
@@ -202,13 +164,7 @@ pub(crate) fn bucket_values(
             return None;
         }
         if i > 0 && values[i - 1].0 >= v {
-            cx.error_at(
-                s,
-                format!(
-                    "bucket bounds must be strictly increasing, but {v} follows {}",
-                    values[i - 1].0
-                ),
-            );
+            cx.error_at(s, format!("bucket bounds must be strictly increasing, but {v} follows {}", values[i - 1].0));
             return None;
         }
     }
@@ -248,23 +204,14 @@ pub(crate) fn label_set(cx: &Ctxt, s: &LabelStruct<'_>) {
         }
         let name = f.name();
         if !is_valid_label_name(&name) {
-            cx.error_at(
-                f.name_span(),
-                format!("`{name}` is not a valid label name: it must match `{LABEL_NAME}`"),
-            );
+            cx.error_at(f.name_span(), format!("`{name}` is not a valid label name: it must match `{LABEL_NAME}`"));
         } else if is_reserved(&name) {
-            cx.error_at(
-                f.name_span(),
-                format!("label name `{name}` starts with `__`, which Prometheus reserves"),
-            );
+            cx.error_at(f.name_span(), format!("label name `{name}` starts with `__`, which Prometheus reserves"));
         }
         if let Some(other) = seen.insert(name.clone(), f.ident.to_string()) {
             cx.error_at(
                 f.name_span(),
-                format!(
-                    "label `{name}` is declared twice (fields `{other}` and `{}`)",
-                    f.ident
-                ),
+                format!("label `{name}` is declared twice (fields `{other}` and `{}`)", f.ident),
             );
         }
     }

@@ -52,12 +52,7 @@ fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> TokenStream {
     let m = quote!(#krate::__private);
     let ident = s.ident;
     let labels: Vec<_> = s.fields.iter().filter(|f| f.attrs.skip.is_none()).collect();
-    let skipped: Vec<_> = s
-        .fields
-        .iter()
-        .filter(|f| f.attrs.skip.is_some())
-        .map(|f| f.ident)
-        .collect();
+    let skipped: Vec<_> = s.fields.iter().filter(|f| f.attrs.skip.is_some()).map(|f| f.ident).collect();
     let names: Vec<String> = labels.iter().map(|f| f.name()).collect();
     let idents: Vec<_> = labels.iter().map(|f| f.ident).collect();
     // Each field's type, spanned at the field so that a type that is not a label value is
@@ -77,10 +72,8 @@ fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> TokenStream {
             quote_spanned!(ty.span()=> #m::LabelWriter::label::<#ty>(writer, #name, &self.#id);)
         })
         .collect();
-    let card: Vec<TokenStream> = tys
-        .iter()
-        .map(|t| quote!(match #t::VALUES { #m::Some(v) => v.len(), #m::None => 1 }))
-        .collect();
+    let card: Vec<TokenStream> =
+        tys.iter().map(|t| quote!(match #t::VALUES { #m::Some(v) => v.len(), #m::None => 1 })).collect();
     let rev_idents: Vec<_> = idents.iter().rev().collect();
     let rev_tys: Vec<_> = tys.iter().rev().collect();
     let rev_card: Vec<_> = card.iter().rev().collect();

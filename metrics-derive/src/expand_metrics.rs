@@ -57,9 +57,7 @@ fn expand(cx: &Ctxt, c: &Container<'_>, krate: &TokenStream) -> TokenStream {
             Role::Skip => init.push(quote!(#fid: ::core::default::Default::default())),
             Role::Flatten => {
                 let span = ty.span();
-                items.push(
-                    quote_spanned!(span=> #m::MetricsItem::Flatten(<#ty as #m::Metrics>::INFO)),
-                );
+                items.push(quote_spanned!(span=> #m::MetricsItem::Flatten(<#ty as #m::Metrics>::INFO)));
                 encode.push(quote_spanned!(span=> #m::Metrics::encode(&self.#fid, __encoder);));
                 init.push(quote!(#fid: ::core::default::Default::default()));
             }
@@ -69,8 +67,7 @@ fn expand(cx: &Ctxt, c: &Container<'_>, krate: &TokenStream) -> TokenStream {
                 items.push(quote!(#m::MetricsItem::Metric(#d)));
                 // Spanned at the type, so that a type that is not a metric is reported once, there.
                 let span = ty.span();
-                encode
-                    .push(quote_spanned!(span=> #m::Collect::collect(&self.#fid, &#d, __encoder);));
+                encode.push(quote_spanned!(span=> #m::Collect::collect(&self.#fid, &#d, __encoder);));
                 init.push(quote_spanned!(span=> #fid: <#ty as #m::Collect>::from_descriptor(&#d)));
             }
         }
@@ -115,13 +112,7 @@ fn expand(cx: &Ctxt, c: &Container<'_>, krate: &TokenStream) -> TokenStream {
 
 /// The `const` descriptor of one metric field, and the `const` check of its type-dependent
 /// rules, spanned at the field so that a broken rule points there.
-fn descriptor(
-    cx: &Ctxt,
-    c: &Container<'_>,
-    f: &Field<'_>,
-    d: &syn::Ident,
-    m: &TokenStream,
-) -> TokenStream {
+fn descriptor(cx: &Ctxt, c: &Container<'_>, f: &Field<'_>, d: &syn::Ident, m: &TokenStream) -> TokenStream {
     let ty = f.ty;
     let mut name = String::new();
     if let Some(p) = &c.attrs.prefix {
@@ -129,12 +120,7 @@ fn descriptor(
         name.push('_');
     }
     name.push_str(&f.base_name());
-    let unit = f
-        .attrs
-        .unit
-        .as_ref()
-        .map(|u| u.value.clone())
-        .unwrap_or_default();
+    let unit = f.attrs.unit.as_ref().map(|u| u.value.clone()).unwrap_or_default();
     if !unit.is_empty() {
         name.push('_');
         name.push_str(&unit);
@@ -149,12 +135,7 @@ fn descriptor(
         None => quote!(&[]),
     };
     let max_age = f.attrs.max_age.as_ref().map(|a| a.value).unwrap_or(0);
-    let limit = f
-        .attrs
-        .limit
-        .as_ref()
-        .map(|l| l.value as usize)
-        .unwrap_or(0);
+    let limit = f.attrs.limit.as_ref().map(|l| l.value as usize).unwrap_or(0);
     let legacy = f.attrs.legacy_name.is_some();
     let line = Literal::usize_unsuffixed(f.ident.span().start().line);
     let location = format!("{}.{}", c.ident, f.ident);

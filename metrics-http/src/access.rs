@@ -26,12 +26,7 @@ pub struct AccessPolicy {
 impl Default for AccessPolicy {
     /// Loopback only, no credentials.
     fn default() -> Self {
-        AccessPolicy {
-            mode: AccessMode::TrustedIp,
-            trusted: loopback(),
-            proxies: Vec::new(),
-            auth: None,
-        }
+        AccessPolicy { mode: AccessMode::TrustedIp, trusted: loopback(), proxies: Vec::new(), auth: None }
     }
 }
 
@@ -85,21 +80,10 @@ fn client_ip(peer: IpAddr, headers: &HeaderMap, p: &AccessPolicy) -> Option<IpAd
             hops.push(canonical(part.trim().parse::<IpAddr>().ok()?));
         }
         // The rightmost hop that is not one of our proxies is the client.
-        return hops
-            .iter()
-            .rev()
-            .find(|ip| !trusted(&p.proxies, **ip))
-            .or(hops.first())
-            .copied();
+        return hops.iter().rev().find(|ip| !trusted(&p.proxies, **ip)).or(hops.first()).copied();
     }
     if let Some(real) = headers.get("x-real-ip") {
-        return real
-            .to_str()
-            .ok()?
-            .trim()
-            .parse::<IpAddr>()
-            .ok()
-            .map(canonical);
+        return real.to_str().ok()?.trim().parse::<IpAddr>().ok().map(canonical);
     }
     Some(peer)
 }
@@ -110,11 +94,7 @@ fn credentials_ok(headers: &HeaderMap, auth: &AuthConfig) -> bool {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return false;
     };
-    let Some((scheme, token)) = value
-        .as_bytes()
-        .split_first_chunk::<6>()
-        .map(|(s, t)| (s, t))
-    else {
+    let Some((scheme, token)) = value.as_bytes().split_first_chunk::<6>().map(|(s, t)| (s, t)) else {
         return false;
     };
     if !scheme.eq_ignore_ascii_case(b"basic ") {
@@ -139,12 +119,7 @@ fn credentials_ok(headers: &HeaderMap, auth: &AuthConfig) -> bool {
 /// Decides whether a request may be served.
 pub fn decide(peer: IpAddr, headers: &HeaderMap, policy: &AccessPolicy) -> Decision {
     let ip_ok = client_ip(peer, headers, policy).is_some_and(|ip| trusted(&policy.trusted, ip));
-    let auth_ok = || {
-        policy
-            .auth
-            .as_ref()
-            .is_some_and(|a| credentials_ok(headers, a))
-    };
+    let auth_ok = || policy.auth.as_ref().is_some_and(|a| credentials_ok(headers, a));
     match policy.mode {
         AccessMode::TrustedIp if ip_ok => Decision::Allow,
         AccessMode::TrustedIp => Decision::Forbidden,
@@ -165,15 +140,9 @@ mod tests {
     fn policy(mode: AccessMode, proxies: &[&str]) -> AccessPolicy {
         AccessPolicy {
             mode,
-            trusted: ["127.0.0.0/8", "::1", "10.1.0.0/16"]
-                .iter()
-                .filter_map(|s| s.parse().ok())
-                .collect(),
+            trusted: ["127.0.0.0/8", "::1", "10.1.0.0/16"].iter().filter_map(|s| s.parse().ok()).collect(),
             proxies: proxies.iter().filter_map(|s| s.parse().ok()).collect(),
-            auth: Some(AuthConfig {
-                username: "prometheus".into(),
-                secret: "password123".into(),
-            }),
+            auth: Some(AuthConfig { username: "prometheus".into(), secret: "password123".into() }),
         }
     }
 
@@ -188,10 +157,7 @@ mod tests {
     }
 
     fn basic(s: &str) -> String {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(s)
-        )
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(s))
     }
 
     #[test]
@@ -202,54 +168,16 @@ mod tests {
         let wrong = basic("prometheus:nope");
         let no_colon = basic("prometheuspassword123");
         let lower = good.replacen("Basic", "basic", 1);
-        let latin1 = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode([0xff, b':', b'x'])
-        );
-        let cases: Vec<(
-            &str,
-            AccessMode,
-            &[&str],
-            &str,
-            Vec<(&'static str, &str)>,
-            Decision,
-        )> = vec![
+        let latin1 = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode([0xff, b':', b'x']));
+        let cases: Vec<(&str, AccessMode, &[&str], &str, Vec<(&'static str, &str)>, Decision)> = vec![
             ("loopback v4", TrustedIp, &[], "127.0.0.1", vec![], Allow),
-            (
-                "second loopback",
-                TrustedIp,
-                &[],
-                "127.0.0.2",
-                vec![],
-                Allow,
-            ),
+            ("second loopback", TrustedIp, &[], "127.0.0.2", vec![], Allow),
             ("loopback v6", TrustedIp, &[], "::1", vec![], Allow),
-            (
-                "v4-mapped loopback",
-                TrustedIp,
-                &[],
-                "::ffff:127.0.0.1",
-                vec![],
-                Allow,
-            ),
-            (
-                "v4-mapped untrusted",
-                TrustedIp,
-                &[],
-                "::ffff:192.0.2.1",
-                vec![],
-                Forbidden,
-            ),
+            ("v4-mapped loopback", TrustedIp, &[], "::ffff:127.0.0.1", vec![], Allow),
+            ("v4-mapped untrusted", TrustedIp, &[], "::ffff:192.0.2.1", vec![], Forbidden),
             ("trusted block", TrustedIp, &[], "10.1.2.3", vec![], Allow),
             ("untrusted", TrustedIp, &[], "192.0.2.1", vec![], Forbidden),
-            (
-                "credentials are no substitute",
-                TrustedIp,
-                &[],
-                "192.0.2.1",
-                vec![("authorization", &good)],
-                Forbidden,
-            ),
+            ("credentials are no substitute", TrustedIp, &[], "192.0.2.1", vec![("authorization", &good)], Forbidden),
             (
                 "spoofed XFF from untrusted peer",
                 TrustedIp,
@@ -258,14 +186,7 @@ mod tests {
                 vec![("x-forwarded-for", "127.0.0.1")],
                 Forbidden,
             ),
-            (
-                "spoofed X-Real-IP",
-                TrustedIp,
-                &[],
-                "192.0.2.1",
-                vec![("x-real-ip", "127.0.0.1")],
-                Forbidden,
-            ),
+            ("spoofed X-Real-IP", TrustedIp, &[], "192.0.2.1", vec![("x-real-ip", "127.0.0.1")], Forbidden),
             (
                 "XFF through trusted proxy",
                 TrustedIp,
@@ -306,150 +227,37 @@ mod tests {
                 vec![("x-real-ip", "10.1.9.9")],
                 Allow,
             ),
-            (
-                "basic ok",
-                BasicAuth,
-                &[],
-                "192.0.2.1",
-                vec![("authorization", &good)],
-                Allow,
-            ),
-            (
-                "basic lowercase scheme",
-                BasicAuth,
-                &[],
-                "192.0.2.1",
-                vec![("authorization", &lower)],
-                Allow,
-            ),
-            (
-                "basic wrong",
-                BasicAuth,
-                &[],
-                "192.0.2.1",
-                vec![("authorization", &wrong)],
-                Unauthorized,
-            ),
-            (
-                "basic missing",
-                BasicAuth,
-                &[],
-                "127.0.0.1",
-                vec![],
-                Unauthorized,
-            ),
-            (
-                "basic bad base64",
-                BasicAuth,
-                &[],
-                "192.0.2.1",
-                vec![("authorization", "Basic %%%")],
-                Unauthorized,
-            ),
-            (
-                "basic no colon",
-                BasicAuth,
-                &[],
-                "192.0.2.1",
-                vec![("authorization", &no_colon)],
-                Unauthorized,
-            ),
-            (
-                "basic not utf-8",
-                BasicAuth,
-                &[],
-                "192.0.2.1",
-                vec![("authorization", &latin1)],
-                Unauthorized,
-            ),
-            (
-                "bearer scheme",
-                BasicAuth,
-                &[],
-                "192.0.2.1",
-                vec![("authorization", "Bearer abc")],
-                Unauthorized,
-            ),
-            (
-                "short header",
-                BasicAuth,
-                &[],
-                "192.0.2.1",
-                vec![("authorization", "Bas")],
-                Unauthorized,
-            ),
-            (
-                "both ok",
-                Both,
-                &[],
-                "127.0.0.1",
-                vec![("authorization", &good)],
-                Allow,
-            ),
-            (
-                "both, untrusted",
-                Both,
-                &[],
-                "192.0.2.1",
-                vec![("authorization", &good)],
-                Forbidden,
-            ),
-            (
-                "both, no creds",
-                Both,
-                &[],
-                "127.0.0.1",
-                vec![],
-                Unauthorized,
-            ),
+            ("basic ok", BasicAuth, &[], "192.0.2.1", vec![("authorization", &good)], Allow),
+            ("basic lowercase scheme", BasicAuth, &[], "192.0.2.1", vec![("authorization", &lower)], Allow),
+            ("basic wrong", BasicAuth, &[], "192.0.2.1", vec![("authorization", &wrong)], Unauthorized),
+            ("basic missing", BasicAuth, &[], "127.0.0.1", vec![], Unauthorized),
+            ("basic bad base64", BasicAuth, &[], "192.0.2.1", vec![("authorization", "Basic %%%")], Unauthorized),
+            ("basic no colon", BasicAuth, &[], "192.0.2.1", vec![("authorization", &no_colon)], Unauthorized),
+            ("basic not utf-8", BasicAuth, &[], "192.0.2.1", vec![("authorization", &latin1)], Unauthorized),
+            ("bearer scheme", BasicAuth, &[], "192.0.2.1", vec![("authorization", "Bearer abc")], Unauthorized),
+            ("short header", BasicAuth, &[], "192.0.2.1", vec![("authorization", "Bas")], Unauthorized),
+            ("both ok", Both, &[], "127.0.0.1", vec![("authorization", &good)], Allow),
+            ("both, untrusted", Both, &[], "192.0.2.1", vec![("authorization", &good)], Forbidden),
+            ("both, no creds", Both, &[], "127.0.0.1", vec![], Unauthorized),
             ("either by ip", Either, &[], "127.0.0.1", vec![], Allow),
-            (
-                "either by creds",
-                Either,
-                &[],
-                "192.0.2.1",
-                vec![("authorization", &good)],
-                Allow,
-            ),
-            (
-                "either neither",
-                Either,
-                &[],
-                "192.0.2.1",
-                vec![],
-                Unauthorized,
-            ),
+            ("either by creds", Either, &[], "192.0.2.1", vec![("authorization", &good)], Allow),
+            ("either neither", Either, &[], "192.0.2.1", vec![], Unauthorized),
         ];
         for (name, mode, proxies, peer, hdrs, want) in cases {
             let peer: IpAddr = match peer.parse() {
                 Ok(p) => p,
                 Err(e) => panic!("{name}: {e}"),
             };
-            assert_eq!(
-                decide(peer, &headers(&hdrs), &policy(mode, proxies)),
-                want,
-                "{name}"
-            );
+            assert_eq!(decide(peer, &headers(&hdrs), &policy(mode, proxies)), want, "{name}");
         }
     }
 
     #[test]
     fn default_policy_is_loopback_only() {
         let p = AccessPolicy::default();
+        assert_eq!(decide("127.0.0.1".parse().unwrap_or(IpAddr::V4(0.into())), &HeaderMap::new(), &p), Decision::Allow);
         assert_eq!(
-            decide(
-                "127.0.0.1".parse().unwrap_or(IpAddr::V4(0.into())),
-                &HeaderMap::new(),
-                &p
-            ),
-            Decision::Allow
-        );
-        assert_eq!(
-            decide(
-                "192.0.2.1".parse().unwrap_or(IpAddr::V4(0.into())),
-                &HeaderMap::new(),
-                &p
-            ),
+            decide("192.0.2.1".parse().unwrap_or(IpAddr::V4(0.into())), &HeaderMap::new(), &p),
             Decision::Forbidden
         );
     }

@@ -37,10 +37,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(exporter: Exporter) -> Router<S>
     r
 }
 
-async fn serve(
-    ::axum::extract::State(exporter): ::axum::extract::State<Exporter>,
-    req: Request,
-) -> Response {
+async fn serve(::axum::extract::State(exporter): ::axum::extract::State<Exporter>, req: Request) -> Response {
     let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() else {
         let mut r = Response::new(Body::from(
             "the metrics router needs the peer address: serve it with into_make_service_with_connect_info::<SocketAddr>()\n",
@@ -49,10 +46,9 @@ async fn serve(
         return r;
     };
     let (parts, _) = req.into_parts();
-    let resp = tokio::task::spawn_blocking(move || {
-        exporter.respond(&parts.method, &parts.uri, &parts.headers, peer.ip())
-    })
-    .await;
+    let resp =
+        tokio::task::spawn_blocking(move || exporter.respond(&parts.method, &parts.uri, &parts.headers, peer.ip()))
+            .await;
     match resp {
         Ok(r) => r.map(Body::from),
         Err(_) => {

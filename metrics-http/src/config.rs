@@ -26,11 +26,7 @@ pub struct InvalidHost(pub String);
 
 impl fmt::Display for InvalidHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "`{}` is neither an IP address nor a CIDR block (such as `10.0.0.0/8`)",
-            self.0
-        )
+        write!(f, "`{}` is neither an IP address nor a CIDR block (such as `10.0.0.0/8`)", self.0)
     }
 }
 
@@ -44,9 +40,7 @@ impl FromStr for TrustedHost {
         if let Ok(net) = t.parse::<IpNet>() {
             return Ok(TrustedHost(net.trunc()));
         }
-        t.parse::<IpAddr>()
-            .map(|ip| TrustedHost(IpNet::from(ip)))
-            .map_err(|_| InvalidHost(s.to_owned()))
+        t.parse::<IpAddr>().map(|ip| TrustedHost(IpNet::from(ip))).map_err(|_| InvalidHost(s.to_owned()))
     }
 }
 
@@ -60,9 +54,7 @@ impl<'de> Deserialize<'de> for TrustedHost {
 /// The loopback blocks, trusted by default: `127.0.0.0/8` and `::1`.
 pub fn loopback() -> Vec<TrustedHost> {
     vec![
-        TrustedHost(IpNet::V4(
-            ipnet::Ipv4Net::new(std::net::Ipv4Addr::new(127, 0, 0, 0), 8).unwrap_or_default(),
-        )),
+        TrustedHost(IpNet::V4(ipnet::Ipv4Net::new(std::net::Ipv4Addr::new(127, 0, 0, 0), 8).unwrap_or_default())),
         TrustedHost(IpNet::from(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST))),
     ]
 }
@@ -79,10 +71,7 @@ pub struct AuthConfig {
 
 impl fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthConfig")
-            .field("username", &self.username)
-            .field("secret", &"<redacted>")
-            .finish()
+        f.debug_struct("AuthConfig").field("username", &self.username).field("secret", &"<redacted>").finish()
     }
 }
 
@@ -130,7 +119,7 @@ pub enum AccessMode {
 /// Keys: `enable` (default `false`), `listen` (`"127.0.0.1:9090"`), `path` (`"/metrics"`),
 /// `json-path` (`"/metrics.json"`, `""` to serve no JSON), `trusted-hosts` (loopback),
 /// `trusted-proxies` (none), `access` (`"trusted-ip"`, or `"basic-auth"` when `auth` is set),
-/// `auth.username`, `auth.secret`, `gzip` (`true`), `max-concurrent-scrapes` (`4`),
+/// `auth.username`, `auth.secret`, `gzip` (`true`), `openmetrics` (`true`), `max-concurrent-scrapes` (`4`),
 /// `max-connections` (`256`), `request-timeout` (seconds, `10`), `max-header-bytes` (`16384`).
 /// Unknown keys are errors, as are values that do not parse; both name the key.
 #[derive(Debug, Clone, Deserialize)]
@@ -154,6 +143,8 @@ pub struct ExporterConfig {
     pub auth: Option<AuthConfig>,
     /// Whether responses are gzip-compressed for clients that accept it.
     pub gzip: bool,
+    /// Whether OpenMetrics is served to scrapers that prefer it.
+    pub openmetrics: bool,
     /// Scrapes rendered at once; more get 503.
     pub max_concurrent_scrapes: usize,
     /// Open connections at once; more get 503 and are closed.
@@ -176,6 +167,7 @@ impl Default for ExporterConfig {
             access: None,
             auth: None,
             gzip: true,
+            openmetrics: true,
             max_concurrent_scrapes: 4,
             max_connections: 256,
             request_timeout: 10,

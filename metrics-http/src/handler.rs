@@ -10,9 +10,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use http::header::{
-    ACCEPT, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY, WWW_AUTHENTICATE,
-};
+use http::header::{ACCEPT, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use metrics_core::{DuplicateMetric, Format, Registry, RenderOptions};
 
@@ -64,6 +62,7 @@ struct Inner {
     json_path: Option<String>,
     policy: AccessPolicy,
     gzip: bool,
+    openmetrics: bool,
     max_scrapes: usize,
     scrapes: AtomicUsize,
     size_hint: AtomicUsize,
@@ -77,6 +76,7 @@ pub struct ExporterBuilder {
     json_path: Option<String>,
     policy: AccessPolicy,
     gzip: bool,
+    openmetrics: bool,
     max_scrapes: usize,
 }
 
@@ -105,6 +105,14 @@ impl ExporterBuilder {
         self
     }
 
+    /// Whether OpenMetrics is served to scrapers that prefer it (default: yes). Turn it off to
+    /// serve Prometheus text only, as KumoMTA does: its counters are named without `_total`,
+    /// which OpenMetrics would add to their samples.
+    pub fn openmetrics(mut self, on: bool) -> Self {
+        self.openmetrics = on;
+        self
+    }
+
     /// Scrapes rendered at once; more get 503 (default 4).
     pub fn max_concurrent_scrapes(mut self, n: usize) -> Self {
         self.max_scrapes = n.max(1);
@@ -118,6 +126,7 @@ impl ExporterBuilder {
             .json_path(json)
             .access(AccessPolicy::from_config(c))
             .gzip(c.gzip)
+            .openmetrics(c.openmetrics)
             .max_concurrent_scrapes(c.max_concurrent_scrapes)
     }
 
@@ -133,6 +142,7 @@ impl ExporterBuilder {
                 json_path: self.json_path,
                 policy: self.policy,
                 gzip: self.gzip,
+                openmetrics: self.openmetrics,
                 max_scrapes: self.max_scrapes,
                 scrapes: AtomicUsize::new(0),
                 size_hint: AtomicUsize::new(4096),
@@ -145,10 +155,7 @@ impl ExporterBuilder {
 fn text(status: StatusCode, body: &str) -> Response<Bytes> {
     let mut r = Response::new(Bytes::from(body.to_owned()));
     *r.status_mut() = status;
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     r
 }
 
@@ -171,6 +178,7 @@ impl Exporter {
             json_path: Some("/metrics.json".into()),
             policy: AccessPolicy::default(),
             gzip: true,
+            openmetrics: true,
             max_scrapes: 4,
         }
     }
@@ -191,49 +199,22 @@ impl Exporter {
     }
 
     /// Answers a request given its parts.
-    pub fn respond(
-        &self,
-        method: &Method,
-        uri: &Uri,
-        headers: &HeaderMap,
-        peer: IpAddr,
-    ) -> Response<Bytes> {
+    pub fn respond(&self, method: &Method, uri: &Uri, headers: &HeaderMap, peer: IpAddr) -> Response<Bytes> {
         let resp = self.route(method, uri, headers, peer);
-        self.inner
-            .own
-            .requests
-            .get_or_create(&CodeLabels {
-                code: resp.status().as_u16(),
-            })
-            .inc();
+        self.inner.own.requests.get_or_create(&CodeLabels { code: resp.status().as_u16() }).inc();
         resp
     }
 
-    fn route(
-        &self,
-        method: &Method,
-        uri: &Uri,
-        headers: &HeaderMap,
-        peer: IpAddr,
-    ) -> Response<Bytes> {
+    fn route(&self, method: &Method, uri: &Uri, headers: &HeaderMap, peer: IpAddr) -> Response<Bytes> {
         let inner = &*self.inner;
         match decide(peer, headers, &inner.policy) {
             Decision::Allow => {}
             Decision::Forbidden => {
-                return text(
-                    StatusCode::FORBIDDEN,
-                    "forbidden: this address may not scrape metrics\n",
-                );
+                return text(StatusCode::FORBIDDEN, "forbidden: this address may not scrape metrics\n");
             }
             Decision::Unauthorized => {
-                let mut r = text(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized: valid credentials are required\n",
-                );
-                r.headers_mut().insert(
-                    WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Basic realm=\"metrics\""),
-                );
+                let mut r = text(StatusCode::UNAUTHORIZED, "unauthorized: valid credentials are required\n");
+                r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"metrics\""));
                 return r;
             }
         }
@@ -243,12 +224,8 @@ impl Exporter {
             return text(StatusCode::NOT_FOUND, "not found\n");
         }
         if method != Method::GET && method != Method::HEAD {
-            let mut r = text(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method not allowed: use GET or HEAD\n",
-            );
-            r.headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+            let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: use GET or HEAD\n");
+            r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
             return r;
         }
         let mut prefix = String::new();
@@ -267,6 +244,8 @@ impl Exporter {
         }
         let format = if json {
             Format::Json
+        } else if !inner.openmetrics {
+            Format::Prometheus
         } else {
             text_format(headers.get(ACCEPT).and_then(|v| v.to_str().ok()))
         };
@@ -276,12 +255,8 @@ impl Exporter {
         };
         if inner.scrapes.fetch_add(1, Ordering::AcqRel) >= inner.max_scrapes {
             inner.scrapes.fetch_sub(1, Ordering::AcqRel);
-            let mut r = text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "too many concurrent scrapes, retry later\n",
-            );
-            r.headers_mut()
-                .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            let mut r = text(StatusCode::SERVICE_UNAVAILABLE, "too many concurrent scrapes, retry later\n");
+            r.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
             return r;
         }
         inner.own.in_flight.inc();
@@ -289,31 +264,20 @@ impl Exporter {
         let start = Instant::now();
         let mut body = Vec::with_capacity(inner.size_hint.load(Ordering::Relaxed));
         inner.registry.render_into(&opts, &mut body);
-        inner
-            .size_hint
-            .store(body.len() + body.len() / 8, Ordering::Relaxed);
+        inner.size_hint.store(body.len() + body.len() / 8, Ordering::Relaxed);
         inner.own.size.observe(body.len() as f64);
-        let gzip =
-            inner.gzip && accepts_gzip(headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
+        let gzip = inner.gzip && accepts_gzip(headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
         if gzip {
-            let mut enc =
-                GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
+            let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
             match enc.write_all(&body).and_then(|_| enc.finish()) {
                 Ok(z) => body = z,
                 Err(_) => return text(StatusCode::INTERNAL_SERVER_ERROR, "compression failed\n"),
             }
         }
         inner.own.duration.observe(start.elapsed().as_secs_f64());
-        let mut r = Response::new(if method == Method::HEAD {
-            Bytes::new()
-        } else {
-            Bytes::from(body)
-        });
+        let mut r = Response::new(if method == Method::HEAD { Bytes::new() } else { Bytes::from(body) });
         let h = r.headers_mut();
-        h.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static(format.content_type()),
-        );
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
         if inner.gzip {
             h.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
         } else {

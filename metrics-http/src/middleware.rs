@@ -86,17 +86,11 @@ impl HttpMetricsLayer {
     /// (with the `axum` feature); requests without one are recorded as handler `unmatched`, so
     /// that raw paths never become label values.
     pub fn new(metrics: Arc<HttpMetrics>) -> Self {
-        HttpMetricsLayer {
-            metrics,
-            route: Arc::new(default_route),
-        }
+        HttpMetricsLayer { metrics, route: Arc::new(default_route) }
     }
 
     /// Reads the route template with `f` instead.
-    pub fn with_route(
-        mut self,
-        f: impl Fn(&Extensions, &Uri) -> Option<String> + Send + Sync + 'static,
-    ) -> Self {
+    pub fn with_route(mut self, f: impl Fn(&Extensions, &Uri) -> Option<String> + Send + Sync + 'static) -> Self {
         self.route = Arc::new(f);
         self
     }
@@ -106,10 +100,7 @@ impl<S> Layer<S> for HttpMetricsLayer {
     type Service = HttpMetricsService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        HttpMetricsService {
-            inner,
-            layer: self.clone(),
-        }
+        HttpMetricsService { inner, layer: self.clone() }
     }
 }
 
@@ -163,8 +154,7 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let handler = (self.layer.route)(req.extensions(), req.uri())
-            .unwrap_or_else(|| "unmatched".to_owned());
+        let handler = (self.layer.route)(req.extensions(), req.uri()).unwrap_or_else(|| "unmatched".to_owned());
         let method = method_label(req.method());
         let metrics = self.layer.metrics.clone();
         let labels = ProgressLabels { handler, method };
@@ -184,11 +174,7 @@ where
                 status,
             };
             progress.metrics.requests.get_or_create(&labels).inc();
-            progress
-                .metrics
-                .duration
-                .get_or_create(&labels)
-                .observe(start.elapsed().as_secs_f64());
+            progress.metrics.duration.get_or_create(&labels).observe(start.elapsed().as_secs_f64());
             drop(progress);
             res
         })

@@ -26,11 +26,7 @@ fn ranges(header: &str) -> impl Iterator<Item = Range<'_>> {
             let (k, v) = (k.trim(), v.trim().trim_matches('"'));
             if k.eq_ignore_ascii_case("q") {
                 // An unparsable q-value makes the range unusable rather than preferred.
-                q = v
-                    .parse::<f32>()
-                    .ok()
-                    .filter(|q| (0.0..=1.0).contains(q))
-                    .unwrap_or(0.0);
+                q = v.parse::<f32>().ok().filter(|q| (0.0..=1.0).contains(q)).unwrap_or(0.0);
             } else {
                 params.push((k, v));
             }
@@ -40,10 +36,7 @@ fn ranges(header: &str) -> impl Iterator<Item = Range<'_>> {
 }
 
 fn param<'a>(r: &Range<'a>, name: &str) -> Option<&'a str> {
-    r.params
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| *v)
+    r.params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
 }
 
 /// The text format a scraper prefers: OpenMetrics 1.0 when it asks for it at least as much as
@@ -72,11 +65,7 @@ pub fn text_format(accept: Option<&str>) -> Format {
             _ => {}
         }
     }
-    if om > 0.0 && om >= text {
-        Format::OpenMetrics
-    } else {
-        Format::Prometheus
-    }
+    if om > 0.0 && om >= text { Format::OpenMetrics } else { Format::Prometheus }
 }
 
 /// Whether the client accepts a gzip-encoded response.
@@ -122,24 +111,13 @@ mod tests {
                 Format::OpenMetrics,
             ),
             (
-                Some(
-                    "text/plain;version=0.0.4;q=1, application/openmetrics-text;version=1.0.0;q=0.5",
-                ),
+                Some("text/plain;version=0.0.4;q=1, application/openmetrics-text;version=1.0.0;q=0.5"),
                 Format::Prometheus,
             ),
-            (
-                Some("application/openmetrics-text; version=\"1.0.0\"; charset=utf-8"),
-                Format::OpenMetrics,
-            ),
-            (
-                Some("application/openmetrics-text;version=2.0.0"),
-                Format::Prometheus,
-            ),
+            (Some("application/openmetrics-text; version=\"1.0.0\"; charset=utf-8"), Format::OpenMetrics),
+            (Some("application/openmetrics-text;version=2.0.0"), Format::Prometheus),
             (Some("application/openmetrics-text;q=0"), Format::Prometheus),
-            (
-                Some("application/openmetrics-text;q=bogus"),
-                Format::Prometheus,
-            ),
+            (Some("application/openmetrics-text;q=bogus"), Format::Prometheus),
             (Some("APPLICATION/OPENMETRICS-TEXT"), Format::OpenMetrics),
         ];
         for (accept, want) in cases {

@@ -52,18 +52,8 @@ impl ProcessMetrics {
         let m = Self::default();
         let tps = procfs::ticks_per_second() as f64;
         let page = procfs::page_size() as f64;
-        m.cpu.set(move || {
-            stat()
-                .map(|s| (s.utime + s.stime) as f64 / tps)
-                .unwrap_or(f64::NAN)
-        });
-        m.open_fds.set(|| {
-            Process::myself()
-                .ok()
-                .and_then(|p| p.fd_count().ok())
-                .map(|n| n as f64)
-                .unwrap_or(f64::NAN)
-        });
+        m.cpu.set(move || stat().map(|s| (s.utime + s.stime) as f64 / tps).unwrap_or(f64::NAN));
+        m.open_fds.set(|| Process::myself().ok().and_then(|p| p.fd_count().ok()).map(|n| n as f64).unwrap_or(f64::NAN));
         m.max_fds.set(|| {
             Process::myself()
                 .ok()
@@ -71,8 +61,7 @@ impl ProcessMetrics {
                 .map(|l| limit(l.max_open_files.soft_limit))
                 .unwrap_or(f64::NAN)
         });
-        m.virtual_memory
-            .set(|| stat().map(|s| s.vsize as f64).unwrap_or(f64::NAN));
+        m.virtual_memory.set(|| stat().map(|s| s.vsize as f64).unwrap_or(f64::NAN));
         m.virtual_memory_max.set(|| {
             Process::myself()
                 .ok()
@@ -80,10 +69,8 @@ impl ProcessMetrics {
                 .map(|l| limit(l.max_address_space.soft_limit))
                 .unwrap_or(f64::NAN)
         });
-        m.resident_memory
-            .set(move || stat().map(|s| s.rss as f64 * page).unwrap_or(f64::NAN));
-        m.threads
-            .set(|| stat().map(|s| s.num_threads as f64).unwrap_or(f64::NAN));
+        m.resident_memory.set(move || stat().map(|s| s.rss as f64 * page).unwrap_or(f64::NAN));
+        m.threads.set(|| stat().map(|s| s.num_threads as f64).unwrap_or(f64::NAN));
         let boot = procfs::boot_time_secs().ok().map(|b| b as f64);
         m.start_time.set(move || match (stat(), boot) {
             (Some(s), Some(b)) => b + s.starttime as f64 / tps,

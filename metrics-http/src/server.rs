@@ -83,10 +83,7 @@ impl ServerBuilder {
     /// Binds the listening socket.
     pub async fn bind(self) -> io::Result<Server> {
         let listener = TcpListener::bind(self.addr).await?;
-        Ok(Server {
-            listener,
-            builder: self,
-        })
+        Ok(Server { listener, builder: self })
     }
 }
 
@@ -141,8 +138,7 @@ impl Server {
             };
             let Ok(permit) = permits.clone().try_acquire_owned() else {
                 tokio::spawn(async move {
-                    let _ =
-                        tokio::time::timeout(Duration::from_secs(1), stream.write_all(BUSY)).await;
+                    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(BUSY)).await;
                     let _ = stream.shutdown().await;
                 });
                 continue;
@@ -189,18 +185,12 @@ impl Server {
         let server = rt.block_on(builder.bind())?;
         let addr = server.local_addr();
         let (tx, mut rx) = watch::channel(false);
-        let thread = std::thread::Builder::new()
-            .name("metrics-http".into())
-            .spawn(move || {
-                rt.block_on(server.serve_with_shutdown(async move {
-                    let _ = rx.wait_for(|stop| *stop).await;
-                }))
-            })?;
-        Ok(ServerHandle {
-            addr,
-            stop: tx,
-            thread: Some(thread),
-        })
+        let thread = std::thread::Builder::new().name("metrics-http".into()).spawn(move || {
+            rt.block_on(server.serve_with_shutdown(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }))
+        })?;
+        Ok(ServerHandle { addr, stop: tx, thread: Some(thread) })
     }
 }
 

@@ -24,11 +24,17 @@ fn assert_covers(seed: &str, ours: &str, skip: impl Fn(&str) -> bool) {
     let ours = parse_text(ours);
     assert!(!seed.is_empty());
     for (name, want) in seed.iter().filter(|(n, _)| !skip(n)) {
-        let Some(got) = ours.get(name) else { panic!("family `{name}` of the seed is missing; we have {:?}", ours.keys().collect::<Vec<_>>()) };
+        let Some(got) = ours.get(name) else {
+            panic!("family `{name}` of the seed is missing; we have {:?}", ours.keys().collect::<Vec<_>>())
+        };
         assert_eq!(got.help, want.help, "help of `{name}`");
         assert_eq!(got.kind, want.kind, "type of `{name}`");
         for sample in &want.samples {
-            assert!(got.samples.contains(sample), "`{name}`: the seed's sample {sample:?} is missing; we have {:?}", got.samples);
+            assert!(
+                got.samples.contains(sample),
+                "`{name}`: the seed's sample {sample:?} is missing; we have {:?}",
+                got.samples
+            );
         }
     }
 }
@@ -45,7 +51,10 @@ fn kumo_text_matches_the_seed() {
 }
 
 fn parse_order(text: &str) -> Vec<String> {
-    text.lines().filter_map(|l| l.strip_prefix("# TYPE ")).map(|l| l.split(' ').next().unwrap_or("").to_owned()).collect()
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(|l| l.split(' ').next().unwrap_or("").to_owned())
+        .collect()
 }
 
 #[test]
@@ -65,7 +74,10 @@ fn kumo_prefix_as_the_seed_describes() {
         })
         .collect();
     assert_covers(&prefixed, &body, |_| false);
-    assert!(body.lines().all(|l| l.starts_with("kumomta_") || l.starts_with("# HELP kumomta_") || l.starts_with("# TYPE kumomta_")));
+    assert!(
+        body.lines()
+            .all(|l| l.starts_with("kumomta_") || l.starts_with("# HELP kumomta_") || l.starts_with("# TYPE kumomta_"))
+    );
     assert_eq!(get(&format!("http://{}/metrics?prefix=kumo-mta", k.local_addr())).status, 400);
 }
 
@@ -101,8 +113,12 @@ fn kumo_json_has_the_seeds_shape() {
 
 #[test]
 fn kumo_is_trusted_ip_only() {
-    let k = examples::kumo::start(local(), vec!["127.0.0.1/32".parse().unwrap_or_else(|e| panic!("{e}"))], Duration::from_millis(20))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let k = examples::kumo::start(
+        local(),
+        vec!["127.0.0.1/32".parse().unwrap_or_else(|e| panic!("{e}"))],
+        Duration::from_millis(20),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(metrics_tests::raw_get(k.local_addr(), "127.0.0.1", "/metrics", "").0, 200);
     assert_eq!(metrics_tests::raw_get(k.local_addr(), "127.0.0.2", "/metrics", "").0, 403);
     assert_eq!(metrics_tests::raw_get(k.local_addr(), "127.0.0.2", "/metrics.json", "").0, 403);
@@ -127,7 +143,12 @@ fn infra_matches_the_seed() {
         .iter()
         .flat_map(|(_, l)| l.iter().filter(|(k, _)| k == "handler").map(|(_, v)| v.clone()))
         .collect();
-    assert!(handlers.contains("/v1/grants") && handlers.contains("/v1/destinations") && handlers.contains("/v1/destinations/:id"), "{handlers:?}");
+    assert!(
+        handlers.contains("/v1/grants")
+            && handlers.contains("/v1/destinations")
+            && handlers.contains("/v1/destinations/:id"),
+        "{handlers:?}"
+    );
     assert!(!handlers.iter().any(|h| h.contains('7')), "route templates, never raw paths: {handlers:?}");
     assert!(body.contains("build_info{branch=\"main\""), "{body}");
     assert!(body.contains("\ndatabase_info{name=\"sqlite\"} 1\n"));
@@ -146,7 +167,9 @@ fn stalwart_seed_config_basic_auth() {
         prometheus: metrics_http::ExporterConfig,
     }
     let seed: Root = toml::from_str(&fixture("stalwart.toml")).unwrap_or_else(|e| panic!("{e}"));
-    let s = examples::stalwart::start(&seed.metrics.prometheus, Some(local())).unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("enabled"));
+    let s = examples::stalwart::start(&seed.metrics.prometheus, Some(local()))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("enabled"));
     let u = format!("http://{}/metrics/prometheus", s.local_addr());
     let r = get(&u);
     assert_eq!(r.status, 401);
@@ -160,7 +183,10 @@ fn stalwart_seed_config_basic_auth() {
 
     let mut off = seed.metrics.prometheus.clone();
     off.enable = false;
-    assert!(examples::stalwart::start(&off, Some(local())).unwrap_or_else(|e| panic!("{e}")).is_none(), "disabled: nothing listens");
+    assert!(
+        examples::stalwart::start(&off, Some(local())).unwrap_or_else(|e| panic!("{e}")).is_none(),
+        "disabled: nothing listens"
+    );
     // The example's own file parses.
     let c = examples::stalwart::load(&dir().join("../examples/stalwart.toml")).unwrap_or_else(|e| panic!("{e}"));
     assert!(c.metrics.prometheus.enable);
@@ -172,6 +198,11 @@ fn metrics_docs_is_current() {
     let want = examples::metrics_docs();
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(have == want, "docs/METRICS.md is stale: run `cargo run -p examples --bin metrics-docs > docs/METRICS.md`");
-    assert!(want.contains("| `total_messages_delivered` | counter |  | total number of messages ever delivered | `service` |"), "{want}");
+    assert!(
+        want.contains(
+            "| `total_messages_delivered` | counter |  | total number of messages ever delivered | `service` |"
+        ),
+        "{want}"
+    );
     assert!(want.contains("`outcome` (`delivered`, `deferred`, `bounced`)"), "enum label values are listed");
 }

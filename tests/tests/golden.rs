@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use metrics_core::{
-    Counter, CounterFn, Family, FloatCounter, FloatGauge, Format, Gauge, GaugeFn, Histogram, Info, LabelSet, LabelValue, Metrics, Registry,
-    RenderOptions, Summary,
+    Counter, CounterFn, Family, FloatCounter, FloatGauge, Format, Gauge, GaugeFn, Histogram, Info, LabelSet,
+    LabelValue, Metrics, Registry, RenderOptions, Summary,
 };
 use metrics_tests::{dir, mask_created};
 
@@ -110,7 +110,14 @@ fn registry() -> Registry {
         m.pause.observe(v);
     }
     m.cpu.inc_by(0.25);
-    for (s, v) in [("nan", f64::NAN), ("inf", f64::INFINITY), ("-inf", f64::NEG_INFINITY), ("-0", -0.0), ("subnormal", 5e-324), ("big", 1.8446744073709552e19)] {
+    for (s, v) in [
+        ("nan", f64::NAN),
+        ("inf", f64::INFINITY),
+        ("-inf", f64::NEG_INFINITY),
+        ("-0", -0.0),
+        ("subnormal", 5e-324),
+        ("big", 1.8446744073709552e19),
+    ] {
         m.special.get_or_create(&Service { service: s.into() }).set(v);
     }
     m.total_connection_count.inc();
@@ -132,7 +139,8 @@ fn check(file: &str, got: &str) {
         }
         return;
     }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()));
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()));
     assert!(got == want, "{file} differs from the golden file:\n--- got\n{got}\n--- want\n{want}");
 }
 

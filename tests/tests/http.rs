@@ -27,14 +27,14 @@ static METRICS: LazyLock<M> = LazyLock::new(|| {
     m
 });
 
-const PROM2_ACCEPT: &str =
-    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+const PROM2_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 fn serve_with(b: impl FnOnce(metrics_http::ExporterBuilder) -> metrics_http::ExporterBuilder) -> ServerHandle {
     let registry = Arc::new(Registry::new());
     registry.register(&METRICS).unwrap_or_else(|e| panic!("{e}"));
     let exporter = b(Exporter::builder(registry)).build().unwrap_or_else(|e| panic!("{e}"));
-    Server::spawn_thread(Server::builder(exporter).listen(SocketAddr::from(([127, 0, 0, 1], 0)))).unwrap_or_else(|e| panic!("{e}"))
+    Server::spawn_thread(Server::builder(exporter).listen(SocketAddr::from(([127, 0, 0, 1], 0))))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn url(s: &ServerHandle, path: &str) -> String {
@@ -80,10 +80,16 @@ fn negotiation() {
         (&[("accept", "text/plain;version=0.0.4")], "text/plain; version=0.0.4; charset=utf-8"),
         (&[("accept", PROM2_ACCEPT)], "application/openmetrics-text; version=1.0.0; charset=utf-8"),
         (
-            &[("accept", "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,text/plain;version=0.0.4;q=0.2,*/*;q=0.1")],
+            &[(
+                "accept",
+                "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+            )],
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         ),
-        (&[("accept", "text/plain;q=1,application/openmetrics-text;q=0.3")], "text/plain; version=0.0.4; charset=utf-8"),
+        (
+            &[("accept", "text/plain;q=1,application/openmetrics-text;q=0.3")],
+            "text/plain; version=0.0.4; charset=utf-8",
+        ),
     ];
     for (headers, want) in cases {
         let r = request("GET", &url(&s, "/metrics"), headers);
@@ -143,7 +149,10 @@ fn basic(user: &str, secret: &str) -> String {
 
 #[test]
 fn trusted_ip_access() {
-    let policy = AccessPolicy { trusted: vec!["127.0.0.1/32".parse().unwrap_or_else(|e| panic!("{e}"))], ..AccessPolicy::default() };
+    let policy = AccessPolicy {
+        trusted: vec!["127.0.0.1/32".parse().unwrap_or_else(|e| panic!("{e}"))],
+        ..AccessPolicy::default()
+    };
     let s = serve_with(|b| b.access(policy));
     let addr = s.local_addr();
     assert_eq!(raw_get(addr, "127.0.0.1", "/metrics", "").0, 200);
@@ -188,7 +197,10 @@ fn basic_auth_access() {
         format!("authorization: {}\r\n", basic("someone", "password123")),
         "authorization: Basic !!!notbase64\r\n".to_owned(),
         format!("authorization: Basic {}\r\n", base64::engine::general_purpose::STANDARD.encode("no-colon")),
-        format!("authorization: Basic {}\r\n", base64::engine::general_purpose::STANDARD.encode([0xc3, 0x28, b':', b'x'])),
+        format!(
+            "authorization: Basic {}\r\n",
+            base64::engine::general_purpose::STANDARD.encode([0xc3, 0x28, b':', b'x'])
+        ),
         "authorization: Bearer token\r\n".to_owned(),
         "authorization: \r\n".to_owned(),
     ];
@@ -196,7 +208,10 @@ fn basic_auth_access() {
         let (status, text) = raw_get(addr, "127.0.0.1", "/metrics/prometheus", h);
         assert_eq!(status, 401, "{h:?}");
         assert!(text.contains("www-authenticate: Basic realm=\"metrics\""), "{text}");
-        assert!(text.contains("valid credentials are required"), "the response never says which part was wrong: {text}");
+        assert!(
+            text.contains("valid credentials are required"),
+            "the response never says which part was wrong: {text}"
+        );
     }
     assert_eq!(raw_get(addr, "127.0.0.1", "/metrics", &good).0, 404);
 }
@@ -216,7 +231,8 @@ fn concurrent_scrape_limit() {
     let registry = Arc::new(Registry::new());
     registry.register_arc(slow).unwrap_or_else(|e| panic!("{e}"));
     let exporter = Exporter::builder(registry).max_concurrent_scrapes(1).build().unwrap_or_else(|e| panic!("{e}"));
-    let s = Server::spawn_thread(Server::builder(exporter).listen(SocketAddr::from(([127, 0, 0, 1], 0)))).unwrap_or_else(|e| panic!("{e}"));
+    let s = Server::spawn_thread(Server::builder(exporter).listen(SocketAddr::from(([127, 0, 0, 1], 0))))
+        .unwrap_or_else(|e| panic!("{e}"));
     let u = url(&s, "/metrics");
     let first = std::thread::spawn({
         let u = u.clone();
@@ -294,7 +310,8 @@ fn axum_integration() {
         let app = axum::Router::new().merge(metrics_http::axum::router(exporter));
         let l1 = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
         let l2 = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
-        let (a1, a2) = (l1.local_addr().unwrap_or_else(|e| panic!("{e}")), l2.local_addr().unwrap_or_else(|e| panic!("{e}")));
+        let (a1, a2) =
+            (l1.local_addr().unwrap_or_else(|e| panic!("{e}")), l2.local_addr().unwrap_or_else(|e| panic!("{e}")));
         tokio::spawn(axum::serve(l1, app.clone().into_make_service_with_connect_info::<SocketAddr>()).into_future());
         tokio::spawn(axum::serve(l2, app).into_future());
         (a1, a2)
@@ -315,5 +332,8 @@ fn thread_server_shuts_down() {
     let addr = s.local_addr();
     assert_eq!(get(&format!("http://{addr}/metrics")).status, 200);
     s.shutdown().unwrap_or_else(|e| panic!("{e}"));
-    assert!(std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err(), "nothing listens after shutdown");
+    assert!(
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err(),
+        "nothing listens after shutdown"
+    );
 }

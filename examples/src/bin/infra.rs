@@ -34,13 +34,8 @@ fn main() -> ExitCode {
         Err(e) => return runtime_error("infra", bind_error(listen, e)),
     };
     let addr = running.local_addr();
-    println!(
-        "infra: serving http://{addr}/metrics and the API at http://{addr}/v1/ (Ctrl-C to stop)"
-    );
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    println!("infra: serving http://{addr}/metrics and the API at http://{addr}/v1/ (Ctrl-C to stop)");
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return runtime_error("infra", e),
     };

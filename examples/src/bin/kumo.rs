@@ -7,8 +7,7 @@ use std::time::Duration;
 use examples::cli::{bind_error, runtime_error, shutdown_signal, usage_error};
 use metrics_http::TrustedHost;
 
-const USAGE: &str =
-    "kumo [--listen ADDR] [--trusted CIDR]...  (default 127.0.0.1:8000, trusted loopback)";
+const USAGE: &str = "kumo [--listen ADDR] [--trusted CIDR]...  (default 127.0.0.1:8000, trusted loopback)";
 
 fn args() -> Result<(SocketAddr, Vec<TrustedHost>), lexopt::Error> {
     use lexopt::prelude::*;
@@ -40,10 +39,7 @@ fn main() -> ExitCode {
     };
     let addr = running.local_addr();
     println!("kumo: serving http://{addr}/metrics and http://{addr}/metrics.json (Ctrl-C to stop)");
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return runtime_error("kumo", e),
     };

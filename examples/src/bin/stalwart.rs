@@ -24,9 +24,7 @@ fn args() -> Result<(PathBuf, Option<SocketAddr>), lexopt::Error> {
             _ => return Err(arg.unexpected()),
         }
     }
-    let config = config.ok_or(lexopt::Error::MissingValue {
-        option: Some("--config".into()),
-    })?;
+    let config = config.ok_or(lexopt::Error::MissingValue { option: Some("--config".into()) })?;
     Ok((config, listen))
 }
 
@@ -45,18 +43,14 @@ fn main() -> ExitCode {
         Err(e) => return runtime_error("stalwart", bind_error(addr, e)),
     };
     match &server {
-        Some(s) => println!(
-            "stalwart: serving http://{}/metrics/prometheus (basic auth; Ctrl-C to stop)",
-            s.local_addr()
-        ),
-        None => println!(
-            "stalwart: the Prometheus exporter is disabled (metrics.prometheus.enable = false); not listening"
-        ),
+        Some(s) => {
+            println!("stalwart: serving http://{}/metrics/prometheus (basic auth; Ctrl-C to stop)", s.local_addr())
+        }
+        None => {
+            println!("stalwart: the Prometheus exporter is disabled (metrics.prometheus.enable = false); not listening")
+        }
     }
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return runtime_error("stalwart", e),
     };

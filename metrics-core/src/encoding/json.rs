@@ -78,14 +78,12 @@ impl ValueSink for JsonValue<'_> {
     }
     fn write_u64(&mut self, v: u64) {
         self.0.push(b'"');
-        self.0
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.0.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
         self.0.push(b'"');
     }
     fn write_i64(&mut self, v: i64) {
         self.0.push(b'"');
-        self.0
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.0.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
         self.0.push(b'"');
     }
 }
@@ -127,12 +125,7 @@ impl<'a> JsonEncoder<'a> {
     /// An encoder appending to `out`; `prefix` goes before every family name.
     pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
         out.push(b'{');
-        JsonEncoder {
-            out,
-            prefix,
-            families: 0,
-            series: 0,
-        }
+        JsonEncoder { out, prefix, families: 0, series: 0 }
     }
 
     /// Closes the top-level object.
@@ -142,9 +135,7 @@ impl<'a> JsonEncoder<'a> {
 
     fn value(&mut self, value: SampleValue<'_>) {
         match value {
-            SampleValue::Counter { value, .. } | SampleValue::Gauge(value) => {
-                json_number(self.out, value)
-            }
+            SampleValue::Counter { value, .. } | SampleValue::Gauge(value) => json_number(self.out, value),
             SampleValue::Info => self.out.extend_from_slice(b"1.0"),
             SampleValue::Histogram(h) => self.histogram(&h),
             SampleValue::Summary(s) => {
@@ -171,14 +162,7 @@ impl<'a> JsonEncoder<'a> {
         self.out.extend_from_slice(b",\"sum\":");
         json_f64(self.out, sum);
         self.out.extend_from_slice(b",\"avg\":");
-        json_f64(
-            self.out,
-            if count == 0 {
-                f64::NAN
-            } else {
-                sum / count as f64
-            },
-        );
+        json_f64(self.out, if count == 0 { f64::NAN } else { sum / count as f64 });
     }
 
     fn histogram(&mut self, h: &HistogramData<'_>) {
@@ -205,11 +189,7 @@ impl<'a> JsonEncoder<'a> {
             self.out.push(b'[');
             json_f64(self.out, b);
             self.out.push(b',');
-            let c = if n <= cumulative.len() {
-                cumulative[i]
-            } else {
-                spill[i]
-            };
+            let c = if n <= cumulative.len() { cumulative[i] } else { spill[i] };
             json_number(self.out, Number::U64(c));
             self.out.push(b']');
         }
@@ -241,12 +221,7 @@ impl Encoder for JsonEncoder<'_> {
         self.out.extend_from_slice(b"\",\"value\":");
     }
 
-    fn sample<L: EncodeLabels + ?Sized>(
-        &mut self,
-        desc: &Descriptor,
-        labels: &L,
-        value: SampleValue<'_>,
-    ) {
+    fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>) {
         let first = self.series == 0;
         self.series += 1;
         match desc.labels.len() {
@@ -258,20 +233,12 @@ impl Encoder for JsonEncoder<'_> {
             1 => {
                 if first {
                     self.out.push(b'{');
-                    labels.encode_labels(&mut Single {
-                        out: self.out,
-                        value_only: false,
-                        done: false,
-                    });
+                    labels.encode_labels(&mut Single { out: self.out, value_only: false, done: false });
                     self.out.extend_from_slice(b":{");
                 } else {
                     self.out.push(b',');
                 }
-                labels.encode_labels(&mut Single {
-                    out: self.out,
-                    value_only: true,
-                    done: false,
-                });
+                labels.encode_labels(&mut Single { out: self.out, value_only: true, done: false });
                 self.out.push(b':');
                 self.value(value);
             }

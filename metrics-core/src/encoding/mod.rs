@@ -135,12 +135,7 @@ pub trait Encoder {
     /// Starts a family: writes its metadata.
     fn begin_family(&mut self, desc: &Descriptor);
     /// Writes one series of the current family.
-    fn sample<L: EncodeLabels + ?Sized>(
-        &mut self,
-        desc: &Descriptor,
-        labels: &L,
-        value: SampleValue<'_>,
-    );
+    fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>);
     /// Ends the current family.
     fn end_family(&mut self, desc: &Descriptor);
 }

@@ -15,19 +15,12 @@ fn digits(f: f64) -> Digits {
     let s = rb.format_finite(f.abs()).as_bytes();
     let (mant, exp) = match s.iter().position(|&b| b == b'e') {
         Some(e) => {
-            let exp = std::str::from_utf8(&s[e + 1..])
-                .ok()
-                .and_then(|x| x.parse::<i32>().ok())
-                .unwrap_or(0);
+            let exp = std::str::from_utf8(&s[e + 1..]).ok().and_then(|x| x.parse::<i32>().ok()).unwrap_or(0);
             (&s[..e], exp)
         }
         None => (s, 0),
     };
-    let mut d = Digits {
-        buf: [0; 24],
-        nd: 0,
-        dp: 0,
-    };
+    let mut d = Digits { buf: [0; 24], nd: 0, dp: 0 };
     let mut int_len = 0i32;
     let mut seen_dot = false;
     for &b in mant {
@@ -186,15 +179,7 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        for f in [
-            0.1,
-            1.0 / 3.0,
-            2f64.powi(53) + 2.0,
-            1e-7,
-            123.456e10,
-            f64::MIN_POSITIVE,
-            f64::MAX,
-        ] {
+        for f in [0.1, 1.0 / 3.0, 2f64.powi(53) + 2.0, 1e-7, 123.456e10, f64::MIN_POSITIVE, f64::MAX] {
             assert_eq!(go(f).parse::<f64>().ok(), Some(f));
         }
     }

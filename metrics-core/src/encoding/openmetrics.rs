@@ -16,9 +16,7 @@ pub struct OpenMetricsEncoder<'a> {
 impl<'a> OpenMetricsEncoder<'a> {
     /// An encoder appending to `out`, writing `prefix` before every metric name.
     pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
-        OpenMetricsEncoder {
-            lines: Lines::new(out, prefix, true),
-        }
+        OpenMetricsEncoder { lines: Lines::new(out, prefix, true) }
     }
 
     /// Ends the exposition with `# EOF`.
@@ -30,9 +28,7 @@ impl<'a> OpenMetricsEncoder<'a> {
 /// The family name: an info metric `build_info` is the family `build` with sample `build_info`.
 fn family_name(desc: &Descriptor) -> &'static str {
     match desc.kind {
-        MetricKind::Info if ends_with(desc.name, "_info") => {
-            &desc.name[..desc.name.len() - "_info".len()]
-        }
+        MetricKind::Info if ends_with(desc.name, "_info") => &desc.name[..desc.name.len() - "_info".len()],
         _ => desc.name,
     }
 }
@@ -42,9 +38,7 @@ impl Encoder for OpenMetricsEncoder<'_> {
         let name = family_name(desc);
         self.lines.meta("TYPE", name, "");
         self.lines.out.push(b' ');
-        self.lines
-            .out
-            .extend_from_slice(desc.kind.as_str().as_bytes());
+        self.lines.out.extend_from_slice(desc.kind.as_str().as_bytes());
         self.lines.out.push(b'\n');
         if !desc.unit.is_empty() {
             self.lines.meta("UNIT", name, "");
@@ -61,12 +55,7 @@ impl Encoder for OpenMetricsEncoder<'_> {
     }
 
     #[inline]
-    fn sample<L: EncodeLabels + ?Sized>(
-        &mut self,
-        desc: &Descriptor,
-        labels: &L,
-        value: SampleValue<'_>,
-    ) {
+    fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>) {
         self.lines.set_labels(labels);
         let name = family_name(desc);
         match value {

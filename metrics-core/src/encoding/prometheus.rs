@@ -15,9 +15,7 @@ pub struct PrometheusEncoder<'a> {
 impl<'a> PrometheusEncoder<'a> {
     /// An encoder appending to `out`, writing `prefix` before every metric name.
     pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
-        PrometheusEncoder {
-            lines: Lines::new(out, prefix, false),
-        }
+        PrometheusEncoder { lines: Lines::new(out, prefix, false) }
     }
 }
 
@@ -40,12 +38,7 @@ impl Encoder for PrometheusEncoder<'_> {
     }
 
     #[inline]
-    fn sample<L: EncodeLabels + ?Sized>(
-        &mut self,
-        desc: &Descriptor,
-        labels: &L,
-        value: SampleValue<'_>,
-    ) {
+    fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>) {
         self.lines.set_labels(labels);
         let name = desc.name;
         match value {

@@ -36,12 +36,10 @@ impl ValueSink for Escaped<'_> {
         escape(self.0, s, true)
     }
     fn write_u64(&mut self, v: u64) {
-        self.0
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes())
+        self.0.extend_from_slice(itoa::Buffer::new().format(v).as_bytes())
     }
     fn write_i64(&mut self, v: i64) {
-        self.0
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes())
+        self.0.extend_from_slice(itoa::Buffer::new().format(v).as_bytes())
     }
 }
 
@@ -82,13 +80,7 @@ pub(crate) struct Lines<'a> {
 
 impl<'a> Lines<'a> {
     pub(crate) fn new(out: &'a mut Vec<u8>, prefix: &'a str, point: bool) -> Self {
-        Lines {
-            out,
-            prefix,
-            point,
-            labels: Vec::with_capacity(256),
-            bounds: BoundCache::default(),
-        }
+        Lines { out, prefix, point, labels: Vec::with_capacity(256), bounds: BoundCache::default() }
     }
 
     /// Renders the labels of the next series once; every line of the series reuses them.
@@ -143,8 +135,7 @@ impl<'a> Lines<'a> {
     #[inline]
     pub(crate) fn int(&mut self, name: &str, suffix: &str, v: u64) {
         self.start(name, suffix, None);
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
         self.out.push(b'\n');
     }
 
@@ -174,13 +165,8 @@ impl<'a> Lines<'a> {
         let cache = std::mem::take(&mut self.bounds);
         let total = data.for_each_bucket(|i, _, cumulative| {
             let from = if i == 0 { 0 } else { cache.ends[i - 1] };
-            self.start(
-                name,
-                "_bucket",
-                Some(("le", &cache.text[from..cache.ends[i]])),
-            );
-            self.out
-                .extend_from_slice(itoa::Buffer::new().format(cumulative).as_bytes());
+            self.start(name, "_bucket", Some(("le", &cache.text[from..cache.ends[i]])));
+            self.out.extend_from_slice(itoa::Buffer::new().format(cumulative).as_bytes());
             self.out.push(b'\n');
         });
         self.bounds = cache;

@@ -16,14 +16,7 @@ pub(crate) struct Dense<M> {
 
 impl<M: Metric> Dense<M> {
     pub(crate) fn new(len: usize, make: &dyn Fn() -> M) -> Self {
-        Dense {
-            slots: (0..len)
-                .map(|_| Slot {
-                    present: AtomicBool::new(false),
-                    metric: make(),
-                })
-                .collect(),
-        }
+        Dense { slots: (0..len).map(|_| Slot { present: AtomicBool::new(false), metric: make() }).collect() }
     }
 
     /// The metric at `index`, marking the series present.
@@ -38,10 +31,7 @@ impl<M: Metric> Dense<M> {
     }
 
     pub(crate) fn get(&self, index: usize) -> Option<&M> {
-        self.slots
-            .get(index)
-            .filter(|s| s.present.load(Ordering::Relaxed))
-            .map(|s| &s.metric)
+        self.slots.get(index).filter(|s| s.present.load(Ordering::Relaxed)).map(|s| &s.metric)
     }
 
     pub(crate) fn remove(&self, index: usize) -> bool {
@@ -55,18 +45,11 @@ impl<M: Metric> Dense<M> {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|s| s.present.load(Ordering::Relaxed))
-            .count()
+        self.slots.iter().filter(|s| s.present.load(Ordering::Relaxed)).count()
     }
 
     /// Present series, in index order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &M)> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.present.load(Ordering::Relaxed))
-            .map(|(i, s)| (i, &s.metric))
+        self.slots.iter().enumerate().filter(|(_, s)| s.present.load(Ordering::Relaxed)).map(|(i, s)| (i, &s.metric))
     }
 }

@@ -72,10 +72,7 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
             next_seq: AtomicU64::new(0),
             limit,
             overflowed: AtomicU64::new(0),
-            idle: idle_after.map(|after| Idle {
-                after,
-                seen: Mutex::new(HashMap::new()),
-            }),
+            idle: idle_after.map(|after| Idle { after, seen: Mutex::new(HashMap::new()) }),
         }
     }
 
@@ -101,13 +98,7 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
     }
 
     #[cold]
-    fn insert_slow(
-        &self,
-        labels: &L,
-        hash: u64,
-        shard: &RwLock<Table<L, M>>,
-        make: &dyn Fn() -> M,
-    ) -> Lookup<L, M> {
+    fn insert_slow(&self, labels: &L, hash: u64, shard: &RwLock<Table<L, M>>, make: &dyn Fn() -> M) -> Lookup<L, M> {
         let mut table = write(shard);
         if let Some(node) = table.find(hash, |n| n.labels.labels_eq(labels)) {
             return Lookup::Found(node.clone());
@@ -133,9 +124,7 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
 
     pub(crate) fn get(&self, labels: &L) -> Option<Arc<Node<L, M>>> {
         let hash = self.hash(labels);
-        read(self.shard(hash))
-            .find(hash, |n| n.labels.labels_eq(labels))
-            .cloned()
+        read(self.shard(hash)).find(hash, |n| n.labels.labels_eq(labels)).cloned()
     }
 
     pub(crate) fn remove(&self, labels: &L) -> bool {

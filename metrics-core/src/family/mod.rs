@@ -114,11 +114,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
             Some(n) => Storage::Dense(Dense::new(n, &*make)),
             None => Storage::Dynamic(Dynamic::new(limit, idle)),
         };
-        Family {
-            storage,
-            make,
-            overflow: OnceLock::new(),
-        }
+        Family { storage, make, overflow: OnceLock::new() }
     }
 
     /// Sets the most series the family holds (0: no limit). Past it, no series is created:
@@ -167,9 +163,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
     /// The metric of the series `labels`, if it exists.
     pub fn get(&self, labels: &L) -> Option<SeriesRef<'_, L, M>> {
         match &self.storage {
-            Storage::Dense(d) => d
-                .get(labels.dense_index())
-                .map(|m| SeriesRef(Ref::Borrowed(m))),
+            Storage::Dense(d) => d.get(labels.dense_index()).map(|m| SeriesRef(Ref::Borrowed(m))),
             Storage::Dynamic(d) => d.get(labels).map(|n| SeriesRef(Ref::Shared(n))),
         }
     }
@@ -250,14 +244,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
         match &self.storage {
             Storage::Dense(d) => {
                 for (index, m) in d.iter() {
-                    m.encode(
-                        desc,
-                        &DenseLabels::<L> {
-                            index,
-                            _l: PhantomData,
-                        },
-                        e,
-                    );
+                    m.encode(desc, &DenseLabels::<L> { index, _l: PhantomData }, e);
                 }
             }
             Storage::Dynamic(d) => {
@@ -273,10 +260,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
 
 impl<L: LabelSet, M: Metric> fmt::Debug for Family<L, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Family")
-            .field("series", &self.len())
-            .field("overflowed", &self.overflowed())
-            .finish()
+        f.debug_struct("Family").field("series", &self.len()).field("overflowed", &self.overflowed()).finish()
     }
 }
 

@@ -63,9 +63,7 @@ impl GaugeFn {
 
 impl fmt::Debug for GaugeFn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GaugeFn")
-            .field("value", &self.read())
-            .finish()
+        f.debug_struct("GaugeFn").field("value", &self.read()).finish()
     }
 }
 
@@ -104,10 +102,7 @@ pub struct CounterFn {
 impl CounterFn {
     /// A counter with no closure yet.
     pub fn new() -> Self {
-        CounterFn {
-            f: OnceLock::new(),
-            created: unix_seconds(),
-        }
+        CounterFn { f: OnceLock::new(), created: unix_seconds() }
     }
 
     /// Sets the closure; it can be set once, and `false` is returned if one was already set.
@@ -129,9 +124,7 @@ impl Default for CounterFn {
 
 impl fmt::Debug for CounterFn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CounterFn")
-            .field("value", &self.read())
-            .finish()
+        f.debug_struct("CounterFn").field("value", &self.read()).finish()
     }
 }
 
@@ -147,14 +140,7 @@ impl Collect for CounterFn {
     fn collect<E: Encoder>(&self, desc: &'static Descriptor, e: &mut E) {
         e.begin_family(desc);
         if let Some(value) = self.read() {
-            e.sample(
-                desc,
-                &(),
-                SampleValue::Counter {
-                    value,
-                    created: self.created,
-                },
-            );
+            e.sample(desc, &(), SampleValue::Counter { value, created: self.created });
         }
         e.end_family(desc);
     }

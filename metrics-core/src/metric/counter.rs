@@ -30,10 +30,7 @@ pub struct Counter {
 impl Counter {
     /// A counter at zero.
     pub fn new() -> Self {
-        Counter {
-            value: AtomicU64::new(0),
-            created: AtomicU64::new(unix_seconds().to_bits()),
-        }
+        Counter { value: AtomicU64::new(0), created: AtomicU64::new(unix_seconds().to_bits()) }
     }
 
     /// Adds one.
@@ -75,24 +72,11 @@ impl Metric for Counter {
 
     fn reset(&self) {
         self.value.store(0, Ordering::Relaxed);
-        self.created
-            .store(unix_seconds().to_bits(), Ordering::Relaxed);
+        self.created.store(unix_seconds().to_bits(), Ordering::Relaxed);
     }
 
-    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(
-        &self,
-        desc: &Descriptor,
-        labels: &L,
-        e: &mut E,
-    ) {
-        e.sample(
-            desc,
-            labels,
-            SampleValue::Counter {
-                value: Number::U64(self.get()),
-                created: self.created(),
-            },
-        );
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
+        e.sample(desc, labels, SampleValue::Counter { value: Number::U64(self.get()), created: self.created() });
     }
 
     fn fingerprint(&self) -> u64 {
@@ -122,10 +106,7 @@ pub struct FloatCounter {
 impl FloatCounter {
     /// A counter at zero.
     pub fn new() -> Self {
-        FloatCounter {
-            bits: AtomicU64::new(0f64.to_bits()),
-            created: AtomicU64::new(unix_seconds().to_bits()),
-        }
+        FloatCounter { bits: AtomicU64::new(0f64.to_bits()), created: AtomicU64::new(unix_seconds().to_bits()) }
     }
 
     /// Adds one.
@@ -163,25 +144,12 @@ impl Metric for FloatCounter {
 
     fn reset(&self) {
         self.bits.store(0f64.to_bits(), Ordering::Relaxed);
-        self.created
-            .store(unix_seconds().to_bits(), Ordering::Relaxed);
+        self.created.store(unix_seconds().to_bits(), Ordering::Relaxed);
     }
 
-    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(
-        &self,
-        desc: &Descriptor,
-        labels: &L,
-        e: &mut E,
-    ) {
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
         let created = f64::from_bits(self.created.load(Ordering::Relaxed));
-        e.sample(
-            desc,
-            labels,
-            SampleValue::Counter {
-                value: Number::F64(self.get()),
-                created,
-            },
-        );
+        e.sample(desc, labels, SampleValue::Counter { value: Number::F64(self.get()), created });
     }
 
     fn fingerprint(&self) -> u64 {

@@ -27,9 +27,7 @@ pub struct Gauge {
 impl Gauge {
     /// A gauge at zero.
     pub const fn new() -> Self {
-        Gauge {
-            value: AtomicI64::new(0),
-        }
+        Gauge { value: AtomicI64::new(0) }
     }
 
     /// Sets the value.
@@ -80,12 +78,7 @@ impl Metric for Gauge {
         self.set(0);
     }
 
-    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(
-        &self,
-        desc: &Descriptor,
-        labels: &L,
-        e: &mut E,
-    ) {
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
         e.sample(desc, labels, SampleValue::Gauge(Number::I64(self.get())));
     }
 
@@ -112,9 +105,7 @@ pub struct FloatGauge {
 impl FloatGauge {
     /// A gauge at zero.
     pub const fn new() -> Self {
-        FloatGauge {
-            bits: AtomicU64::new(0),
-        }
+        FloatGauge { bits: AtomicU64::new(0) }
     }
 
     /// Sets the value.
@@ -165,12 +156,7 @@ impl Metric for FloatGauge {
         self.set(0.0);
     }
 
-    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(
-        &self,
-        desc: &Descriptor,
-        labels: &L,
-        e: &mut E,
-    ) {
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
         e.sample(desc, labels, SampleValue::Gauge(Number::F64(self.get())));
     }
 

@@ -13,9 +13,7 @@ use crate::metric::Metric;
 use crate::metric::counter::add_f64;
 
 /// The default buckets of the Prometheus client libraries (seconds, from 5 ms to 10 s).
-pub const DEFAULT_BUCKETS: &[f64] = &[
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+pub const DEFAULT_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// The upper bounds of a histogram's buckets, strictly increasing and finite (`+Inf` is
 /// implied).
@@ -46,10 +44,9 @@ impl fmt::Display for BucketsError {
             BucketsError::NotFinite(v) => {
                 write!(f, "bucket bound {v} is not finite (`+Inf` is implied)")
             }
-            BucketsError::NotIncreasing(a, b) => write!(
-                f,
-                "bucket bounds must be strictly increasing, but {b} follows {a}"
-            ),
+            BucketsError::NotIncreasing(a, b) => {
+                write!(f, "bucket bounds must be strictly increasing, but {b} follows {a}")
+            }
         }
     }
 }
@@ -142,9 +139,7 @@ pub struct Histogram {
 impl Histogram {
     /// A histogram with the given buckets.
     pub fn new(buckets: Buckets) -> Self {
-        let counts = (0..=buckets.as_slice().len())
-            .map(|_| AtomicU64::new(0))
-            .collect();
+        let counts = (0..=buckets.as_slice().len()).map(|_| AtomicU64::new(0)).collect();
         Histogram {
             buckets,
             counts,
@@ -190,10 +185,7 @@ impl Histogram {
     /// assert_eq!(h.count(), 1);
     /// ```
     pub fn start_timer(&self) -> HistogramTimer<'_> {
-        HistogramTimer {
-            histogram: self,
-            start: Instant::now(),
-        }
+        HistogramTimer { histogram: self, start: Instant::now() }
     }
 
     /// The number of observations.
@@ -244,16 +236,10 @@ impl Metric for Histogram {
             c.store(0, Ordering::Relaxed);
         }
         self.sum.store(0f64.to_bits(), Ordering::Relaxed);
-        self.created
-            .store(unix_seconds().to_bits(), Ordering::Relaxed);
+        self.created.store(unix_seconds().to_bits(), Ordering::Relaxed);
     }
 
-    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(
-        &self,
-        desc: &Descriptor,
-        labels: &L,
-        e: &mut E,
-    ) {
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
         let data = HistogramData {
             bounds: self.buckets.as_slice(),
             counts: &self.counts,
@@ -296,19 +282,10 @@ mod tests {
         let e = Buckets::exponential(0.001, 2.0, 15).map(|b| b.as_slice().to_vec());
         assert_eq!(e.as_ref().map(|v| v.len()), Ok(15));
         assert_eq!(e.as_ref().map(|v| v[14]), Ok(16.384));
-        assert_eq!(
-            Buckets::linear(1.0, 1.0, 3).map(|b| b.as_slice().to_vec()),
-            Ok(vec![1.0, 2.0, 3.0])
-        );
+        assert_eq!(Buckets::linear(1.0, 1.0, 3).map(|b| b.as_slice().to_vec()), Ok(vec![1.0, 2.0, 3.0]));
         assert_eq!(Buckets::new(vec![]), Err(BucketsError::Empty));
-        assert_eq!(
-            Buckets::new(vec![1.0, 1.0]),
-            Err(BucketsError::NotIncreasing(1.0, 1.0))
-        );
-        assert!(matches!(
-            Buckets::new(vec![f64::NAN]),
-            Err(BucketsError::NotFinite(_))
-        ));
+        assert_eq!(Buckets::new(vec![1.0, 1.0]), Err(BucketsError::NotIncreasing(1.0, 1.0)));
+        assert!(matches!(Buckets::new(vec![f64::NAN]), Err(BucketsError::NotFinite(_))));
     }
 
     #[test]

@@ -21,9 +21,7 @@ pub struct Info<L: LabelSet> {
 impl<L: LabelSet> Info<L> {
     /// An info metric with no labels set yet.
     pub const fn new() -> Self {
-        Info {
-            labels: OnceLock::new(),
-        }
+        Info { labels: OnceLock::new() }
     }
 
     /// Sets the labels. They can be set once: a second call returns its labels back as `Err`.
@@ -39,9 +37,7 @@ impl<L: LabelSet> Info<L> {
 
 impl<L: LabelSet> fmt::Debug for Info<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Info")
-            .field("set", &self.labels.get().is_some())
-            .finish()
+        f.debug_struct("Info").field("set", &self.labels.get().is_some()).finish()
     }
 }
 

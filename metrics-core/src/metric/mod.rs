@@ -26,12 +26,7 @@ pub trait Metric: Send + Sync + 'static {
     fn reset(&self);
 
     /// Writes the metric's one series with the given labels.
-    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(
-        &self,
-        desc: &Descriptor,
-        labels: &L,
-        e: &mut E,
-    );
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E);
 
     /// A value that changes whenever the metric is updated: used to expire idle series without
     /// any cost on the update path.

@@ -202,16 +202,8 @@ impl Metric for Summary {
     const KIND: MetricKind = MetricKind::Summary;
 
     fn from_descriptor(desc: &Descriptor) -> Self {
-        let q = if desc.quantiles.is_empty() {
-            DEFAULT_QUANTILES
-        } else {
-            desc.quantiles
-        };
-        let age = if desc.max_age_secs == 0 {
-            DEFAULT_MAX_AGE
-        } else {
-            Duration::from_secs(desc.max_age_secs)
-        };
+        let q = if desc.quantiles.is_empty() { DEFAULT_QUANTILES } else { desc.quantiles };
+        let age = if desc.max_age_secs == 0 { DEFAULT_MAX_AGE } else { Duration::from_secs(desc.max_age_secs) };
         Summary::new(q, age).unwrap_or_default()
     }
 
@@ -222,36 +214,18 @@ impl Metric for Summary {
         }
         s.sum = 0.0;
         s.count = 0;
-        self.created
-            .store(unix_seconds().to_bits(), Ordering::Relaxed);
+        self.created.store(unix_seconds().to_bits(), Ordering::Relaxed);
     }
 
-    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(
-        &self,
-        desc: &Descriptor,
-        labels: &L,
-        e: &mut E,
-    ) {
+    fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
         let (window, sum, count) = {
             let s = self.lock();
             (s.window(), s.sum, s.count)
         };
-        let quantiles: Vec<(f64, f64)> = self
-            .quantiles
-            .iter()
-            .map(|&q| (q, window.quantile(q).ok().flatten().unwrap_or(f64::NAN)))
-            .collect();
+        let quantiles: Vec<(f64, f64)> =
+            self.quantiles.iter().map(|&q| (q, window.quantile(q).ok().flatten().unwrap_or(f64::NAN))).collect();
         let created = f64::from_bits(self.created.load(Ordering::Relaxed));
-        e.sample(
-            desc,
-            labels,
-            SampleValue::Summary(SummaryData {
-                quantiles: &quantiles,
-                sum,
-                count,
-                created,
-            }),
-        );
+        e.sample(desc, labels, SampleValue::Summary(SummaryData { quantiles: &quantiles, sum, count, created }));
     }
 
     fn fingerprint(&self) -> u64 {
@@ -284,13 +258,7 @@ mod tests {
 
     #[test]
     fn bad_config_is_refused() {
-        assert_eq!(
-            Summary::new(&[1.5], DEFAULT_MAX_AGE).err(),
-            Some(SummaryError::Quantile(1.5))
-        );
-        assert_eq!(
-            Summary::new(&[0.5], Duration::ZERO).err(),
-            Some(SummaryError::MaxAge)
-        );
+        assert_eq!(Summary::new(&[1.5], DEFAULT_MAX_AGE).err(), Some(SummaryError::Quantile(1.5)));
+        assert_eq!(Summary::new(&[0.5], Duration::ZERO).err(), Some(SummaryError::MaxAge));
     }
 }
