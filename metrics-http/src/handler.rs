@@ -22,6 +22,9 @@ use crate::self_metrics::{CodeLabels, ScrapeMetrics};
 /// The longest `prefix` accepted.
 pub const MAX_PREFIX_LEN: usize = 128;
 
+/// The longest request target (path and query) accepted; longer ones get 414.
+pub const MAX_URI_LEN: usize = 8 * 1024;
+
 /// Serves a [`Registry`]: routing, access, negotiation, prefix, compression.
 ///
 /// ```
@@ -217,6 +220,9 @@ impl Exporter {
                 r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"metrics\""));
                 return r;
             }
+        }
+        if uri.path_and_query().map_or(0, |p| p.as_str().len()) > MAX_URI_LEN {
+            return text(StatusCode::URI_TOO_LONG, &format!("request target longer than {MAX_URI_LEN} bytes\n"));
         }
         let path = uri.path();
         let json = inner.json_path.as_deref() == Some(path);
