@@ -1,1 +1,386 @@
-//! x
+//! The workloads the benchmarks run, built the same way for this project and for each peer:
+//! label types, the 25-family registry, the hand-written ideal encoder (a floor), and an HTTP
+//! scrape client.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use metrics_core::{Counter, Family, Gauge, Histogram, LabelSet, LabelValue, Metrics, Registry};
+
+/// Series per family in the encoding workload.
+pub const SERIES: usize = 100;
+/// The default buckets of the Prometheus client libraries.
+pub const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+/// Values cycled through by the histogram benchmark.
+pub const OBSERVATIONS: [f64; 8] = [0.003, 0.02, 0.07, 0.3, 0.8, 1.7, 4.0, 12.0];
+/// The four methods of the family workload.
+pub const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
+/// The five statuses of the family workload.
+pub const STATUSES: [&str; 5] = ["200", "201", "404", "500", "503"];
+
+/// The route label of series `i`.
+pub fn route(i: usize) -> String {
+    format!("/api/v1/route/{i}")
+}
+
+/// Counter value of series `i`.
+pub fn counter_value(i: usize) -> u64 {
+    i as u64 * 1000 + 7
+}
+
+/// Gauge value of series `i`.
+pub fn gauge_value(i: usize) -> i64 {
+    i as i64 * 31 - 500
+}
+
+/// The observations of histogram series `i`.
+pub fn observations(i: usize) -> impl Iterator<Item = f64> {
+    (0..20).map(move |k| (i * k) as f64 / 1000.0)
+}
+
+/// Method, an enum label (dense path).
+#[derive(LabelValue, Clone, Copy)]
+#[label(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// DELETE
+    Delete,
+}
+
+/// Status, an enum label (dense path).
+#[derive(LabelValue, Clone, Copy)]
+pub enum Status {
+    /// 200
+    #[label(rename = "200")]
+    S200,
+    /// 201
+    #[label(rename = "201")]
+    S201,
+    /// 404
+    #[label(rename = "404")]
+    S404,
+    /// 500
+    #[label(rename = "500")]
+    S500,
+    /// 503
+    #[label(rename = "503")]
+    S503,
+}
+
+/// All-enum labels.
+#[derive(LabelSet)]
+pub struct EnumLabels {
+    /// method
+    pub method: Method,
+    /// status
+    pub status: Status,
+}
+
+/// String labels.
+#[derive(LabelSet)]
+pub struct StrLabels {
+    /// method
+    pub method: String,
+    /// status
+    pub status: String,
+}
+
+/// The 20 enum label sets, cycled through.
+pub fn enum_keys() -> Vec<EnumLabels> {
+    let m = [Method::Get, Method::Post, Method::Put, Method::Delete];
+    let s = [Status::S200, Status::S201, Status::S404, Status::S500, Status::S503];
+    (0..20).map(|i| EnumLabels { method: m[i % 4], status: s[i % 5] }).collect()
+}
+
+/// The 20 string label sets, cycled through.
+pub fn str_keys() -> Vec<StrLabels> {
+    (0..20).map(|i| StrLabels { method: METHODS[i % 4].to_owned(), status: STATUSES[i % 5].to_owned() }).collect()
+}
+
+/// The `route` label.
+#[derive(LabelSet)]
+pub struct Route {
+    /// route
+    pub route: String,
+}
+
+/// The encoding workload: 10 counter, 10 gauge and 5 histogram families of 100 series.
+#[derive(Metrics)]
+#[allow(missing_docs)]
+pub struct Big {
+    /// c
+    pub c0: Family<Route, Counter>,
+    /// c
+    pub c1: Family<Route, Counter>,
+    /// c
+    pub c2: Family<Route, Counter>,
+    /// c
+    pub c3: Family<Route, Counter>,
+    /// c
+    pub c4: Family<Route, Counter>,
+    /// c
+    pub c5: Family<Route, Counter>,
+    /// c
+    pub c6: Family<Route, Counter>,
+    /// c
+    pub c7: Family<Route, Counter>,
+    /// c
+    pub c8: Family<Route, Counter>,
+    /// c
+    pub c9: Family<Route, Counter>,
+    /// g
+    pub g0: Family<Route, Gauge>,
+    /// g
+    pub g1: Family<Route, Gauge>,
+    /// g
+    pub g2: Family<Route, Gauge>,
+    /// g
+    pub g3: Family<Route, Gauge>,
+    /// g
+    pub g4: Family<Route, Gauge>,
+    /// g
+    pub g5: Family<Route, Gauge>,
+    /// g
+    pub g6: Family<Route, Gauge>,
+    /// g
+    pub g7: Family<Route, Gauge>,
+    /// g
+    pub g8: Family<Route, Gauge>,
+    /// g
+    pub g9: Family<Route, Gauge>,
+    /// h
+    pub h0: Family<Route, Histogram>,
+    /// h
+    pub h1: Family<Route, Histogram>,
+    /// h
+    pub h2: Family<Route, Histogram>,
+    /// h
+    pub h3: Family<Route, Histogram>,
+    /// h
+    pub h4: Family<Route, Histogram>,
+}
+
+/// Our registry with the encoding workload.
+pub fn ours_registry() -> Arc<Registry> {
+    let b = Big::default();
+    for i in 0..SERIES {
+        let r = Route { route: route(i) };
+        for c in [&b.c0, &b.c1, &b.c2, &b.c3, &b.c4, &b.c5, &b.c6, &b.c7, &b.c8, &b.c9] {
+            c.get_or_create(&r).inc_by(counter_value(i));
+        }
+        for g in [&b.g0, &b.g1, &b.g2, &b.g3, &b.g4, &b.g5, &b.g6, &b.g7, &b.g8, &b.g9] {
+            g.get_or_create(&r).set(gauge_value(i));
+        }
+        for h in [&b.h0, &b.h1, &b.h2, &b.h3, &b.h4] {
+            let h = h.get_or_create(&r);
+            observations(i).for_each(|v| h.observe(v));
+        }
+    }
+    let reg = Arc::new(Registry::new());
+    if let Err(e) = reg.register_arc(Arc::new(b)) {
+        panic!("{e}");
+    }
+    reg
+}
+
+/// The floor of histogram observation: a linear bucket search, one atomic add, and a
+/// compare-and-swap loop adding to the float sum.
+pub struct FloorHistogram {
+    counts: [AtomicU64; 12],
+    sum: AtomicU64,
+}
+
+impl Default for FloorHistogram {
+    fn default() -> Self {
+        FloorHistogram { counts: std::array::from_fn(|_| AtomicU64::new(0)), sum: AtomicU64::new(0) }
+    }
+}
+
+impl FloorHistogram {
+    /// Observes `v`.
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        let mut i = 0;
+        while i < BUCKETS.len() && v > BUCKETS[i] {
+            i += 1;
+        }
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        let mut cur = self.sum.load(Ordering::Relaxed);
+        loop {
+            let new = (f64::from_bits(cur) + v).to_bits();
+            match self.sum.compare_exchange_weak(cur, new, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(x) => cur = x,
+            }
+        }
+    }
+}
+
+/// The ideal encoder, a floor for text encoding: every line's prefix (name and labels) is
+/// precomputed, so encoding is copying prefixes and formatting numbers with itoa/ryu into a
+/// reused buffer.
+pub struct Ideal {
+    families: Vec<(Vec<u8>, Vec<IdealSeries>)>,
+}
+
+enum IdealSeries {
+    Int(Vec<u8>, AtomicU64),
+    Signed(Vec<u8>, std::sync::atomic::AtomicI64),
+    Histogram { buckets: Vec<Vec<u8>>, sum: Vec<u8>, count: Vec<u8>, h: FloorHistogram },
+}
+
+impl Ideal {
+    /// The encoding workload, for the ideal encoder.
+    pub fn new() -> Self {
+        let mut families = Vec::new();
+        for f in 0..10 {
+            let name = format!("c{f}_total");
+            let header = format!("# HELP {name} c\n# TYPE {name} counter\n").into_bytes();
+            let series = (0..SERIES)
+                .map(|i| {
+                    IdealSeries::Int(
+                        format!("{name}{{route=\"{}\"}} ", route(i)).into_bytes(),
+                        AtomicU64::new(counter_value(i)),
+                    )
+                })
+                .collect();
+            families.push((header, series));
+        }
+        for f in 0..10 {
+            let name = format!("g{f}");
+            let header = format!("# HELP {name} g\n# TYPE {name} gauge\n").into_bytes();
+            let series = (0..SERIES)
+                .map(|i| {
+                    IdealSeries::Signed(
+                        format!("{name}{{route=\"{}\"}} ", route(i)).into_bytes(),
+                        std::sync::atomic::AtomicI64::new(gauge_value(i)),
+                    )
+                })
+                .collect();
+            families.push((header, series));
+        }
+        for f in 0..5 {
+            let name = format!("h{f}");
+            let header = format!("# HELP {name} h\n# TYPE {name} histogram\n").into_bytes();
+            let series = (0..SERIES)
+                .map(|i| {
+                    let r = route(i);
+                    let mut buckets: Vec<Vec<u8>> = BUCKETS
+                        .iter()
+                        .map(|b| format!("{name}_bucket{{route=\"{r}\",le=\"{b}\"}} ").into_bytes())
+                        .collect();
+                    buckets.push(format!("{name}_bucket{{route=\"{r}\",le=\"+Inf\"}} ").into_bytes());
+                    let h = FloorHistogram::default();
+                    observations(i).for_each(|v| h.observe(v));
+                    IdealSeries::Histogram {
+                        buckets,
+                        sum: format!("{name}_sum{{route=\"{r}\"}} ").into_bytes(),
+                        count: format!("{name}_count{{route=\"{r}\"}} ").into_bytes(),
+                        h,
+                    }
+                })
+                .collect();
+            families.push((header, series));
+        }
+        Ideal { families }
+    }
+
+    /// Encodes into `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let mut ib = itoa::Buffer::new();
+        let mut rb = ryu::Buffer::new();
+        for (header, series) in &self.families {
+            out.extend_from_slice(header);
+            for s in series {
+                match s {
+                    IdealSeries::Int(p, v) => {
+                        out.extend_from_slice(p);
+                        out.extend_from_slice(ib.format(v.load(Ordering::Relaxed)).as_bytes());
+                        out.push(b'\n');
+                    }
+                    IdealSeries::Signed(p, v) => {
+                        out.extend_from_slice(p);
+                        out.extend_from_slice(ib.format(v.load(Ordering::Relaxed)).as_bytes());
+                        out.push(b'\n');
+                    }
+                    IdealSeries::Histogram { buckets, sum, count, h } => {
+                        let mut total = 0u64;
+                        for (p, c) in buckets.iter().zip(&h.counts) {
+                            total += c.load(Ordering::Relaxed);
+                            out.extend_from_slice(p);
+                            out.extend_from_slice(ib.format(total).as_bytes());
+                            out.push(b'\n');
+                        }
+                        out.extend_from_slice(sum);
+                        out.extend_from_slice(rb.format(f64::from_bits(h.sum.load(Ordering::Relaxed))).as_bytes());
+                        out.push(b'\n');
+                        out.extend_from_slice(count);
+                        out.extend_from_slice(ib.format(total).as_bytes());
+                        out.push(b'\n');
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Default for Ideal {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A keep-alive HTTP/1.1 client for scraping one URL repeatedly.
+pub struct ScrapeClient {
+    stream: TcpStream,
+    request: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl ScrapeClient {
+    /// Connects to `addr`; `gzip` adds `Accept-Encoding: gzip`.
+    pub fn connect(addr: SocketAddr, path: &str, gzip: bool) -> std::io::Result<Self> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_nodelay(true)?;
+        let enc = if gzip { "accept-encoding: gzip\r\n" } else { "" };
+        let request = format!("GET {path} HTTP/1.1\r\nhost: bench\r\n{enc}\r\n").into_bytes();
+        Ok(ScrapeClient { stream, request, buf: Vec::with_capacity(1 << 20) })
+    }
+
+    /// One scrape; returns the body's length as received.
+    pub fn scrape(&mut self) -> std::io::Result<usize> {
+        self.stream.write_all(&self.request)?;
+        self.buf.clear();
+        let mut chunk = [0u8; 64 * 1024];
+        let (head_end, length) = loop {
+            let n = self.stream.read(&mut chunk)?;
+            if n == 0 {
+                return Err(std::io::Error::other("connection closed"));
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+            if let Some(p) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.buf[..p]).to_ascii_lowercase();
+                let len = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                    .unwrap_or(0);
+                break (p + 4, len);
+            }
+        };
+        while self.buf.len() < head_end + length {
+            let n = self.stream.read(&mut chunk)?;
+            if n == 0 {
+                return Err(std::io::Error::other("connection closed"));
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok(length)
+    }
+}

@@ -43,17 +43,28 @@ fn oversized_request_line_and_headers() {
     let addr = s.local_addr();
     // Longer than MAX_URI_LEN but inside the header buffer: the handler answers 414.
     let long_uri = format!("GET /metrics?{} HTTP/1.1\r\nhost: x\r\n\r\n", "a".repeat(metrics_http::MAX_URI_LEN + 10));
-    let out = raw(addr, "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")), long_uri.as_bytes(), Duration::from_secs(5)).unwrap_or_default();
+    let out =
+        raw(addr, "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")), long_uri.as_bytes(), Duration::from_secs(5))
+            .unwrap_or_default();
     assert_eq!(status_of(&out), 414, "{}", String::from_utf8_lossy(&out[..out.len().min(200)]));
     // Longer than the whole header buffer: hyper answers 431 before any handler runs.
     let long_uri = format!("GET /metrics?{} HTTP/1.1\r\nhost: x\r\n\r\n", "a".repeat(64 * 1024));
-    let out = raw(addr, "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")), long_uri.as_bytes(), Duration::from_secs(5)).unwrap_or_default();
+    let out =
+        raw(addr, "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")), long_uri.as_bytes(), Duration::from_secs(5))
+            .unwrap_or_default();
     assert_eq!(status_of(&out), 431);
     let big_headers = format!("GET /metrics HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n", "b".repeat(64 * 1024));
-    let out = raw(addr, "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")), big_headers.as_bytes(), Duration::from_secs(5)).unwrap_or_default();
+    let out = raw(
+        addr,
+        "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")),
+        big_headers.as_bytes(),
+        Duration::from_secs(5),
+    )
+    .unwrap_or_default();
     assert_eq!(status_of(&out), 431, "{}", String::from_utf8_lossy(&out[..out.len().min(200)]));
     let many = format!("GET /metrics HTTP/1.1\r\nhost: x\r\n{}\r\n", "x-h: 1\r\n".repeat(200));
-    let out = raw(addr, "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")), many.as_bytes(), Duration::from_secs(5)).unwrap_or_default();
+    let out = raw(addr, "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")), many.as_bytes(), Duration::from_secs(5))
+        .unwrap_or_default();
     assert_eq!(status_of(&out), 431, "too many headers");
     healthy(addr);
 }
@@ -79,7 +90,8 @@ fn silent_and_trickling_clients_are_dropped() {
     let s = server(|b| b.header_timeout(Duration::from_secs(1)), "127.0.0.1:0");
     let addr = s.local_addr();
     let silent = TcpStream::connect(addr).unwrap_or_else(|e| panic!("{e}"));
-    let took = closed_within(silent, Duration::from_secs(5)).unwrap_or_else(|| panic!("a silent client was not dropped"));
+    let took =
+        closed_within(silent, Duration::from_secs(5)).unwrap_or_else(|| panic!("a silent client was not dropped"));
     assert!(took < Duration::from_secs(3), "dropped after {took:?}");
 
     let mut trickle = TcpStream::connect(addr).unwrap_or_else(|e| panic!("{e}"));
@@ -108,7 +120,13 @@ fn more_connections_than_the_limit() {
     let addr = s.local_addr();
     let idle: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(addr).unwrap_or_else(|e| panic!("{e}"))).collect();
     std::thread::sleep(Duration::from_millis(200));
-    let out = raw(addr, "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")), b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n", Duration::from_secs(3)).unwrap_or_default();
+    let out = raw(
+        addr,
+        "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")),
+        b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n",
+        Duration::from_secs(3),
+    )
+    .unwrap_or_default();
     assert_eq!(status_of(&out), 503, "{}", String::from_utf8_lossy(&out));
     assert!(String::from_utf8_lossy(&out).contains("retry-after: 1"));
     drop(idle);
@@ -130,8 +148,13 @@ fn odd_methods_paths_and_prefixes() {
     let addr = s.local_addr();
     let from: std::net::IpAddr = "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}"));
     for method in ["POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", "FOO"] {
-        let out = raw(addr, from, format!("{method} /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(), Duration::from_secs(3))
-            .unwrap_or_default();
+        let out = raw(
+            addr,
+            from,
+            format!("{method} /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(),
+            Duration::from_secs(3),
+        )
+        .unwrap_or_default();
         assert_eq!(status_of(&out), 405, "{method}");
     }
     let out = raw(addr, from, b"CONNECT x:1 HTTP/1.1\r\nhost: x\r\n\r\n", Duration::from_secs(3)).unwrap_or_default();
@@ -153,7 +176,8 @@ fn odd_methods_paths_and_prefixes() {
     }
     let bad = raw(addr, from, b"GARBAGE\r\n\r\n", Duration::from_secs(3)).unwrap_or_default();
     assert_eq!(status_of(&bad), 400, "{}", String::from_utf8_lossy(&bad));
-    let bad = raw(addr, from, b"GET /metrics HTTP/1.1\r\nhost: x\r\nbad header line\r\n\r\n", Duration::from_secs(3)).unwrap_or_default();
+    let bad = raw(addr, from, b"GET /metrics HTTP/1.1\r\nhost: x\r\nbad header line\r\n\r\n", Duration::from_secs(3))
+        .unwrap_or_default();
     assert_eq!(status_of(&bad), 400);
     healthy(addr);
 }

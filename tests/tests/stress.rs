@@ -8,9 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use metrics_core::{
-    Counter, Family, FloatCounter, Format, Gauge, Histogram, LabelSet, LabelValue, Metrics, Registry,
-};
+use metrics_core::{Counter, Family, FloatCounter, Format, Gauge, Histogram, LabelSet, LabelValue, Metrics, Registry};
 
 #[derive(LabelValue, Clone, Copy)]
 enum Method {
@@ -159,8 +157,11 @@ fn no_lost_updates_no_torn_scrapes() {
     assert_eq!(m.hits.get(), total);
     assert_eq!(m.seconds.get(), total as f64 * 0.5);
     assert_eq!(m.level.get(), 0);
-    let dense: u64 =
-        METHODS.iter().flat_map(|&method| STATUSES.iter().map(move |&status| Dense { method, status })).map(|l| m.dense.get(&l).map_or(0, |c| c.get())).sum();
+    let dense: u64 = METHODS
+        .iter()
+        .flat_map(|&method| STATUSES.iter().map(move |&status| Dense { method, status }))
+        .map(|l| m.dense.get(&l).map_or(0, |c| c.get()))
+        .sum();
     assert_eq!(dense, total);
     let dynamic: u64 = routes.iter().map(|r| m.dynamic.get(r).map_or(0, |c| c.get())).sum();
     assert_eq!(dynamic, 2 * total);
@@ -236,7 +237,10 @@ fn cardinality_attack_stays_bounded_and_visible() {
     assert_eq!(g.requests.len(), 100, "no series past the limit");
     assert_eq!(g.requests.overflowed(), 100_000 - 100);
     let text = r.render(Format::Prometheus);
-    assert!(text.contains("requests_total{route=\"__overflow__\"} 99900\n"), "the overflow is visible and loses nothing");
+    assert!(
+        text.contains("requests_total{route=\"__overflow__\"} 99900\n"),
+        "the overflow is visible and loses nothing"
+    );
     assert_eq!(text.lines().filter(|l| l.starts_with("requests_total{")).count(), 101);
 }
 

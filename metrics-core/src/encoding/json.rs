@@ -30,6 +30,11 @@ pub struct JsonEncoder<'a> {
     prefix: &'a str,
     families: usize,
     series: usize,
+    /// `[bound,` of each bucket of the last histogram bounds seen, keyed by the bounds' address:
+    /// every series of a family shares them, and formatting floats is the costliest part.
+    bounds_key: (usize, usize),
+    bounds: Vec<u8>,
+    bound_ends: Vec<usize>,
 }
 
 fn json_str(out: &mut Vec<u8>, s: &str) {
@@ -125,7 +130,15 @@ impl<'a> JsonEncoder<'a> {
     /// An encoder appending to `out`; `prefix` goes before every family name.
     pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
         out.push(b'{');
-        JsonEncoder { out, prefix, families: 0, series: 0 }
+        JsonEncoder {
+            out,
+            prefix,
+            families: 0,
+            series: 0,
+            bounds_key: (0, 0),
+            bounds: Vec::new(),
+            bound_ends: Vec::new(),
+        }
     }
 
     /// Closes the top-level object.
@@ -181,14 +194,23 @@ impl<'a> JsonEncoder<'a> {
             }
         });
         self.stats(total, h.sum);
-        self.out.extend_from_slice(b",\"bucket\":[");
-        for (i, &b) in h.bounds().iter().enumerate() {
-            if i > 0 {
-                self.out.push(b',');
+        let bounds = h.bounds();
+        let key = (bounds.as_ptr() as usize, bounds.len());
+        if key != self.bounds_key || self.bound_ends.len() != bounds.len() {
+            self.bounds.clear();
+            self.bound_ends.clear();
+            for (i, &b) in bounds.iter().enumerate() {
+                self.bounds.extend_from_slice(if i == 0 { b"[" } else { b",[" });
+                json_f64(&mut self.bounds, b);
+                self.bounds.push(b',');
+                self.bound_ends.push(self.bounds.len());
             }
-            self.out.push(b'[');
-            json_f64(self.out, b);
-            self.out.push(b',');
+            self.bounds_key = key;
+        }
+        self.out.extend_from_slice(b",\"bucket\":[");
+        for i in 0..n {
+            let from = if i == 0 { 0 } else { self.bound_ends[i - 1] };
+            self.out.extend_from_slice(&self.bounds[from..self.bound_ends[i]]);
             let c = if n <= cumulative.len() { cumulative[i] } else { spill[i] };
             json_number(self.out, Number::U64(c));
             self.out.push(b']');

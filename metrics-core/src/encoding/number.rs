@@ -71,6 +71,24 @@ pub(crate) fn write_float(out: &mut Vec<u8>, f: f64, point: bool) {
         out.extend_from_slice(if point { b"0.0" } else { b"0" });
         return;
     }
+    let a = f.abs();
+    // Fast paths, where Go's and ryu's spellings agree: integers below 1e6, and plain
+    // decimals between 1e-4 and 1e6. Everything else is laid out from the digits.
+    if a < 1e6 && f.fract() == 0.0 {
+        out.extend_from_slice(itoa::Buffer::new().format(a as u64).as_bytes());
+        if point {
+            out.extend_from_slice(b".0");
+        }
+        return;
+    }
+    if (1e-4..1e6).contains(&a) {
+        let mut rb = ryu::Buffer::new();
+        let s = rb.format_finite(a);
+        if !s.contains('e') {
+            out.extend_from_slice(s.as_bytes());
+            return;
+        }
+    }
     let d = digits(f);
     let ds = &d.buf[..d.nd];
     let exp = d.dp - 1;

@@ -61,7 +61,7 @@ impl Encoder for OpenMetricsEncoder<'_> {
         match value {
             SampleValue::Counter { value, created } => {
                 self.lines.number(name, "_total", value);
-                self.lines.float(name, "_created", created);
+                self.lines.timestamp(name, "_created", created);
             }
             SampleValue::Gauge(v) => self.lines.number(name, "", v),
             SampleValue::Info => self.lines.int(name, "_info", 1),
@@ -69,13 +69,13 @@ impl Encoder for OpenMetricsEncoder<'_> {
                 let count = self.lines.buckets(name, &h);
                 self.lines.int(name, "_count", count);
                 self.lines.float(name, "_sum", h.sum);
-                self.lines.float(name, "_created", h.created);
+                self.lines.timestamp(name, "_created", h.created);
             }
             SampleValue::Summary(s) => {
                 self.lines.quantiles(name, s.quantiles);
                 self.lines.int(name, "_count", s.count);
                 self.lines.float(name, "_sum", s.sum);
-                self.lines.float(name, "_created", s.created);
+                self.lines.timestamp(name, "_created", s.created);
             }
         }
     }

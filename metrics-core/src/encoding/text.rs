@@ -8,22 +8,24 @@ use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 #[inline]
 pub(crate) fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
     let bytes = s.as_bytes();
-    let special = |b: u8| b == b'\\' || b == b'\n' || (quote && b == b'"');
-    if !bytes.iter().any(|&b| special(b)) {
-        out.extend_from_slice(bytes);
-        return;
-    }
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if special(b) {
-            out.extend_from_slice(&bytes[start..i]);
-            out.extend_from_slice(match b {
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                _ => b"\\\"",
-            });
-            start = i + 1;
+    // memchr's vectorised search: most values have nothing to escape and are copied whole.
+    let next = |from: usize| {
+        if quote {
+            memchr::memchr3(b'\\', b'\n', b'"', &bytes[from..])
+        } else {
+            memchr::memchr2(b'\\', b'\n', &bytes[from..])
         }
+        .map(|i| i + from)
+    };
+    let mut start = 0;
+    while let Some(i) = next(start) {
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(match bytes[i] {
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            _ => b"\\\"",
+        });
+        start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
 }
@@ -43,13 +45,13 @@ impl ValueSink for Escaped<'_> {
     }
 }
 
-/// Renders `a="x",b="y"` (no braces).
+/// Renders `a="x",b="y"` after the block's opening brace.
 struct Labels<'a>(&'a mut Vec<u8>);
 
 impl LabelWriter for Labels<'_> {
     #[inline]
     fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
-        if !self.0.is_empty() {
+        if self.0.len() > 1 {
             self.0.push(b',');
         }
         self.0.extend_from_slice(name.as_bytes());
@@ -60,7 +62,8 @@ impl LabelWriter for Labels<'_> {
 }
 
 /// Formatted bucket bounds of the last histogram seen, reused for every series that shares
-/// them (all series of a family do): formatting floats is the costliest part of a line.
+/// them (all series of a family do): formatting floats is the costliest part of a line. Each
+/// entry ends with `"} ` so that a bucket line is three copies and a number.
 #[derive(Default)]
 struct BoundCache {
     key: (usize, usize),
@@ -69,25 +72,45 @@ struct BoundCache {
 }
 
 /// Writes sample lines into the output buffer.
+///
+/// For each series the labels are rendered once, as the block `{a="x",b="y"} ` that follows
+/// every sample name, and histograms also get the head `name_bucket{a="x",b="y",le="`; each line
+/// is then a few copies and a number.
 pub(crate) struct Lines<'a> {
     pub(crate) out: &'a mut Vec<u8>,
     pub(crate) prefix: &'a str,
     /// OpenMetrics' canonical numbers (`1.0` rather than `1`).
     point: bool,
-    labels: Vec<u8>,
+    /// `{a="x",b="y"} `, or ` ` without labels: what follows every sample name of the series.
+    block: Vec<u8>,
+    /// A bucket line's head for the current series.
+    head: Vec<u8>,
     bounds: BoundCache,
 }
 
 impl<'a> Lines<'a> {
     pub(crate) fn new(out: &'a mut Vec<u8>, prefix: &'a str, point: bool) -> Self {
-        Lines { out, prefix, point, labels: Vec::with_capacity(256), bounds: BoundCache::default() }
+        Lines {
+            out,
+            prefix,
+            point,
+            block: Vec::with_capacity(256),
+            head: Vec::with_capacity(256),
+            bounds: BoundCache::default(),
+        }
     }
 
     /// Renders the labels of the next series once; every line of the series reuses them.
     #[inline]
     pub(crate) fn set_labels<L: EncodeLabels + ?Sized>(&mut self, labels: &L) {
-        self.labels.clear();
-        labels.encode_labels(&mut Labels(&mut self.labels));
+        self.block.clear();
+        self.block.push(b'{');
+        labels.encode_labels(&mut Labels(&mut self.block));
+        if self.block.len() == 1 {
+            self.block[0] = b' ';
+        } else {
+            self.block.extend_from_slice(b"} ");
+        }
     }
 
     /// `# <kind> <prefix><name><suffix>` without the line end.
@@ -100,33 +123,21 @@ impl<'a> Lines<'a> {
         self.out.extend_from_slice(suffix.as_bytes());
     }
 
+    /// `<prefix><name><suffix>{labels} `
     #[inline]
-    fn start(&mut self, name: &str, suffix: &str, extra: Option<(&str, &[u8])>) {
-        let out = &mut *self.out;
-        out.extend_from_slice(self.prefix.as_bytes());
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(suffix.as_bytes());
-        if !self.labels.is_empty() || extra.is_some() {
-            out.push(b'{');
-            out.extend_from_slice(&self.labels);
-            if let Some((k, v)) = extra {
-                if !self.labels.is_empty() {
-                    out.push(b',');
-                }
-                out.extend_from_slice(k.as_bytes());
-                out.extend_from_slice(b"=\"");
-                out.extend_from_slice(v);
-                out.push(b'"');
-            }
-            out.push(b'}');
+    fn start(&mut self, name: &str, suffix: &str) {
+        if !self.prefix.is_empty() {
+            self.out.extend_from_slice(self.prefix.as_bytes());
         }
-        out.push(b' ');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(suffix.as_bytes());
+        self.out.extend_from_slice(&self.block);
     }
 
     /// A sample line with a numeric value.
     #[inline]
     pub(crate) fn number(&mut self, name: &str, suffix: &str, v: super::Number) {
-        self.start(name, suffix, None);
+        self.start(name, suffix);
         super::number::write_number(self.out, v, self.point);
         self.out.push(b'\n');
     }
@@ -134,7 +145,7 @@ impl<'a> Lines<'a> {
     /// A sample line with an integer value.
     #[inline]
     pub(crate) fn int(&mut self, name: &str, suffix: &str, v: u64) {
-        self.start(name, suffix, None);
+        self.start(name, suffix);
         self.out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
         self.out.push(b'\n');
     }
@@ -142,9 +153,48 @@ impl<'a> Lines<'a> {
     /// A sample line with a float value.
     #[inline]
     pub(crate) fn float(&mut self, name: &str, suffix: &str, v: f64) {
-        self.start(name, suffix, None);
+        self.start(name, suffix);
         write_float(self.out, v, self.point);
         self.out.push(b'\n');
+    }
+
+    /// A sample line with a timestamp in seconds (`_created`), written to the millisecond as
+    /// `<seconds>.<millis>`: two integer conversions instead of a shortest-float search, which
+    /// matters because every counter, histogram and summary series has one.
+    #[inline]
+    pub(crate) fn timestamp(&mut self, name: &str, suffix: &str, v: f64) {
+        self.start(name, suffix);
+        if v.is_finite() && (0.0..1e15).contains(&v) {
+            let millis = (v * 1000.0).round() as u64;
+            let mut ib = itoa::Buffer::new();
+            self.out.extend_from_slice(ib.format(millis / 1000).as_bytes());
+            let ms = millis % 1000;
+            self.out.extend_from_slice(&[
+                b'.',
+                b'0' + (ms / 100) as u8,
+                b'0' + (ms / 10 % 10) as u8,
+                b'0' + (ms % 10) as u8,
+            ]);
+        } else {
+            write_float(self.out, v, self.point);
+        }
+        self.out.push(b'\n');
+    }
+
+    /// `<prefix><name><suffix>{labels,<label>="` for lines with one extra label.
+    fn head(&mut self, name: &str, suffix: &str, label: &str) {
+        self.head.clear();
+        self.head.extend_from_slice(self.prefix.as_bytes());
+        self.head.extend_from_slice(name.as_bytes());
+        self.head.extend_from_slice(suffix.as_bytes());
+        self.head.push(b'{');
+        let labels = if self.block.len() > 1 { &self.block[1..self.block.len() - 2] } else { &[][..] };
+        self.head.extend_from_slice(labels);
+        if !labels.is_empty() {
+            self.head.push(b',');
+        }
+        self.head.extend_from_slice(label.as_bytes());
+        self.head.extend_from_slice(b"=\"");
     }
 
     /// The `_bucket` lines of a histogram; returns the total count.
@@ -156,30 +206,32 @@ impl<'a> Lines<'a> {
             self.bounds.ends.clear();
             for &b in bounds {
                 write_float(&mut self.bounds.text, b, self.point);
+                self.bounds.text.extend_from_slice(b"\"} ");
                 self.bounds.ends.push(self.bounds.text.len());
             }
-            self.bounds.text.extend_from_slice(b"+Inf");
+            self.bounds.text.extend_from_slice(b"+Inf\"} ");
             self.bounds.ends.push(self.bounds.text.len());
             self.bounds.key = key;
         }
-        let cache = std::mem::take(&mut self.bounds);
-        let total = data.for_each_bucket(|i, _, cumulative| {
+        self.head(name, "_bucket", "le");
+        let (out, head, cache) = (&mut *self.out, &self.head, &self.bounds);
+        let mut ib = itoa::Buffer::new();
+        data.for_each_bucket(|i, _, cumulative| {
             let from = if i == 0 { 0 } else { cache.ends[i - 1] };
-            self.start(name, "_bucket", Some(("le", &cache.text[from..cache.ends[i]])));
-            self.out.extend_from_slice(itoa::Buffer::new().format(cumulative).as_bytes());
-            self.out.push(b'\n');
-        });
-        self.bounds = cache;
-        total
+            out.extend_from_slice(head);
+            out.extend_from_slice(&cache.text[from..cache.ends[i]]);
+            out.extend_from_slice(ib.format(cumulative).as_bytes());
+            out.push(b'\n');
+        })
     }
 
     /// The quantile lines of a summary.
     pub(crate) fn quantiles(&mut self, name: &str, quantiles: &[(f64, f64)]) {
-        let mut q = Vec::with_capacity(24);
+        self.head(name, "", "quantile");
         for &(quantile, value) in quantiles {
-            q.clear();
-            write_float(&mut q, quantile, self.point);
-            self.start(name, "", Some(("quantile", &q)));
+            self.out.extend_from_slice(&self.head);
+            write_float(self.out, quantile, self.point);
+            self.out.extend_from_slice(b"\"} ");
             write_float(self.out, value, self.point);
             self.out.push(b'\n');
         }

@@ -1,5 +1,6 @@
 //! Dynamic storage: series of label sets with strings or integers live in a sharded hash table
-//! keyed by a fast hash. Lookups of existing series take one shard's read lock.
+//! keyed by a fast hash. Lookups of existing series go through a per-thread cache
+//! ([`super::cache`]) and, on a miss, one shard's read lock.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -28,6 +29,10 @@ pub(crate) struct Dynamic<L, M> {
     hasher: foldhash::fast::RandomState,
     len: AtomicUsize,
     next_seq: AtomicU64,
+    /// This family's id in the per-thread caches.
+    id: u64,
+    /// Bumped by every removal, so that the per-thread caches never return a removed series.
+    generation: AtomicU64,
     pub(crate) limit: usize,
     pub(crate) overflowed: AtomicU64,
     pub(crate) idle: Option<Idle>,
@@ -70,6 +75,8 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
             hasher: foldhash::fast::RandomState::default(),
             len: AtomicUsize::new(0),
             next_seq: AtomicU64::new(0),
+            id: super::cache::family_id(),
+            generation: AtomicU64::new(0),
             limit,
             overflowed: AtomicU64::new(0),
             idle: idle_after.map(|after| Idle { after, seen: Mutex::new(HashMap::new()) }),
@@ -90,11 +97,30 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
     #[inline]
     pub(crate) fn get_or_create(&self, labels: &L, make: &dyn Fn() -> M) -> Lookup<L, M> {
         let hash = self.hash(labels);
-        let shard = self.shard(hash);
-        if let Some(node) = read(shard).find(hash, |n| n.labels.labels_eq(labels)) {
-            return Lookup::Found(node.clone());
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Some(node) =
+            super::cache::lookup::<Node<L, M>>(self.id, generation, hash, |n| n.labels.labels_eq(labels))
+        {
+            return Lookup::Found(node);
         }
-        self.insert_slow(labels, hash, shard, make)
+        let shard = self.shard(hash);
+        let found = read(shard).find(hash, |n| n.labels.labels_eq(labels)).cloned();
+        let lookup = match found {
+            Some(node) => Lookup::Found(node),
+            None => self.insert_slow(labels, hash, shard, make),
+        };
+        if let Lookup::Found(node) = &lookup {
+            super::cache::store(self.id, generation, hash, node.clone());
+        }
+        lookup
+    }
+
+    /// Marks a removal, invalidating every thread's cached series of this family.
+    fn removed(&self, n: usize) {
+        if n > 0 {
+            self.len.fetch_sub(n, Ordering::Relaxed);
+            self.generation.fetch_add(1, Ordering::Release);
+        }
     }
 
     #[cold]
@@ -133,7 +159,7 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
         match table.find_entry(hash, |n| n.labels.labels_eq(labels)) {
             Ok(entry) => {
                 entry.remove();
-                self.len.fetch_sub(1, Ordering::Relaxed);
+                self.removed(1);
                 true
             }
             Err(_) => false,
@@ -145,7 +171,7 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
             let mut table = write(shard);
             let before = table.len();
             table.retain(|n| keep(&n.labels, &n.metric));
-            self.len.fetch_sub(before - table.len(), Ordering::Relaxed);
+            self.removed(before - table.len());
         }
     }
 
@@ -188,7 +214,7 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
                 live.insert(key, (fp, changed));
                 true
             });
-            self.len.fetch_sub(before - table.len(), Ordering::Relaxed);
+            self.removed(before - table.len());
         }
         *seen = live;
     }

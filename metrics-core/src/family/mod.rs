@@ -1,5 +1,6 @@
 //! Families: one metric per label set.
 
+mod cache;
 mod dense;
 mod dynamic;
 
