@@ -11,8 +11,9 @@
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use triomphe::Arc;
 
 const SLOTS: usize = 64;
 
@@ -20,7 +21,8 @@ struct Entry {
     family: u64,
     generation: u64,
     hash: u64,
-    node: Arc<dyn Any + Send + Sync>,
+    /// An `Arc<Node<L, M>>`, type-erased (the cache is shared by every family type).
+    node: Box<dyn Any + Send>,
 }
 
 thread_local! {
@@ -54,8 +56,8 @@ pub(crate) fn lookup<T: Any + Send + Sync>(
             if e.family != family || e.hash != hash || e.generation != generation {
                 return None;
             }
-            let node = e.node.clone().downcast::<T>().ok()?;
-            matches(&node).then_some(node)
+            let node = e.node.downcast_ref::<Arc<T>>()?;
+            matches(node).then(|| node.clone())
         })
         .ok()
         .flatten()
@@ -65,7 +67,7 @@ pub(crate) fn lookup<T: Any + Send + Sync>(
 pub(crate) fn store<T: Any + Send + Sync>(family: u64, generation: u64, hash: u64, node: Arc<T>) {
     let _ = CACHE.try_with(|c| {
         if let Ok(mut c) = c.try_borrow_mut() {
-            c[slot(family, hash)] = Some(Entry { family, generation, hash, node });
+            c[slot(family, hash)] = Some(Entry { family, generation, hash, node: Box::new(node) });
         }
     });
 }

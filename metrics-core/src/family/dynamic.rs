@@ -5,8 +5,10 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
 use std::time::{Duration, Instant};
+use triomphe::Arc;
 
 use hashbrown::HashTable;
 
@@ -15,9 +17,8 @@ use crate::metric::Metric;
 
 const SHARDS: usize = 8;
 
-/// One series: its labels, its metric, and when it was created (its order in the output).
+/// One series: its labels and its metric (whose creation stamp orders the output).
 pub(crate) struct Node<L, M> {
-    pub(crate) seq: u64,
     pub(crate) labels: L,
     pub(crate) metric: M,
 }
@@ -28,7 +29,6 @@ pub(crate) struct Dynamic<L, M> {
     shards: [RwLock<Table<L, M>>; SHARDS],
     hasher: foldhash::fast::RandomState,
     len: AtomicUsize,
-    next_seq: AtomicU64,
     /// This family's id in the per-thread caches.
     id: u64,
     /// Bumped by every removal, so that the per-thread caches never return a removed series.
@@ -74,7 +74,6 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
             shards: std::array::from_fn(|_| RwLock::new(HashTable::new())),
             hasher: foldhash::fast::RandomState::default(),
             len: AtomicUsize::new(0),
-            next_seq: AtomicU64::new(0),
             id: super::cache::family_id(),
             generation: AtomicU64::new(0),
             limit,
@@ -139,11 +138,7 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
         } else {
             self.len.fetch_add(1, Ordering::Relaxed);
         }
-        let node = Arc::new(Node {
-            seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
-            labels: labels.labels_clone(),
-            metric: make(),
-        });
+        let node = Arc::new(Node { labels: labels.labels_clone(), metric: make() });
         table.insert_unique(hash, node.clone(), |n| self.hash(&n.labels));
         Lookup::Found(node)
     }
@@ -187,7 +182,7 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
         for g in &guards {
             nodes.extend(g.iter().map(|n| &**n));
         }
-        nodes.sort_unstable_by_key(|n| n.seq);
+        nodes.sort_unstable_by_key(|n| n.metric.order());
         for n in nodes {
             f(&n.labels, &n.metric);
         }
@@ -202,7 +197,7 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
             let mut table = write(shard);
             let before = table.len();
             table.retain(|n| {
-                let key = Arc::as_ptr(n) as usize;
+                let key = Arc::as_ptr(n) as *const () as usize;
                 let fp = n.metric.fingerprint();
                 let changed = match seen.get(&key) {
                     Some(&(old, at)) if old == fp => at,

@@ -9,7 +9,9 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
+
 use std::time::{Duration, Instant};
+use triomphe::Arc as NodeArc;
 
 use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind};
 use crate::encoding::Encoder;
@@ -70,7 +72,7 @@ enum Ref<'a, L, M> {
     /// A series of a dense family, or the family's overflow series.
     Borrowed(&'a M),
     /// A series of a dynamic family.
-    Shared(Arc<Node<L, M>>),
+    Shared(NodeArc<Node<L, M>>),
 }
 
 impl<L, M> Deref for SeriesRef<'_, L, M> {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use crate::clock::unix_seconds;
+use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::metric::Collect;
@@ -102,7 +102,7 @@ pub struct CounterFn {
 impl CounterFn {
     /// A counter with no closure yet.
     pub fn new() -> Self {
-        CounterFn { f: OnceLock::new(), created: unix_seconds() }
+        CounterFn { f: OnceLock::new(), created: seconds(unique_nanos()) }
     }
 
     /// Sets the closure; it can be set once, and `false` is returned if one was already set.

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::clock::unix_seconds;
+use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
@@ -30,7 +30,7 @@ pub struct Counter {
 impl Counter {
     /// A counter at zero.
     pub fn new() -> Self {
-        Counter { value: AtomicU64::new(0), created: AtomicU64::new(unix_seconds().to_bits()) }
+        Counter { value: AtomicU64::new(0), created: AtomicU64::new(unique_nanos()) }
     }
 
     /// Adds one.
@@ -53,7 +53,7 @@ impl Counter {
 
     /// The creation time (seconds since the Unix epoch), as OpenMetrics' `_created` shows it.
     pub fn created(&self) -> f64 {
-        f64::from_bits(self.created.load(Ordering::Relaxed))
+        seconds(self.created.load(Ordering::Relaxed))
     }
 }
 
@@ -72,7 +72,7 @@ impl Metric for Counter {
 
     fn reset(&self) {
         self.value.store(0, Ordering::Relaxed);
-        self.created.store(unix_seconds().to_bits(), Ordering::Relaxed);
+        self.created.store(unique_nanos(), Ordering::Relaxed);
     }
 
     fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
@@ -81,6 +81,10 @@ impl Metric for Counter {
 
     fn fingerprint(&self) -> u64 {
         self.get()
+    }
+
+    fn order(&self) -> u64 {
+        self.created.load(Ordering::Relaxed)
     }
 }
 
@@ -106,7 +110,7 @@ pub struct FloatCounter {
 impl FloatCounter {
     /// A counter at zero.
     pub fn new() -> Self {
-        FloatCounter { bits: AtomicU64::new(0f64.to_bits()), created: AtomicU64::new(unix_seconds().to_bits()) }
+        FloatCounter { bits: AtomicU64::new(0f64.to_bits()), created: AtomicU64::new(unique_nanos()) }
     }
 
     /// Adds one.
@@ -144,16 +148,20 @@ impl Metric for FloatCounter {
 
     fn reset(&self) {
         self.bits.store(0f64.to_bits(), Ordering::Relaxed);
-        self.created.store(unix_seconds().to_bits(), Ordering::Relaxed);
+        self.created.store(unique_nanos(), Ordering::Relaxed);
     }
 
     fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
-        let created = f64::from_bits(self.created.load(Ordering::Relaxed));
+        let created = seconds(self.created.load(Ordering::Relaxed));
         e.sample(desc, labels, SampleValue::Counter { value: Number::F64(self.get()), created });
     }
 
     fn fingerprint(&self) -> u64 {
         self.bits.load(Ordering::Relaxed)
+    }
+
+    fn order(&self) -> u64 {
+        self.created.load(Ordering::Relaxed)
     }
 }
 

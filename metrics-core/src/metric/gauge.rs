@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
+use crate::clock::unique_nanos;
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
@@ -19,15 +20,16 @@ use crate::metric::counter::add_f64;
 /// g.add(-3);
 /// assert_eq!(g.get(), 7);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Gauge {
     value: AtomicI64,
+    created: AtomicU64,
 }
 
 impl Gauge {
     /// A gauge at zero.
-    pub const fn new() -> Self {
-        Gauge { value: AtomicI64::new(0) }
+    pub fn new() -> Self {
+        Gauge { value: AtomicI64::new(0), created: AtomicU64::new(unique_nanos()) }
     }
 
     /// Sets the value.
@@ -67,6 +69,12 @@ impl Gauge {
     }
 }
 
+impl Default for Gauge {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Metric for Gauge {
     const KIND: MetricKind = MetricKind::Gauge;
 
@@ -85,6 +93,10 @@ impl Metric for Gauge {
     fn fingerprint(&self) -> u64 {
         self.get() as u64
     }
+
+    fn order(&self) -> u64 {
+        self.created.load(Ordering::Relaxed)
+    }
 }
 
 /// A float gauge.
@@ -100,12 +112,13 @@ impl Metric for Gauge {
 #[derive(Debug)]
 pub struct FloatGauge {
     bits: AtomicU64,
+    created: AtomicU64,
 }
 
 impl FloatGauge {
     /// A gauge at zero.
-    pub const fn new() -> Self {
-        FloatGauge { bits: AtomicU64::new(0) }
+    pub fn new() -> Self {
+        FloatGauge { bits: AtomicU64::new(0), created: AtomicU64::new(unique_nanos()) }
     }
 
     /// Sets the value.
@@ -162,5 +175,9 @@ impl Metric for FloatGauge {
 
     fn fingerprint(&self) -> u64 {
         self.bits.load(Ordering::Relaxed)
+    }
+
+    fn order(&self) -> u64 {
+        self.created.load(Ordering::Relaxed)
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::clock::unix_seconds;
+use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, HistogramData, SampleValue};
 use crate::labels::EncodeLabels;
@@ -140,12 +140,7 @@ impl Histogram {
     /// A histogram with the given buckets.
     pub fn new(buckets: Buckets) -> Self {
         let counts = (0..=buckets.as_slice().len()).map(|_| AtomicU64::new(0)).collect();
-        Histogram {
-            buckets,
-            counts,
-            sum: AtomicU64::new(0f64.to_bits()),
-            created: AtomicU64::new(unix_seconds().to_bits()),
-        }
+        Histogram { buckets, counts, sum: AtomicU64::new(0f64.to_bits()), created: AtomicU64::new(unique_nanos()) }
     }
 
     /// Records one observation. NaN is counted in the `+Inf` bucket and makes the sum NaN, as in
@@ -236,7 +231,7 @@ impl Metric for Histogram {
             c.store(0, Ordering::Relaxed);
         }
         self.sum.store(0f64.to_bits(), Ordering::Relaxed);
-        self.created.store(unix_seconds().to_bits(), Ordering::Relaxed);
+        self.created.store(unique_nanos(), Ordering::Relaxed);
     }
 
     fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
@@ -244,13 +239,17 @@ impl Metric for Histogram {
             bounds: self.buckets.as_slice(),
             counts: &self.counts,
             sum: self.sum(),
-            created: f64::from_bits(self.created.load(Ordering::Relaxed)),
+            created: seconds(self.created.load(Ordering::Relaxed)),
         };
         e.sample(desc, labels, SampleValue::Histogram(data));
     }
 
     fn fingerprint(&self) -> u64 {
         self.count()
+    }
+
+    fn order(&self) -> u64 {
+        self.created.load(Ordering::Relaxed)
     }
 }
 

@@ -31,6 +31,10 @@ pub trait Metric: Send + Sync + 'static {
     /// A value that changes whenever the metric is updated: used to expire idle series without
     /// any cost on the update path.
     fn fingerprint(&self) -> u64;
+
+    /// The metric's creation stamp (nanoseconds since the Unix epoch, unique in the process):
+    /// dynamic families render their series in this order.
+    fn order(&self) -> u64;
 }
 
 /// A field of a struct deriving [`Metrics`](crate::Metrics): a metric, a family, an info or a

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use sketches_ddsketch::{Config, DDSketch};
 
-use crate::clock::unix_seconds;
+use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, SampleValue, SummaryData};
 use crate::labels::EncodeLabels;
@@ -101,7 +101,7 @@ impl Summary {
                 sum: 0.0,
                 count: 0,
             }),
-            created: AtomicU64::new(unix_seconds().to_bits()),
+            created: AtomicU64::new(unique_nanos()),
         })
     }
 
@@ -184,7 +184,7 @@ impl Default for Summary {
                 sum: 0.0,
                 count: 0,
             }),
-            created: AtomicU64::new(unix_seconds().to_bits()),
+            created: AtomicU64::new(unique_nanos()),
         }
     }
 }
@@ -214,7 +214,7 @@ impl Metric for Summary {
         }
         s.sum = 0.0;
         s.count = 0;
-        self.created.store(unix_seconds().to_bits(), Ordering::Relaxed);
+        self.created.store(unique_nanos(), Ordering::Relaxed);
     }
 
     fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
@@ -224,12 +224,16 @@ impl Metric for Summary {
         };
         let quantiles: Vec<(f64, f64)> =
             self.quantiles.iter().map(|&q| (q, window.quantile(q).ok().flatten().unwrap_or(f64::NAN))).collect();
-        let created = f64::from_bits(self.created.load(Ordering::Relaxed));
+        let created = seconds(self.created.load(Ordering::Relaxed));
         e.sample(desc, labels, SampleValue::Summary(SummaryData { quantiles: &quantiles, sum, count, created }));
     }
 
     fn fingerprint(&self) -> u64 {
         self.count()
+    }
+
+    fn order(&self) -> u64 {
+        self.created.load(Ordering::Relaxed)
     }
 }
 

@@ -1,0 +1,104 @@
+//! Heap bytes per series of a dynamic (string-labelled) counter family holding 100 000
+//! series, for this project and each peer, measured with a counting global allocator. Prints
+//! one `name bytes_per_series` line per library.
+
+use std::alloc::System;
+
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+// The instrumented allocator comes from `stats_alloc`, so this file needs no `unsafe`.
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const N: usize = 100_000;
+
+fn route(i: usize) -> String {
+    format!("/api/v1/route/{i}")
+}
+
+/// Heap bytes per series kept by whatever `build` returns.
+fn measure<T>(name: &str, build: impl FnOnce() -> T) {
+    let region = Region::new(GLOBAL);
+    let kept = build();
+    let s = region.change();
+    let live = (s.bytes_allocated as isize - s.bytes_deallocated as isize) + s.bytes_reallocated;
+    println!("{name} {:.1}", live as f64 / N as f64);
+    drop(kept);
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct PcRoute {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, vise::EncodeLabelSet)]
+struct VRoute {
+    route: String,
+}
+
+#[derive(Debug, vise::Metrics)]
+struct VMetrics {
+    fam: vise::Family<VRoute, vise::Counter>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, measured::LabelGroup)]
+#[label(set = MRouteSet)]
+struct MRoute<'a> {
+    #[label(dynamic_with = paracord::ParaCord)]
+    route: &'a str,
+}
+
+fn main() {
+    measure("ours", || {
+        let f: metrics_core::Family<benches::Route, metrics_core::Counter> = metrics_core::Family::new();
+        for i in 0..N {
+            f.get_or_create(&benches::Route { route: route(i) }).inc();
+        }
+        f
+    });
+    measure("prometheus-client", || {
+        let f = prometheus_client::metrics::family::Family::<PcRoute, prometheus_client::metrics::counter::Counter>::default();
+        for i in 0..N {
+            f.get_or_create(&PcRoute { route: route(i) }).inc();
+        }
+        f
+    });
+    measure("prometheus", || {
+        let v = prometheus::IntCounterVec::new(prometheus::Opts::new("m", "m"), &["route"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        for i in 0..N {
+            v.with_label_values(&[&route(i)]).inc();
+        }
+        v
+    });
+    measure("vise", || {
+        let m = VMetrics::default();
+        for i in 0..N {
+            m.fam[&VRoute { route: route(i) }].inc();
+        }
+        m
+    });
+    measure("measured", || {
+        let v = measured::CounterVec::with_label_set(MRouteSet { route: paracord::ParaCord::default() });
+        for i in 0..N {
+            v.inc(MRoute { route: &route(i) });
+        }
+        v
+    });
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    measure("metrics", || {
+        metrics::with_local_recorder(&recorder, || {
+            for i in 0..N {
+                metrics::counter!("m", "route" => route(i)).increment(1);
+            }
+        });
+    });
+    // Floor: the label string and a counter, in a plain hash map.
+    measure("floor", || {
+        let mut m = std::collections::HashMap::with_capacity(N);
+        for i in 0..N {
+            m.insert(route(i), std::sync::atomic::AtomicU64::new(1));
+        }
+        m
+    });
+}
