@@ -128,10 +128,10 @@ impl KumoMetrics {
         self.connection_count.get_or_create(&svc("esmtp_listener")).set((tick % 3) as i64);
         self.total_connection_count.get_or_create(&client).inc();
         self.total_messages_delivered.get_or_create(&client).inc_by(1 + tick % 5);
-        if tick % 10 == 0 {
+        if tick.is_multiple_of(10) {
             self.total_messages_transfail.get_or_create(&client).inc();
         }
-        if tick % 50 == 0 {
+        if tick.is_multiple_of(50) {
             self.total_messages_fail.get_or_create(&client).inc();
         }
         self.ready_count

@@ -74,9 +74,12 @@ mod descriptor;
 pub mod encoding;
 mod family;
 pub mod labels;
+#[cfg(all(test, loom))]
+mod loom_tests;
 mod metric;
 pub mod name;
 mod registry;
+mod sync;
 
 pub use catalog::{Catalog, CatalogEntry};
 pub use descriptor::{Descriptor, LabelDescriptor, MetricKind, MetricsInfo, MetricsItem};
@@ -92,7 +95,171 @@ pub use metric::summary::{DEFAULT_MAX_AGE, DEFAULT_QUANTILES, Summary, SummaryEr
 pub use metric::{Collect, Metric};
 pub use registry::{DuplicateMetric, Registry};
 
-pub use metrics_derive::{LabelSet, LabelValue, Metrics};
+/// Derives [`Metrics`](trait@Metrics) and `Default` for a struct of metrics.
+///
+/// Every field is a metric ([`Counter`], [`FloatCounter`], [`Gauge`], [`FloatGauge`],
+/// [`Histogram`], [`Summary`], [`Info`], [`GaugeFn`], [`CounterFn`]), a [`Family`] of one, a
+/// nested struct marked `flatten`, or a field marked `skip`. The field's doc comment is the help
+/// text (lines joined with spaces). The generated `Default` builds histograms and summaries with
+/// their declared buckets and quantiles, so `LazyLock::new(T::default)` is all a static needs.
+/// Names are checked at compile time: every mistake is an error pointing at its token (see
+/// `tests/ui` for each one).
+///
+/// # Container attributes: `#[metrics(...)]`
+///
+/// ## `prefix = "..."` (string)
+/// Prepended to every metric name of the struct with `_`. Flattened structs keep their own
+/// prefix.
+///
+/// ```
+/// # use metrics_core::{Counter, Metrics, Catalog};
+/// #[derive(Metrics)]
+/// #[metrics(prefix = "mta")]
+/// struct M {
+///     /// Messages delivered.
+///     delivered: Counter,
+/// }
+/// assert_eq!(Catalog::of::<M>().metrics[0].name, "mta_delivered_total");
+/// ```
+///
+/// ## `crate = "..."` (path as a string)
+/// Where `metrics_core` is, when it is re-exported under another path.
+///
+/// # Field attributes: `#[metric(...)]`
+///
+/// ## `name = "..."` (string)
+/// The metric name instead of the field's name. Counters are named without `_total`: the
+/// formats append it.
+///
+/// ## `help = "..."` (string)
+/// The help text instead of the doc comment. A metric without either is a compile error.
+///
+/// ## `unit = "..."` (string)
+/// A base unit (`seconds`, `bytes`, ...), appended to the name and written as OpenMetrics'
+/// `# UNIT`. Writing it in the name as well is an error.
+///
+/// ```
+/// # use metrics_core::{Histogram, Metrics, Catalog};
+/// #[derive(Metrics)]
+/// struct M {
+///     /// Time spent handling a request.
+///     #[metric(unit = "seconds")]
+///     request_duration: Histogram,
+/// }
+/// assert_eq!(Catalog::of::<M>().metrics[0].name, "request_duration_seconds");
+/// ```
+///
+/// ## `buckets = [..]`, `buckets = exponential(start, factor, count)`, `buckets = linear(start, width, count)`
+/// Histogram bucket bounds (`+Inf` implied), checked at compile time: not empty, finite,
+/// strictly increasing. Without it, [`DEFAULT_BUCKETS`].
+///
+/// ```
+/// # use metrics_core::{Histogram, Metrics, Catalog};
+/// #[derive(Metrics)]
+/// struct M {
+///     /// Handler latency.
+///     #[metric(unit = "seconds", buckets = exponential(0.001, 2.0, 15))]
+///     latency: Histogram,
+/// }
+/// assert_eq!(Catalog::of::<M>().metrics[0].buckets.last(), Some(&16.384));
+/// ```
+///
+/// ## `quantiles = [..]` (numbers in [0, 1]) and `max_age = 600` or `max_age = "10m"` (seconds, or `s`/`m`/`h`)
+/// A summary's quantiles and sliding window. Without them, [`DEFAULT_QUANTILES`] over
+/// [`DEFAULT_MAX_AGE`].
+///
+/// ```
+/// # use metrics_core::{Summary, Metrics, Catalog};
+/// #[derive(Metrics)]
+/// struct M {
+///     /// Pause durations.
+///     #[metric(unit = "seconds", quantiles = [0.0, 0.5, 1.0], max_age = "5m")]
+///     pause: Summary,
+/// }
+/// assert_eq!(Catalog::of::<M>().metrics[0].quantiles, &[0.0, 0.5, 1.0]);
+/// ```
+///
+/// ## `limit = 1000` (integer)
+/// The most series a [`Family`] holds; past it updates go to one visible overflow series.
+///
+/// ## `legacy_name` (flag)
+/// Keeps a counter's name exactly as written in Prometheus text, without `_total`, for
+/// dashboards built on a legacy name such as KumoMTA's `total_messages_delivered`. The
+/// trade-off: promtool reports the name, and OpenMetrics still suffixes the samples with
+/// `_total` as its specification requires (serve Prometheus text only to keep the name there
+/// too: [`metrics_http::ExporterBuilder::openmetrics`]).
+///
+/// ```
+/// # use metrics_core::{Counter, Metrics, Catalog};
+/// #[derive(Metrics)]
+/// struct M {
+///     /// total number of messages ever delivered
+///     #[metric(legacy_name)]
+///     total_messages_delivered: Counter,
+/// }
+/// assert_eq!(Catalog::of::<M>().metrics[0].name, "total_messages_delivered");
+/// ```
+///
+/// ## `flatten` (flag)
+/// Inlines a nested `Metrics` struct. Sample names must stay distinct across it.
+///
+/// ## `skip` (flag)
+/// A field that is not a metric; it is built with `Default`.
+///
+/// [`metrics_http::ExporterBuilder::openmetrics`]: https://docs.rs/metrics-http
+pub use metrics_derive::Metrics;
+
+/// Derives [`LabelSet`](trait@LabelSet) for a struct whose fields are label values.
+///
+/// Each field is a label named after the field; its type is a [`LabelValue`](trait@LabelValue)
+/// (`String`, `&'static str`, `Arc<str>`, `Cow<'static, str>`, integers, `bool`, or an enum
+/// deriving it). When every field is an enum (or `bool`), the family stores its series in a
+/// dense array. Equality, hashing and cloning are generated too.
+///
+/// # Field attributes: `#[label(...)]`
+///
+/// ## `rename = "..."` (string)
+/// The label name instead of the field's name.
+///
+/// ## `skip` (flag)
+/// Not a label: not part of the series' identity, built with `Default` when the family copies
+/// the label set.
+///
+/// ```
+/// use metrics_core::{LabelSet, LabelDescriptor};
+/// #[derive(LabelSet)]
+/// struct Route {
+///     route: String,
+///     #[label(rename = "status")]
+///     code: u16,
+/// }
+/// assert_eq!(<Route as LabelSet>::LABELS.iter().map(|l| l.name).collect::<Vec<_>>(), ["route", "status"]);
+/// ```
+pub use metrics_derive::LabelSet;
+
+/// Derives [`LabelValue`](trait@LabelValue) for an enum of unit variants: a fixed-cardinality
+/// label whose values are the variant names in `snake_case`.
+///
+/// # Container attribute: `#[label(rename_all = "...")]`
+/// One of `snake_case` (the default), `lowercase`, `UPPERCASE`, `SCREAMING_SNAKE_CASE`,
+/// `kebab-case`, `camelCase`, `PascalCase`.
+///
+/// # Variant attribute: `#[label(rename = "...")]`
+/// The value of one variant. Two variants rendering to the same value are a compile error.
+///
+/// ```
+/// use metrics_core::LabelValue;
+/// #[derive(LabelValue)]
+/// #[label(rename_all = "UPPERCASE")]
+/// enum Method {
+///     Get,
+///     #[label(rename = "POST")]
+///     Post,
+///     PropFind,
+/// }
+/// assert_eq!(<Method as LabelValue>::VALUES, Some(&["GET", "POST", "PROPFIND"][..]));
+/// ```
+pub use metrics_derive::LabelValue;
 
 /// A set of metrics: what [`#[derive(Metrics)]`](derive@Metrics) implements for a struct, and
 /// what a [`Registry`] holds.

@@ -49,10 +49,10 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     meta.input.step(|cursor| {
         let mut rest = *cursor;
         while let Some((tt, next)) = rest.token_tree() {
-            if let TokenTree::Punct(p) = &tt {
-                if p.as_char() == ',' {
-                    break;
-                }
+            if let TokenTree::Punct(p) = &tt
+                && p.as_char() == ','
+            {
+                break;
             }
             rest = next;
         }
@@ -401,13 +401,13 @@ pub(crate) fn label(cx: &Ctxt, attrs: &[syn::Attribute], place: LabelPlace) -> L
 pub(crate) fn doc(attrs: &[syn::Attribute]) -> Option<String> {
     let mut lines = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("doc")) {
-        if let syn::Meta::NameValue(nv) = &attr.meta {
-            if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
-                let line = s.value();
-                let line = line.trim();
-                if !line.is_empty() {
-                    lines.push(line.to_owned());
-                }
+        if let syn::Meta::NameValue(nv) = &attr.meta
+            && let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value
+        {
+            let line = s.value();
+            let line = line.trim();
+            if !line.is_empty() {
+                lines.push(line.to_owned());
             }
         }
     }

@@ -185,10 +185,10 @@ fn quantiles(cx: &Ctxt, f: &Field<'_>) {
 }
 
 fn positive(cx: &Ctxt, key: &str, v: Option<&crate::attr::Spanned<u64>>) {
-    if let Some(v) = v {
-        if v.value == 0 {
-            cx.error_at(v.span, format!("`{key}` must be greater than zero"));
-        }
+    if let Some(v) = v
+        && v.value == 0
+    {
+        cx.error_at(v.span, format!("`{key}` must be greater than zero"));
     }
 }
 

@@ -1,9 +1,9 @@
 //! The derives of `metrics-core`. Use them through `metrics_core`, which re-exports them with
 //! their documentation.
 //!
-//! Each derive parses its input into a small AST ([`ast`]), validates it ([`check`]), and
-//! expands it; errors are collected in a [`ctxt::Ctxt`] so that every mistake of a struct is
-//! reported at once, each pointing at its token, next to a stub impl ([`fallback`]) that keeps
+//! Each derive parses its input into a small AST (`ast`), validates it (`check`), and
+//! expands it; errors are collected in a `ctxt::Ctxt` so that every mistake of a struct is
+//! reported at once, each pointing at its token, next to a stub impl (`fallback`) that keeps
 //! follow-on errors away.
 
 mod ast;

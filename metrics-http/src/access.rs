@@ -94,7 +94,7 @@ fn credentials_ok(headers: &HeaderMap, auth: &AuthConfig) -> bool {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return false;
     };
-    let Some((scheme, token)) = value.as_bytes().split_first_chunk::<6>().map(|(s, t)| (s, t)) else {
+    let Some((scheme, token)) = value.as_bytes().split_first_chunk::<6>() else {
         return false;
     };
     if !scheme.eq_ignore_ascii_case(b"basic ") {
@@ -169,7 +169,9 @@ mod tests {
         let no_colon = basic("prometheuspassword123");
         let lower = good.replacen("Basic", "basic", 1);
         let latin1 = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode([0xff, b':', b'x']));
-        let cases: Vec<(&str, AccessMode, &[&str], &str, Vec<(&'static str, &str)>, Decision)> = vec![
+        // (case, mode, trusted proxies, peer, headers, expected decision)
+        type Case<'a> = (&'a str, AccessMode, &'a [&'a str], &'a str, Vec<(&'static str, &'a str)>, Decision);
+        let cases: Vec<Case<'_>> = vec![
             ("loopback v4", TrustedIp, &[], "127.0.0.1", vec![], Allow),
             ("second loopback", TrustedIp, &[], "127.0.0.2", vec![], Allow),
             ("loopback v6", TrustedIp, &[], "::1", vec![], Allow),

@@ -1,4 +1,4 @@
-//! The exporter as an axum [`Router`](::axum::Router).
+//! The exporter as an axum `Router`.
 
 use std::net::SocketAddr;
 

@@ -79,10 +79,11 @@ fn check_scrape(text: &str, last: &mut HashMap<String, f64>) {
             let key = if rest.is_empty() { String::new() } else { rest.trim_end_matches('}').to_owned() };
             assert_eq!(inf.get(&key), Some(&value), "_count differs from +Inf bucket at {line}");
         }
-        if series.contains("_total") && !series.starts_with("churn") {
-            if let Some(old) = last.insert(series.to_owned(), value) {
-                assert!(value >= old, "counter went backwards: {series} {old} -> {value}");
-            }
+        if series.contains("_total")
+            && !series.starts_with("churn")
+            && let Some(old) = last.insert(series.to_owned(), value)
+        {
+            assert!(value >= old, "counter went backwards: {series} {old} -> {value}");
         }
     }
 }
@@ -136,7 +137,7 @@ fn no_lost_updates_no_torn_scrapes() {
             let mut n = 0usize;
             while !done.load(Ordering::Acquire) {
                 m.churn.remove(&Route { route: format!("/c/{}", n % 100) });
-                if n % 10 == 0 {
+                if n.is_multiple_of(10) {
                     m.churn.retain(|l, _| !l.route.ends_with('7'));
                 }
                 n += 1;

@@ -55,10 +55,10 @@ fn main() -> ExitCode {
         Err(e) => return runtime_error("stalwart", e),
     };
     rt.block_on(shutdown_signal());
-    if let Some(s) = server {
-        if let Err(e) = s.shutdown() {
-            return runtime_error("stalwart", e);
-        }
+    if let Some(s) = server
+        && let Err(e) = s.shutdown()
+    {
+        return runtime_error("stalwart", e);
     }
     println!("stalwart: stopped");
     ExitCode::SUCCESS

@@ -14,7 +14,7 @@ pub use json::JsonEncoder;
 pub use openmetrics::OpenMetricsEncoder;
 pub use prometheus::PrometheusEncoder;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::sync::{AtomicU64, Ordering};
 
 use crate::descriptor::Descriptor;
 use crate::labels::EncodeLabels;

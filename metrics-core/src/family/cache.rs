@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use triomphe::Arc;
 
-const SLOTS: usize = 64;
+/// Slots, in pairs: each series may sit in either slot of its pair (two-way associative), so
+/// that two hot series whose hashes meet do not evict each other at every use.
+const SLOTS: usize = 256;
 
 struct Entry {
     family: u64,
@@ -36,9 +38,10 @@ pub(crate) fn family_id() -> u64 {
     NEXT_FAMILY.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The first slot of the pair for this series (the second is `slot + 1`).
 #[inline]
 fn slot(family: u64, hash: u64) -> usize {
-    ((hash ^ family.wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 58) as usize % SLOTS
+    (((hash ^ family.wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 57) as usize % (SLOTS / 2)) * 2
 }
 
 /// The cached series of `family` with this `hash` whose labels `matches`, if any.
@@ -52,8 +55,9 @@ pub(crate) fn lookup<T: Any + Send + Sync>(
     CACHE
         .try_with(|c| {
             let c = c.try_borrow().ok()?;
-            let e = c[slot(family, hash)].as_ref()?;
-            if e.family != family || e.hash != hash || e.generation != generation {
+            let s = slot(family, hash);
+            let e = c[s..s + 2].iter().flatten().find(|e| e.family == family && e.hash == hash)?;
+            if e.generation != generation {
                 return None;
             }
             let node = e.node.downcast_ref::<Arc<T>>()?;
@@ -67,7 +71,18 @@ pub(crate) fn lookup<T: Any + Send + Sync>(
 pub(crate) fn store<T: Any + Send + Sync>(family: u64, generation: u64, hash: u64, node: Arc<T>) {
     let _ = CACHE.try_with(|c| {
         if let Ok(mut c) = c.try_borrow_mut() {
-            c[slot(family, hash)] = Some(Entry { family, generation, hash, node: Box::new(node) });
+            let s = slot(family, hash);
+            let entry = Some(Entry { family, generation, hash, node: Box::new(node) });
+            let same = |e: &Option<Entry>| e.as_ref().is_some_and(|e| e.family == family && e.hash == hash);
+            if same(&c[s]) || c[s].is_none() {
+                c[s] = entry;
+            } else if same(&c[s + 1]) || c[s + 1].is_none() {
+                c[s + 1] = entry;
+            } else {
+                // Both taken by others: the older (second) goes, the newest takes the first.
+                c.swap(s, s + 1);
+                c[s] = entry;
+            }
         }
     });
 }

@@ -1,7 +1,7 @@
 //! Dense storage: every series of an all-enum label set lives in a preallocated array, found by
 //! arithmetic on the enum indices. No hashing, no lock.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::sync::{AtomicBool, Ordering};
 
 use crate::metric::Metric;
 

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, PoisonError};
+
+use crate::sync::{AtomicU64, AtomicUsize, Ordering, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use std::time::{Duration, Instant};
 use triomphe::Arc;
@@ -108,6 +109,7 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
             Some(node) => Lookup::Found(node),
             None => self.insert_slow(labels, hash, shard, make),
         };
+        #[cfg(not(loom))]
         if let Lookup::Found(node) = &lookup {
             super::cache::store(self.id, generation, hash, node.clone());
         }

@@ -4,10 +4,10 @@ mod cache;
 mod dense;
 mod dynamic;
 
+use crate::sync::Ordering;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
 use std::time::{Duration, Instant};
@@ -60,6 +60,9 @@ pub struct Family<L: LabelSet, M: Metric> {
     overflow: OnceLock<M>,
 }
 
+// The dynamic storage is large (its shards live inline); boxing it would add a pointer chase to
+// every increment of a family that is built once and never moved.
+#[allow(clippy::large_enum_variant)]
 enum Storage<L, M> {
     Dense(Dense<M>),
     Dynamic(Dynamic<L, M>),
@@ -185,10 +188,10 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
             Storage::Dense(d) => {
                 let present: Vec<usize> = d.iter().map(|(i, _)| i).collect();
                 for i in present {
-                    if let (Some(labels), Some(m)) = (L::from_dense_index(i), d.get(i)) {
-                        if !keep(&labels, m) {
-                            d.remove(i);
-                        }
+                    if let (Some(labels), Some(m)) = (L::from_dense_index(i), d.get(i))
+                        && !keep(&labels, m)
+                    {
+                        d.remove(i);
                     }
                 }
             }

@@ -1,6 +1,6 @@
 //! Counters: values that only go up.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::sync::{AtomicU64, Ordering};
 
 use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, MetricKind};

@@ -1,6 +1,6 @@
 //! Gauges: values that go up and down.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use crate::sync::{AtomicI64, AtomicU64, Ordering};
 
 use crate::clock::unique_nanos;
 use crate::descriptor::{Descriptor, MetricKind};

@@ -1,8 +1,8 @@
 //! Histograms: observations counted into buckets fixed at construction.
 
+use crate::sync::{AtomicU64, Ordering};
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::clock::{seconds, unique_nanos};

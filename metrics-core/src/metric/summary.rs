@@ -1,7 +1,7 @@
 //! Summaries: quantiles over a sliding time window, with an all-time sum and count.
 
+use crate::sync::{AtomicU64, Ordering};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
