@@ -15,3 +15,5 @@ echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --exclude benches -q
 echo "== cargo test"
 cargo test --all-features
+echo "== loom model checks"
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -q -p metrics-core --lib --release loom

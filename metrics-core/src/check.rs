@@ -144,7 +144,26 @@ const fn concat_eq(a: (&str, &str), b: (&str, &str)) -> bool {
     true
 }
 
+/// Whether one string starts with the other: a sample name `base + suffix` of one family can
+/// only equal one of another family if their bases are so related. Most pairs differ within a
+/// few bytes, which keeps the check linear in practice.
+const fn prefix_related(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = if a.len() < b.len() { a.len() } else { b.len() };
+    let mut i = 0;
+    while i < n {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 const fn collides(a: &Descriptor, b: &Descriptor) -> Option<(&'static str, &'static str)> {
+    if !prefix_related(a.name, b.name) {
+        return None;
+    }
     let (sa, na) = sample_names(a);
     let (sb, nb) = sample_names(b);
     let mut i = 0;
@@ -161,37 +180,68 @@ const fn collides(a: &Descriptor, b: &Descriptor) -> Option<(&'static str, &'sta
     None
 }
 
-/// The `n`-th descriptor of `info` in output order (flattened structs walked in place).
-const fn nth(info: &'static MetricsInfo, n: usize) -> Result<&'static Descriptor, usize> {
-    let mut left = n;
+/// A collision: the two families and the sample name they share.
+type Collision = (&'static Descriptor, &'static Descriptor, (&'static str, &'static str));
+
+/// The first family of `info` (flattened structs included) that collides with `d`.
+const fn against_info(d: &'static Descriptor, info: &'static MetricsInfo) -> Option<Collision> {
     let mut i = 0;
     while i < info.items.len() {
         match &info.items[i] {
-            MetricsItem::Metric(d) => {
-                if left == 0 {
-                    return Ok(d);
+            MetricsItem::Metric(b) => {
+                if let Some(name) = collides(d, b) {
+                    return Some((d, b, name));
                 }
-                left -= 1;
             }
-            MetricsItem::Flatten(child) => match nth(child, left) {
-                Ok(d) => return Ok(d),
-                Err(rest) => left = rest,
-            },
+            MetricsItem::Flatten(child) => {
+                if let Some(c) = against_info(d, child) {
+                    return Some(c);
+                }
+            }
         }
         i += 1;
     }
-    Err(left)
+    None
+}
+
+/// The first collision between a family of `a` and a family of `b`.
+const fn info_against_info(a: &'static MetricsInfo, b: &'static MetricsInfo) -> Option<Collision> {
+    let mut i = 0;
+    while i < a.items.len() {
+        let found = match &a.items[i] {
+            MetricsItem::Metric(d) => against_info(d, b),
+            MetricsItem::Flatten(child) => info_against_info(child, b),
+        };
+        if found.is_some() {
+            return found;
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Checks that no two metrics of `info` (flattened structs included) expose the same sample
 /// name in any format, the generated `_total`, `_bucket`, `_sum`, `_count`, `_created` and
 /// `_info` suffixes included. Returns the error message, or an empty one.
+///
+/// Each pair of items of `info` is checked once; a flattened struct's own pairs are checked by
+/// its own derive.
 pub const fn check_collisions(info: &'static MetricsInfo) -> Msg {
+    let items = info.items;
     let mut i = 0;
-    while let Ok(a) = nth(info, i) {
+    while i < items.len() {
         let mut j = i + 1;
-        while let Ok(b) = nth(info, j) {
-            if let Some((base, suffix)) = collides(a, b) {
+        while j < items.len() {
+            let found = match (&items[i], &items[j]) {
+                (MetricsItem::Metric(a), MetricsItem::Metric(b)) => match collides(a, b) {
+                    Some(name) => Some((a, b, name)),
+                    None => None,
+                },
+                (MetricsItem::Metric(a), MetricsItem::Flatten(c)) => against_info(a, c),
+                (MetricsItem::Flatten(c), MetricsItem::Metric(b)) => against_info(b, c),
+                (MetricsItem::Flatten(c), MetricsItem::Flatten(d)) => info_against_info(c, d),
+            };
+            if let Some((a, b, (base, suffix))) = found {
                 return Msg::new()
                     .push("metrics `")
                     .push(a.name)
