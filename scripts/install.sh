@@ -16,7 +16,7 @@ fi
 
 if ! python3 -c "import prometheus_client, sys; sys.exit(prometheus_client.__version__ != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
   # Older clients have no __version__: compare through pip.
-  if ! python3 -m pip show prometheus-client 2>/dev/null | grep -qx "Version: $PROMETHEUS_CLIENT_VERSION"; then
+  if ! python3 -m pip show prometheus-client 2>/dev/null | grep -x "Version: $PROMETHEUS_CLIENT_VERSION" >/dev/null; then
     echo "installing prometheus-client==$PROMETHEUS_CLIENT_VERSION from PyPI"
     python3 -m pip install -q --disable-pip-version-check "prometheus-client==$PROMETHEUS_CLIENT_VERSION" 2>&1 | grep -v "Running pip as the 'root' user" || true
   fi
