@@ -282,18 +282,12 @@ pub trait Metrics: Send + Sync + 'static {
 pub mod __private {
     //! What generated code reaches through absolute paths. Not a public API.
     pub use crate::Metrics;
-    pub use crate::check::{Msg, check_collisions, check_metric};
+    pub use crate::check::{check_collisions, check_metric};
     pub use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind, MetricsInfo, MetricsItem};
     pub use crate::encoding::Encoder;
     pub use crate::labels::{LabelSet, LabelValue, LabelWriter, ValueSink, cardinality_product, values_or_empty};
     pub use crate::metric::Collect;
-    pub use core::concat;
-    pub use core::default::Default;
-    pub use core::file;
     pub use core::hash::Hasher;
-    pub use core::line;
-    pub use core::module_path;
     pub use core::option::Option::{self, None, Some};
-    pub use core::panic;
     pub use core::primitive::{bool, str, usize};
 }

@@ -91,7 +91,12 @@ impl Summary {
         if max_age.is_zero() {
             return Err(SummaryError::MaxAge);
         }
-        Ok(Summary {
+        Ok(Self::build(quantiles, max_age))
+    }
+
+    /// A summary from a configuration already checked.
+    fn build(quantiles: &[f64], max_age: Duration) -> Self {
+        Summary {
             quantiles: quantiles.into(),
             slice: max_age / AGE_BUCKETS as u32,
             state: Mutex::new(State {
@@ -102,7 +107,7 @@ impl Summary {
                 count: 0,
             }),
             created: AtomicU64::new(unique_nanos()),
-        })
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -174,18 +179,7 @@ impl State {
 impl Default for Summary {
     /// [`DEFAULT_QUANTILES`] over [`DEFAULT_MAX_AGE`].
     fn default() -> Self {
-        Summary {
-            quantiles: DEFAULT_QUANTILES.into(),
-            slice: DEFAULT_MAX_AGE / AGE_BUCKETS as u32,
-            state: Mutex::new(State {
-                slices: (0..AGE_BUCKETS).map(|_| sketch()).collect(),
-                head: 0,
-                head_start: Instant::now(),
-                sum: 0.0,
-                count: 0,
-            }),
-            created: AtomicU64::new(unique_nanos()),
-        }
+        Self::build(DEFAULT_QUANTILES, DEFAULT_MAX_AGE)
     }
 }
 
