@@ -317,36 +317,33 @@ fn case(help: String, series: Vec<(String, String, f64)>, counts: Vec<(String, u
             cs.push(serde_json::json!([{"a": a}, n.to_string()]));
         }
     }
-    let mut prom = Vec::new();
-    {
-        let mut e = PrometheusEncoder::new(&mut prom, "");
-        e.begin_family(&gauge);
-        g.encode_series(&gauge, &mut e);
-        e.end_family(&gauge);
-        e.begin_family(&counter);
-        c.encode_series(&counter, &mut e);
-        e.end_family(&counter);
+    // The two families, written to any encoder.
+    fn families<E: Encoder>(
+        e: &mut E,
+        gauge: &Descriptor,
+        g: &Family<Two, FloatGauge>,
+        counter: &Descriptor,
+        c: &Family<One, Counter>,
+    ) {
+        e.begin_family(gauge);
+        g.encode_series(gauge, e);
+        e.end_family(gauge);
+        e.begin_family(counter);
+        c.encode_series(counter, e);
+        e.end_family(counter);
     }
+    let mut prom = Vec::new();
+    families(&mut PrometheusEncoder::new(&mut prom, ""), &gauge, &g, &counter, &c);
     let mut om = Vec::new();
     {
         let mut e = OpenMetricsEncoder::new(&mut om, "");
-        e.begin_family(&gauge);
-        g.encode_series(&gauge, &mut e);
-        e.end_family(&gauge);
-        e.begin_family(&counter);
-        c.encode_series(&counter, &mut e);
-        e.end_family(&counter);
+        families(&mut e, &gauge, &g, &counter, &c);
         e.finish();
     }
     let mut json = Vec::new();
     {
         let mut e = JsonEncoder::new(&mut json, "");
-        e.begin_family(&gauge);
-        g.encode_series(&gauge, &mut e);
-        e.end_family(&gauge);
-        e.begin_family(&counter);
-        c.encode_series(&counter, &mut e);
-        e.end_family(&counter);
+        families(&mut e, &gauge, &g, &counter, &c);
         e.finish();
     }
     serde_json::json!({
