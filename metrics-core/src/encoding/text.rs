@@ -67,8 +67,30 @@ impl LabelWriter for Labels<'_> {
 #[derive(Default)]
 struct BoundCache {
     key: (usize, usize),
-    text: Vec<u8>,
-    ends: Vec<usize>,
+    /// Each bound padded to a fixed width, with its length: copying a constant-size chunk and
+    /// truncating is a few vector moves, where a slice of varying length costs a call to
+    /// `memcpy` — and bucket lines are most of a scrape.
+    slots: Vec<([u8; SLOT], usize)>,
+}
+
+const SLOT: usize = 32;
+
+/// Appends the decimal digits of `v` (what `itoa` would write) through a fixed-size chunk, for
+/// the same reason as the bound slots.
+#[inline]
+fn put_u64(out: &mut Vec<u8>, v: u64) {
+    let mut ib = itoa::Buffer::new();
+    let digits = ib.format(v).as_bytes();
+    if digits.len() <= 8 {
+        let mut chunk = [0u8; 8];
+        for (c, d) in chunk.iter_mut().zip(digits) {
+            *c = *d;
+        }
+        out.extend_from_slice(&chunk);
+        out.truncate(out.len() - (8 - digits.len()));
+    } else {
+        out.extend_from_slice(digits);
+    }
 }
 
 /// Writes sample lines into the output buffer.
@@ -146,7 +168,7 @@ impl<'a> Lines<'a> {
     #[inline]
     pub(crate) fn int(&mut self, name: &str, suffix: &str, v: u64) {
         self.start(name, suffix);
-        self.out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        put_u64(self.out, v);
         self.out.push(b'\n');
     }
 
@@ -201,26 +223,30 @@ impl<'a> Lines<'a> {
     pub(crate) fn buckets(&mut self, name: &str, data: &super::HistogramData<'_>) -> u64 {
         let bounds = data.bounds();
         let key = (bounds.as_ptr() as usize, bounds.len());
-        if self.bounds.key != key || self.bounds.ends.is_empty() {
-            self.bounds.text.clear();
-            self.bounds.ends.clear();
-            for &b in bounds {
-                write_float(&mut self.bounds.text, b, self.point);
-                self.bounds.text.extend_from_slice(b"\"} ");
-                self.bounds.ends.push(self.bounds.text.len());
+        if self.bounds.key != key || self.bounds.slots.len() != bounds.len() + 1 {
+            self.bounds.slots.clear();
+            let mut text = Vec::with_capacity(SLOT);
+            for b in bounds.iter().copied().chain([f64::INFINITY]) {
+                text.clear();
+                write_float(&mut text, b, self.point);
+                text.extend_from_slice(b"\"} ");
+                // The longest float spelling is 24 bytes (`-1.7976931348623157e+308`), so with
+                // `"} ` every bound fits a slot.
+                let mut slot = [0u8; SLOT];
+                let len = text.len().min(SLOT);
+                slot[..len].copy_from_slice(&text[..len]);
+                self.bounds.slots.push((slot, len));
             }
-            self.bounds.text.extend_from_slice(b"+Inf\"} ");
-            self.bounds.ends.push(self.bounds.text.len());
             self.bounds.key = key;
         }
         self.head(name, "_bucket", "le");
         let (out, head, cache) = (&mut *self.out, &self.head, &self.bounds);
-        let mut ib = itoa::Buffer::new();
         data.for_each_bucket(|i, _, cumulative| {
-            let from = if i == 0 { 0 } else { cache.ends[i - 1] };
             out.extend_from_slice(head);
-            out.extend_from_slice(&cache.text[from..cache.ends[i]]);
-            out.extend_from_slice(ib.format(cumulative).as_bytes());
+            let (slot, len) = &cache.slots[i];
+            out.extend_from_slice(slot);
+            out.truncate(out.len() - (SLOT - len));
+            put_u64(out, cumulative);
             out.push(b'\n');
         })
     }
