@@ -110,18 +110,30 @@ pub const fn check_metric(d: &Descriptor, is_family: bool) -> Msg {
     m
 }
 
-/// The sample names a family exposes in any format, as `(base, suffix)` pairs.
+/// The names a family takes in any format, as `(base, suffix)` pairs: its sample names and its
+/// family name (the one `# TYPE` lines carry). Two families of one exposition may share none:
+/// a counter `x` and a gauge `x` have distinct samples (`x_total`, `x`) but would both be the
+/// OpenMetrics family `x`.
 pub(crate) const fn sample_names(d: &Descriptor) -> ([(&'static str, &'static str); 5], usize) {
     let n = d.name;
     let none = ("", "");
     match d.kind {
         MetricKind::Counter if d.legacy_name => ([(n, ""), (n, "_total"), (n, "_created"), none, none], 3),
-        MetricKind::Counter => ([(n, "_total"), (n, "_created"), none, none, none], 2),
+        MetricKind::Counter => ([(n, "_total"), (n, "_created"), (n, ""), none, none], 3),
         MetricKind::Gauge => ([(n, ""), none, none, none, none], 1),
-        MetricKind::Histogram => ([(n, "_bucket"), (n, "_sum"), (n, "_count"), (n, "_created"), none], 4),
+        MetricKind::Histogram => ([(n, "_bucket"), (n, "_sum"), (n, "_count"), (n, "_created"), (n, "")], 5),
         MetricKind::Summary => ([(n, ""), (n, "_sum"), (n, "_count"), (n, "_created"), none], 4),
-        MetricKind::Info if ends_with(n, "_info") => ([(n, ""), none, none, none, none], 1),
+        MetricKind::Info if ends_with(n, "_info") => ([(n, ""), (strip_info(n), ""), none, none, none], 2),
         MetricKind::Info => ([(n, ""), (n, "_info"), none, none, none], 2),
+    }
+}
+
+/// `x_info` without `_info`: the OpenMetrics family name of an info metric.
+const fn strip_info(n: &'static str) -> &'static str {
+    let (head, _) = n.as_bytes().split_at(n.len() - "_info".len());
+    match core::str::from_utf8(head) {
+        Ok(s) => s,
+        Err(_) => n,
     }
 }
 
@@ -249,10 +261,10 @@ pub const fn check_collisions(info: &'static MetricsInfo) -> Msg {
                     .push(b.name)
                     .push("` of `")
                     .push(info.type_name)
-                    .push("` both expose the sample `")
+                    .push("` both use the name `")
                     .push(base)
                     .push(suffix)
-                    .push("` (the formats add `_total`, `_bucket`, `_sum`, `_count` and `_created`, and flattened structs share the names): rename one of them");
+                    .push("` as a sample or family name (the formats add `_total`, `_bucket`, `_sum`, `_count` and `_created`, and flattened structs share the names): rename one of them");
             }
             j += 1;
         }
@@ -301,5 +313,22 @@ mod tests {
             ],
         };
         assert!(check_collisions(&OK).is_empty());
+        // Distinct samples, but the same OpenMetrics family name.
+        static FAMILY: MetricsInfo = MetricsInfo {
+            type_name: "T",
+            items: &[
+                MetricsItem::Metric(Descriptor::new("requests", "h", MetricKind::Counter)),
+                MetricsItem::Metric(Descriptor::new("requests", "h", MetricKind::Gauge)),
+            ],
+        };
+        assert!(check_collisions(&FAMILY).as_str().contains("`requests`"));
+        static INFO_FAMILY: MetricsInfo = MetricsInfo {
+            type_name: "T",
+            items: &[
+                MetricsItem::Metric(Descriptor::new("build_info", "h", MetricKind::Info)),
+                MetricsItem::Metric(Descriptor::new("build", "h", MetricKind::Gauge)),
+            ],
+        };
+        assert!(!check_collisions(&INFO_FAMILY).is_empty());
     }
 }

@@ -260,3 +260,22 @@ fn idle_series_expire() {
     assert!(fam.get(&Route { route: "/idle".into() }).is_none(), "unchanged for longer than 200 ms");
     assert_eq!(fam.get(&busy).map(|c| c.get()), Some(6));
 }
+
+#[test]
+fn dense_retain_and_clear_decode_label_sets() {
+    let fam: Family<Dense, Counter> = Family::new();
+    for (i, method) in METHODS.iter().enumerate() {
+        fam.get_or_create(&Dense { method: *method, status: Status::Ok }).inc_by(i as u64 + 1);
+    }
+    fam.get_or_create(&Dense { method: Method::Get, status: Status::Error }).inc();
+    assert_eq!(fam.len(), 5);
+    // `retain` sees each series' labels rebuilt from its dense index.
+    fam.retain(|l, c| matches!(l.status, Status::Ok) && c.get() % 2 == 0);
+    assert_eq!(fam.len(), 2, "POST (2) and DELETE (4) remain");
+    assert_eq!(fam.get(&Dense { method: Method::Post, status: Status::Ok }).map(|c| c.get()), Some(2));
+    assert!(fam.get(&Dense { method: Method::Get, status: Status::Error }).is_none());
+    fam.clear();
+    assert!(fam.is_empty());
+    // A re-created dense series starts from zero.
+    assert_eq!(fam.get_or_create(&Dense { method: Method::Post, status: Status::Ok }).get(), 0);
+}
