@@ -130,12 +130,75 @@ pub(crate) fn write_float(out: &mut Vec<u8>, f: f64, point: bool) {
 
 /// Appends a number for the text formats: integers exactly, floats as [`write_float`].
 pub(crate) fn write_number(out: &mut Vec<u8>, n: super::Number, point: bool) {
-    let mut ib = itoa::Buffer::new();
     match n {
-        super::Number::U64(v) => out.extend_from_slice(ib.format(v).as_bytes()),
-        super::Number::I64(v) => out.extend_from_slice(ib.format(v).as_bytes()),
+        super::Number::U64(v) => put_u64(out, v),
+        super::Number::I64(v) => {
+            if v < 0 {
+                out.push(b'-');
+            }
+            put_u64(out, v.unsigned_abs());
+        }
         super::Number::F64(v) => write_float(out, v, point),
     }
+}
+
+/// Appends the decimal digits of `v`, as `itoa` would.
+///
+/// Below 10^16 (counts, values, and timestamps in milliseconds) the digits are made eight at a
+/// time in one register (two lanes of four digits, split into lanes of two, then of one) and
+/// stored whole, and the leading zeros are cut off. This is written by hand because the way
+/// through `itoa` costs more than its formatting: its digits come back as a slice of varying
+/// length, so appending them is a call to `memcpy` (and moving them through a fixed-size chunk
+/// stalls on store forwarding); bucket lines are mostly that number. Measured with
+/// `benches/src/bin/encode.rs`: the Prometheus encoding of the benchmark registry went from
+/// 205 to 176 µs.
+#[inline]
+pub(crate) fn put_u64(out: &mut Vec<u8>, v: u64) {
+    const E8: u64 = 100_000_000;
+    if v < E8 {
+        put_digits(out, digits8(v as u32), digit_count(v as u32));
+    } else if v < E8 * E8 {
+        let high = (v / E8) as u32;
+        put_digits(out, digits8(high), digit_count(high));
+        put_digits(out, digits8((v % E8) as u32), 8);
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+}
+
+/// The number of decimal digits of `v < 10^8`.
+#[inline]
+fn digit_count(v: u32) -> usize {
+    1 + usize::from(v >= 10)
+        + usize::from(v >= 100)
+        + usize::from(v >= 1_000)
+        + usize::from(v >= 10_000)
+        + usize::from(v >= 100_000)
+        + usize::from(v >= 1_000_000)
+        + usize::from(v >= 10_000_000)
+}
+
+/// The eight ASCII digits of `v < 10^8`, leading zeros included, first digit in the low byte.
+#[inline]
+fn digits8(v: u32) -> u64 {
+    // Lanes of 32 bits: the first and the last four digits.
+    let x = u64::from(v / 10_000) | (u64::from(v % 10_000) << 32);
+    // Each lane divided by 100 (`n * 10486 >> 20` is `n / 100` for n < 43 699): lanes of 16
+    // bits with two digits each.
+    let hundreds = ((x * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let x = hundreds | ((x - hundreds * 100) << 16);
+    // Each lane divided by 10 (`n * 103 >> 10` is `n / 10` for n < 179): bytes of one digit.
+    let tens = ((x * 103) >> 10) & 0x000f_000f_000f_000f;
+    let x = tens | ((x - tens * 10) << 8);
+    x | 0x3030_3030_3030_3030
+}
+
+/// Appends the last `len` (1 to 8) of the eight digits in `digits`: one 8-byte store.
+#[inline]
+fn put_digits(out: &mut Vec<u8>, digits: u64, len: usize) {
+    let skip = 8 - len;
+    out.extend_from_slice(&(digits >> (8 * skip)).to_le_bytes());
+    out.truncate(out.len() - skip);
 }
 
 #[cfg(test)]
@@ -152,6 +215,29 @@ mod tests {
         let mut v = Vec::new();
         write_float(&mut v, f, true);
         String::from_utf8(v).unwrap_or_default()
+    }
+
+    #[test]
+    fn integers_as_itoa_writes_them() {
+        let mut values: Vec<u64> = vec![0, 1, 9, u64::MAX, u64::from(u32::MAX), 12_345_678, 90_807_060];
+        for p in 1..20u32 {
+            let t = 10u64.pow(p);
+            values.extend([t - 1, t, t + 1]);
+        }
+        // Every value below 10^5 and a stride through the rest of the register path.
+        values.extend(0..100_000);
+        values.extend((0..100_000_000).step_by(9_973));
+        values.extend((0..u64::MAX / 1_000).step_by(1 << 50).map(|v| v | 1_234_567));
+        for v in values {
+            let mut out = b"x".to_vec();
+            put_u64(&mut out, v);
+            out.push(b'|');
+            assert_eq!(out, format!("x{v}|").into_bytes());
+        }
+        let mut out = Vec::new();
+        write_number(&mut out, crate::encoding::Number::I64(i64::MIN), false);
+        write_number(&mut out, crate::encoding::Number::I64(-7), false);
+        assert_eq!(out, b"-9223372036854775808-7");
     }
 
     #[test]

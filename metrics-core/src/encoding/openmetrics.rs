@@ -1,8 +1,8 @@
 //! The OpenMetrics 1.0 text format.
 
 use crate::descriptor::{Descriptor, MetricKind};
-use crate::encoding::text::{Lines, escape};
-use crate::encoding::{Encoder, SampleValue};
+use crate::encoding::text::{Lines, Stem, escape};
+use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
 use crate::name::ends_with;
 
@@ -56,26 +56,35 @@ impl Encoder for OpenMetricsEncoder<'_> {
 
     #[inline]
     fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>) {
-        self.lines.set_labels(labels);
         let name = family_name(desc);
         match value {
             SampleValue::Counter { value, created } => {
-                self.lines.number(name, "_total", value);
-                self.lines.timestamp(name, "_created", created);
+                self.lines.family(name, "_total");
+                self.lines.counter_with_created(labels, value, created);
             }
-            SampleValue::Gauge(v) => self.lines.number(name, "", v),
-            SampleValue::Info => self.lines.int(name, "_info", 1),
+            SampleValue::Gauge(v) => {
+                self.lines.family(name, "");
+                self.lines.single(labels, v);
+            }
+            SampleValue::Info => {
+                self.lines.family(name, "_info");
+                self.lines.single(labels, Number::U64(1));
+            }
             SampleValue::Histogram(h) => {
-                let count = self.lines.buckets(name, &h);
-                self.lines.int(name, "_count", count);
-                self.lines.float(name, "_sum", h.sum);
-                self.lines.timestamp(name, "_created", h.created);
+                self.lines.family(name, "");
+                self.lines.set_labels(labels);
+                let count = self.lines.buckets(&h);
+                self.lines.int(Stem::Count, count);
+                self.lines.float(Stem::Sum, h.sum);
+                self.lines.timestamp(Stem::Created, h.created);
             }
             SampleValue::Summary(s) => {
-                self.lines.quantiles(name, s.quantiles);
-                self.lines.int(name, "_count", s.count);
-                self.lines.float(name, "_sum", s.sum);
-                self.lines.timestamp(name, "_created", s.created);
+                self.lines.family(name, "");
+                self.lines.set_labels(labels);
+                self.lines.quantiles(s.quantiles);
+                self.lines.int(Stem::Count, s.count);
+                self.lines.float(Stem::Sum, s.sum);
+                self.lines.timestamp(Stem::Created, s.created);
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The Prometheus text exposition format, version 0.0.4.
 
 use crate::descriptor::{Descriptor, MetricKind};
-use crate::encoding::text::{Lines, escape};
+use crate::encoding::text::{Lines, Stem, escape};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
 
@@ -39,24 +39,23 @@ impl Encoder for PrometheusEncoder<'_> {
 
     #[inline]
     fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>) {
-        self.lines.set_labels(labels);
-        let name = desc.name;
+        let (name, suffix) = desc.prometheus_name();
+        self.lines.family(name, suffix);
         match value {
-            SampleValue::Counter { value, .. } => {
-                let (_, suffix) = desc.prometheus_name();
-                self.lines.number(name, suffix, value);
-            }
-            SampleValue::Gauge(v) => self.lines.number(name, "", v),
-            SampleValue::Info => self.lines.number(name, "", Number::U64(1)),
+            SampleValue::Counter { value, .. } => self.lines.single(labels, value),
+            SampleValue::Gauge(v) => self.lines.single(labels, v),
+            SampleValue::Info => self.lines.single(labels, Number::U64(1)),
             SampleValue::Histogram(h) => {
-                let count = self.lines.buckets(name, &h);
-                self.lines.float(name, "_sum", h.sum);
-                self.lines.int(name, "_count", count);
+                self.lines.set_labels(labels);
+                let count = self.lines.buckets(&h);
+                self.lines.float(Stem::Sum, h.sum);
+                self.lines.int(Stem::Count, count);
             }
             SampleValue::Summary(s) => {
-                self.lines.quantiles(name, s.quantiles);
-                self.lines.float(name, "_sum", s.sum);
-                self.lines.int(name, "_count", s.count);
+                self.lines.set_labels(labels);
+                self.lines.quantiles(s.quantiles);
+                self.lines.float(Stem::Sum, s.sum);
+                self.lines.int(Stem::Count, s.count);
             }
         }
     }

@@ -1,6 +1,6 @@
 //! What the two text formats share: escaping, label rendering and sample lines.
 
-use crate::encoding::number::write_float;
+use crate::encoding::number::{put_u64, write_float};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 
 /// Appends `s` with `\`, `"` and newline escaped (label values in both formats; HELP text in
@@ -8,17 +8,9 @@ use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 #[inline]
 pub(crate) fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
     let bytes = s.as_bytes();
-    // memchr's vectorised search: most values have nothing to escape and are copied whole.
-    let next = |from: usize| {
-        if quote {
-            memchr::memchr3(b'\\', b'\n', b'"', &bytes[from..])
-        } else {
-            memchr::memchr2(b'\\', b'\n', &bytes[from..])
-        }
-        .map(|i| i + from)
-    };
     let mut start = 0;
-    while let Some(i) = next(start) {
+    while let Some(i) = find_special(&bytes[start..], quote) {
+        let i = start + i;
         out.extend_from_slice(&bytes[start..i]);
         out.extend_from_slice(match bytes[i] {
             b'\\' => b"\\\\",
@@ -28,6 +20,49 @@ pub(crate) fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
+}
+
+/// Below this length, label values and help texts are scanned eight bytes at a time in
+/// registers; from it, with memchr's vector search. memchr pays a dispatch and setup per call
+/// that dominate for the short values labels usually hold (a path, a status, a method).
+const SHORT: usize = 64;
+
+/// The position of the first byte of `bytes` that must be escaped.
+#[inline]
+fn find_special(bytes: &[u8], quote: bool) -> Option<usize> {
+    if bytes.len() >= SHORT {
+        return if quote { memchr::memchr3(b'\\', b'\n', b'"', bytes) } else { memchr::memchr2(b'\\', b'\n', bytes) };
+    }
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // High bit of each byte of `w` equal to `b`: exact for the lowest such byte (borrows only
+    // spread upwards), which is the only one used.
+    let eq = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let hits = |word: &[u8; 8]| {
+        let w = u64::from_le_bytes(*word);
+        let hits = eq(w, b'\\') | eq(w, b'\n');
+        if quote { hits | eq(w, b'"') } else { hits }
+    };
+    let first = |hits: u64| (hits.trailing_zeros() / 8) as usize;
+    let (words, tail) = bytes.as_chunks::<8>();
+    for (n, word) in words.iter().enumerate() {
+        let h = hits(word);
+        if h != 0 {
+            return Some(n * 8 + first(h));
+        }
+    }
+    if tail.is_empty() {
+        return None;
+    }
+    // The tail is read as the last eight bytes, overlapping bytes already found plain.
+    if let Some(last) = bytes.last_chunk::<8>() {
+        let h = hits(last);
+        return (h != 0).then(|| bytes.len() - 8 + first(h));
+    }
+    tail.iter().position(|&b| b == b'\\' || b == b'\n' || (quote && b == b'"'))
 }
 
 struct Escaped<'a>(&'a mut Vec<u8>);
@@ -45,20 +80,61 @@ impl ValueSink for Escaped<'_> {
     }
 }
 
-/// Renders `a="x",b="y"` after the block's opening brace.
-struct Labels<'a>(&'a mut Vec<u8>);
+/// Renders `a="x",b="y"` into `out`, after the opening brace at `start - 1`.
+struct Labels<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+}
 
 impl LabelWriter for Labels<'_> {
     #[inline]
     fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
-        if self.0.len() > 1 {
-            self.0.push(b',');
+        if self.out.len() > self.start {
+            self.out.push(b',');
         }
-        self.0.extend_from_slice(name.as_bytes());
-        self.0.extend_from_slice(b"=\"");
-        value.write_value(&mut Escaped(self.0));
-        self.0.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"=\"");
+        value.write_value(&mut Escaped(self.out));
+        self.out.push(b'"');
     }
+}
+
+/// Writes `{labels} ` (or a single space without labels) at the end of `out`.
+#[inline]
+fn write_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L) {
+    out.push(b'{');
+    let start = out.len();
+    labels.encode_labels(&mut Labels { out: &mut *out, start });
+    if out.len() == start {
+        out[start - 1] = b' ';
+    } else {
+        out.extend_from_slice(b"} ");
+    }
+}
+
+/// Which sample name of the current family a line starts with.
+#[derive(Clone, Copy)]
+pub(crate) enum Stem {
+    /// The family's main sample: `name`, `name_total` (counters), `name_info` (OpenMetrics info).
+    Main,
+    /// `name_bucket`
+    Bucket,
+    /// `name_sum`
+    Sum,
+    /// `name_count`
+    Count,
+    /// `name_created`
+    Created,
+}
+
+/// The sample names of one family with the prefix, built once per family: a line then starts
+/// with one copy instead of three (prefix, name, suffix).
+#[derive(Default)]
+struct Stems {
+    /// The `(name, main suffix)` the stems were built for, by address: names are `'static`, so
+    /// equal addresses and lengths mean equal text.
+    key: (usize, usize, usize, usize),
+    names: [Vec<u8>; 5],
 }
 
 /// Formatted bucket bounds of the last histogram seen, reused for every series that shares
@@ -75,34 +151,18 @@ struct BoundCache {
 
 const SLOT: usize = 32;
 
-/// Appends the decimal digits of `v` (what `itoa` would write) through a fixed-size chunk, for
-/// the same reason as the bound slots.
-#[inline]
-fn put_u64(out: &mut Vec<u8>, v: u64) {
-    let mut ib = itoa::Buffer::new();
-    let digits = ib.format(v).as_bytes();
-    if digits.len() <= 8 {
-        let mut chunk = [0u8; 8];
-        for (c, d) in chunk.iter_mut().zip(digits) {
-            *c = *d;
-        }
-        out.extend_from_slice(&chunk);
-        out.truncate(out.len() - (8 - digits.len()));
-    } else {
-        out.extend_from_slice(digits);
-    }
-}
-
 /// Writes sample lines into the output buffer.
 ///
-/// For each series the labels are rendered once, as the block `{a="x",b="y"} ` that follows
-/// every sample name, and histograms also get the head `name_bucket{a="x",b="y",le="`; each line
-/// is then a few copies and a number.
+/// A family's sample names are built once ([`Stems`]). A series with one line is written
+/// straight into the output; for a series with several lines the labels are rendered once, as
+/// the block `{a="x",b="y"} ` that follows every sample name, and histograms also get the head
+/// `name_bucket{a="x",b="y",le="`; each line is then a few copies and a number.
 pub(crate) struct Lines<'a> {
     pub(crate) out: &'a mut Vec<u8>,
     pub(crate) prefix: &'a str,
     /// OpenMetrics' canonical numbers (`1.0` rather than `1`).
     point: bool,
+    stems: Stems,
     /// `{a="x",b="y"} `, or ` ` without labels: what follows every sample name of the series.
     block: Vec<u8>,
     /// A bucket line's head for the current series.
@@ -116,9 +176,30 @@ impl<'a> Lines<'a> {
             out,
             prefix,
             point,
+            stems: Stems::default(),
             block: Vec::with_capacity(256),
             head: Vec::with_capacity(256),
             bounds: BoundCache::default(),
+        }
+    }
+
+    /// Selects the family whose samples follow: `name` with `main` as the main sample's suffix.
+    #[inline]
+    pub(crate) fn family(&mut self, name: &'static str, main: &'static str) {
+        let key = (name.as_ptr() as usize, name.len(), main.as_ptr() as usize, main.len());
+        if self.stems.key != key {
+            self.build_stems(name, main);
+            self.stems.key = key;
+        }
+    }
+
+    #[cold]
+    fn build_stems(&mut self, name: &str, main: &str) {
+        for (stem, suffix) in self.stems.names.iter_mut().zip([main, "_bucket", "_sum", "_count", "_created"]) {
+            stem.clear();
+            stem.extend_from_slice(self.prefix.as_bytes());
+            stem.extend_from_slice(name.as_bytes());
+            stem.extend_from_slice(suffix.as_bytes());
         }
     }
 
@@ -126,13 +207,7 @@ impl<'a> Lines<'a> {
     #[inline]
     pub(crate) fn set_labels<L: EncodeLabels + ?Sized>(&mut self, labels: &L) {
         self.block.clear();
-        self.block.push(b'{');
-        labels.encode_labels(&mut Labels(&mut self.block));
-        if self.block.len() == 1 {
-            self.block[0] = b' ';
-        } else {
-            self.block.extend_from_slice(b"} ");
-        }
+        write_block(&mut self.block, labels);
     }
 
     /// `# <kind> <prefix><name><suffix>` without the line end.
@@ -145,51 +220,75 @@ impl<'a> Lines<'a> {
         self.out.extend_from_slice(suffix.as_bytes());
     }
 
-    /// `<prefix><name><suffix>{labels} `
+    /// `<stem>{labels} ` with the labels of [`set_labels`](Self::set_labels).
     #[inline]
-    fn start(&mut self, name: &str, suffix: &str) {
-        if !self.prefix.is_empty() {
-            self.out.extend_from_slice(self.prefix.as_bytes());
-        }
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.extend_from_slice(suffix.as_bytes());
+    fn start(&mut self, stem: Stem) {
+        self.out.extend_from_slice(&self.stems.names[stem as usize]);
         self.out.extend_from_slice(&self.block);
     }
 
-    /// A sample line with a numeric value.
+    /// The only line of a series (gauges, Prometheus counters and info): the labels are
+    /// written straight into the output, as they are needed once.
     #[inline]
-    pub(crate) fn number(&mut self, name: &str, suffix: &str, v: super::Number) {
-        self.start(name, suffix);
+    pub(crate) fn single<L: EncodeLabels + ?Sized>(&mut self, labels: &L, v: super::Number) {
+        self.out.extend_from_slice(&self.stems.names[Stem::Main as usize]);
+        write_block(self.out, labels);
         super::number::write_number(self.out, v, self.point);
         self.out.push(b'\n');
     }
 
+    /// An OpenMetrics counter series: its `_total` line written as [`single`](Self::single)
+    /// does, then its `_created` line with the labels copied from the first.
+    #[inline]
+    pub(crate) fn counter_with_created<L: EncodeLabels + ?Sized>(
+        &mut self,
+        labels: &L,
+        v: super::Number,
+        created: f64,
+    ) {
+        self.out.extend_from_slice(&self.stems.names[Stem::Main as usize]);
+        let block = self.out.len();
+        write_block(self.out, labels);
+        let block = block..self.out.len();
+        super::number::write_number(self.out, v, self.point);
+        self.out.push(b'\n');
+        self.out.extend_from_slice(&self.stems.names[Stem::Created as usize]);
+        self.out.extend_from_within(block);
+        self.created(created);
+    }
+
     /// A sample line with an integer value.
     #[inline]
-    pub(crate) fn int(&mut self, name: &str, suffix: &str, v: u64) {
-        self.start(name, suffix);
+    pub(crate) fn int(&mut self, stem: Stem, v: u64) {
+        self.start(stem);
         put_u64(self.out, v);
         self.out.push(b'\n');
     }
 
     /// A sample line with a float value.
     #[inline]
-    pub(crate) fn float(&mut self, name: &str, suffix: &str, v: f64) {
-        self.start(name, suffix);
+    pub(crate) fn float(&mut self, stem: Stem, v: f64) {
+        self.start(stem);
         write_float(self.out, v, self.point);
         self.out.push(b'\n');
     }
 
     /// A sample line with a timestamp in seconds (`_created`), written to the millisecond as
-    /// `<seconds>.<millis>`: two integer conversions instead of a shortest-float search, which
+    /// `<seconds>.<millis>`: an integer conversion instead of a shortest-float search, which
     /// matters because every counter, histogram and summary series has one.
     #[inline]
-    pub(crate) fn timestamp(&mut self, name: &str, suffix: &str, v: f64) {
-        self.start(name, suffix);
+    pub(crate) fn timestamp(&mut self, stem: Stem, v: f64) {
+        self.start(stem);
+        self.created(v);
+    }
+
+    /// A timestamp and the line end.
+    #[inline]
+    fn created(&mut self, v: f64) {
         if v.is_finite() && (0.0..1e15).contains(&v) {
-            let millis = (v * 1000.0).round() as u64;
-            let mut ib = itoa::Buffer::new();
-            self.out.extend_from_slice(ib.format(millis / 1000).as_bytes());
+            // Rounded half up (`round` is a libm call on baseline x86-64).
+            let millis = (v * 1000.0 + 0.5) as u64;
+            put_u64(self.out, millis / 1000);
             let ms = millis % 1000;
             self.out.extend_from_slice(&[
                 b'.',
@@ -203,12 +302,10 @@ impl<'a> Lines<'a> {
         self.out.push(b'\n');
     }
 
-    /// `<prefix><name><suffix>{labels,<label>="` for lines with one extra label.
-    fn head(&mut self, name: &str, suffix: &str, label: &str) {
+    /// `<stem>{labels,<label>="` for lines with one extra label.
+    fn head(&mut self, stem: Stem, label: &str) {
         self.head.clear();
-        self.head.extend_from_slice(self.prefix.as_bytes());
-        self.head.extend_from_slice(name.as_bytes());
-        self.head.extend_from_slice(suffix.as_bytes());
+        self.head.extend_from_slice(&self.stems.names[stem as usize]);
         self.head.push(b'{');
         let labels = if self.block.len() > 1 { &self.block[1..self.block.len() - 2] } else { &[][..] };
         self.head.extend_from_slice(labels);
@@ -220,7 +317,7 @@ impl<'a> Lines<'a> {
     }
 
     /// The `_bucket` lines of a histogram; returns the total count.
-    pub(crate) fn buckets(&mut self, name: &str, data: &super::HistogramData<'_>) -> u64 {
+    pub(crate) fn buckets(&mut self, data: &super::HistogramData<'_>) -> u64 {
         let bounds = data.bounds();
         let key = (bounds.as_ptr() as usize, bounds.len());
         if self.bounds.key != key || self.bounds.slots.len() != bounds.len() + 1 {
@@ -239,7 +336,7 @@ impl<'a> Lines<'a> {
             }
             self.bounds.key = key;
         }
-        self.head(name, "_bucket", "le");
+        self.head(Stem::Bucket, "le");
         let (out, head, cache) = (&mut *self.out, &self.head, &self.bounds);
         data.for_each_bucket(|i, _, cumulative| {
             out.extend_from_slice(head);
@@ -252,8 +349,8 @@ impl<'a> Lines<'a> {
     }
 
     /// The quantile lines of a summary.
-    pub(crate) fn quantiles(&mut self, name: &str, quantiles: &[(f64, f64)]) {
-        self.head(name, "", "quantile");
+    pub(crate) fn quantiles(&mut self, quantiles: &[(f64, f64)]) {
+        self.head(Stem::Main, "quantile");
         for &(quantile, value) in quantiles {
             self.out.extend_from_slice(&self.head);
             write_float(self.out, quantile, self.point);
@@ -266,7 +363,32 @@ impl<'a> Lines<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{escape, find_special};
+
+    #[test]
+    fn finds_every_special_byte_at_every_position() {
+        // Both scans (words in registers, memchr beyond `SHORT`), every offset within a word.
+        for len in [1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 200] {
+            for at in 0..len {
+                for (special, quote) in [(b'\\', true), (b'\n', true), (b'"', true), (b'\\', false), (b'\n', false)] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = special;
+                    // A later special byte must not hide the first one.
+                    if at + 1 < len {
+                        bytes[len - 1] = b'\n';
+                    }
+                    assert_eq!(find_special(&bytes, quote), Some(at), "len {len} at {at} {special} {quote}");
+                }
+                let mut bytes = vec![0xffu8; len];
+                bytes[at] = b'"';
+                assert_eq!(find_special(&bytes, false), None, "a quote is plain in 0.0.4 help");
+            }
+        }
+        // Bytes one away from the specials, and bytes with the high bit set, are not specials.
+        let near: Vec<u8> = (0u8..=255).filter(|b| ![b'\\', b'\n', b'"'].contains(b)).collect();
+        assert_eq!(find_special(&near, true), None);
+        assert_eq!(find_special(&near[..40], true), None);
+    }
 
     #[test]
     fn escapes_per_format() {

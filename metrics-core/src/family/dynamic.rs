@@ -180,14 +180,12 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
     /// only ever hold one shard, so this cannot deadlock).
     pub(crate) fn for_each_ordered(&self, mut f: impl FnMut(&L, &M)) {
         let guards: Vec<_> = self.shards.iter().map(read).collect();
-        // Keys read once, next to the pointers: sorting then compares integers in one array
-        // instead of chasing every node at every comparison.
-        let mut nodes: Vec<(u64, &Node<L, M>)> = Vec::with_capacity(guards.iter().map(|g| g.len()).sum());
+        let mut nodes: Vec<&Node<L, M>> = Vec::with_capacity(guards.iter().map(|g| g.len()).sum());
         for g in &guards {
-            nodes.extend(g.iter().map(|n| (n.metric.order(), &**n)));
+            nodes.extend(g.iter().map(|n| &**n));
         }
-        nodes.sort_unstable_by_key(|&(order, _)| order);
-        for (_, n) in nodes {
+        for i in creation_order(&nodes, |n| n.metric.order()) {
+            let n = nodes[i];
             f(&n.labels, &n.metric);
         }
     }
@@ -216,5 +214,48 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
             self.removed(before - table.len());
         }
         *seen = live;
+    }
+}
+
+/// The positions of `items` sorted by their unique `order` keys.
+///
+/// Each key is read once. When the keys' span and the positions fit one `u64` together (the
+/// span of a family's creation stamps must stay under 2^(64 - bits(len)) nanoseconds: four years
+/// for 100 series, 39 hours for 100 000), they are packed into plain integers, which the
+/// standard library sorts with a branch-free network for small runs; otherwise pairs are sorted.
+fn creation_order<T>(items: &[T], order: impl Fn(&T) -> u64) -> Vec<usize> {
+    let mut keys: Vec<u64> = items.iter().map(order).collect();
+    let (Some(&min), Some(&max)) = (keys.iter().min(), keys.iter().max()) else { return Vec::new() };
+    let bits = usize::BITS - items.len().leading_zeros();
+    if (max - min).checked_shl(bits).is_some_and(|s| s >> bits == max - min) {
+        for (i, k) in keys.iter_mut().enumerate() {
+            *k = ((*k - min) << bits) | i as u64;
+        }
+        keys.sort_unstable();
+        let mask = (1u64 << bits) - 1;
+        keys.into_iter().map(|p| (p & mask) as usize).collect()
+    } else {
+        let mut pairs: Vec<(u64, usize)> = keys.into_iter().zip(0..).collect();
+        pairs.sort_unstable();
+        pairs.into_iter().map(|(_, i)| i).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::creation_order;
+
+    #[test]
+    fn orders_by_key_packed_or_not() {
+        assert!(creation_order(&[] as &[u64], |&k| k).is_empty());
+        assert_eq!(creation_order(&[7u64], |&k| k), [0]);
+        // Packed: a small span.
+        let keys: Vec<u64> = (0..300u64).map(|i| 1_700_000_000_000_000_000 + (i * 7919) % 300).collect();
+        let order = creation_order(&keys, |&k| k);
+        assert!(order.windows(2).all(|w| keys[w[0]] < keys[w[1]]));
+        assert_eq!(order.len(), 300);
+        // Not packed: the span needs every bit.
+        let keys = [u64::MAX, 0, u64::MAX / 2, 1];
+        assert_eq!(creation_order(&keys, |&k| k), [1, 3, 2, 0]);
     }
 }
