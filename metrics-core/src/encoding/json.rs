@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::descriptor::Descriptor;
+use crate::encoding::number::{put_i64, put_u64};
 use crate::encoding::{Encoder, HistogramData, Number, SampleValue};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 
@@ -57,16 +58,15 @@ fn json_f64(out: &mut Vec<u8>, v: f64) {
 const EXACT: u64 = 1 << 53;
 
 fn json_number(out: &mut Vec<u8>, n: Number) {
-    let mut b = itoa::Buffer::new();
     match n {
         Number::U64(v) => {
-            out.extend_from_slice(b.format(v).as_bytes());
+            put_u64(out, v);
             if v <= EXACT {
                 out.extend_from_slice(b".0");
             }
         }
         Number::I64(v) => {
-            out.extend_from_slice(b.format(v).as_bytes());
+            put_i64(out, v);
             if v.unsigned_abs() <= EXACT {
                 out.extend_from_slice(b".0");
             }
@@ -83,12 +83,12 @@ impl ValueSink for JsonValue<'_> {
     }
     fn write_u64(&mut self, v: u64) {
         self.0.push(b'"');
-        self.0.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        put_u64(self.0, v);
         self.0.push(b'"');
     }
     fn write_i64(&mut self, v: i64) {
         self.0.push(b'"');
-        self.0.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        put_i64(self.0, v);
         self.0.push(b'"');
     }
 }

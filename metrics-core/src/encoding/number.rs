@@ -75,7 +75,7 @@ pub(crate) fn write_float(out: &mut Vec<u8>, f: f64, point: bool) {
     // Fast paths, where Go's and ryu's spellings agree: integers below 1e6, and plain
     // decimals between 1e-4 and 1e6. Everything else is laid out from the digits.
     if a < 1e6 && f.fract() == 0.0 {
-        out.extend_from_slice(itoa::Buffer::new().format(a as u64).as_bytes());
+        put_u64(out, a as u64);
         if point {
             out.extend_from_slice(b".0");
         }
@@ -132,12 +132,7 @@ pub(crate) fn write_float(out: &mut Vec<u8>, f: f64, point: bool) {
 pub(crate) fn write_number(out: &mut Vec<u8>, n: super::Number, point: bool) {
     match n {
         super::Number::U64(v) => put_u64(out, v),
-        super::Number::I64(v) => {
-            if v < 0 {
-                out.push(b'-');
-            }
-            put_u64(out, v.unsigned_abs());
-        }
+        super::Number::I64(v) => put_i64(out, v),
         super::Number::F64(v) => write_float(out, v, point),
     }
 }
@@ -164,6 +159,15 @@ pub(crate) fn put_u64(out: &mut Vec<u8>, v: u64) {
     } else {
         out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
+}
+
+/// Appends the decimal digits of `v`, with its sign.
+#[inline]
+pub(crate) fn put_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    put_u64(out, v.unsigned_abs());
 }
 
 /// The number of decimal digits of `v < 10^8`.

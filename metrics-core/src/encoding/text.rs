@@ -1,6 +1,6 @@
 //! What the two text formats share: escaping, label rendering and sample lines.
 
-use crate::encoding::number::{put_u64, write_float};
+use crate::encoding::number::{put_i64, put_u64, write_float};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 
 /// Appends `s` with `\`, `"` and newline escaped (label values in both formats; HELP text in
@@ -73,10 +73,10 @@ impl ValueSink for Escaped<'_> {
         escape(self.0, s, true)
     }
     fn write_u64(&mut self, v: u64) {
-        self.0.extend_from_slice(itoa::Buffer::new().format(v).as_bytes())
+        put_u64(self.0, v)
     }
     fn write_i64(&mut self, v: i64) {
-        self.0.extend_from_slice(itoa::Buffer::new().format(v).as_bytes())
+        put_i64(self.0, v)
     }
 }
 
