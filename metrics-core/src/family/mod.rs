@@ -152,17 +152,29 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
     }
 
     /// The metric of the series `labels`, created if it does not exist yet.
-    #[inline]
+    // Always inlined, so that at every call site the dense path is index arithmetic and one
+    // load, and the handle needs no drop. Left to the inliner, a crate with several call sites
+    // got an out-of-line call returning an enum: 8.0 -> 9.6 ns per increment of a dense family
+    // in `benches`.
+    #[inline(always)]
     pub fn get_or_create(&self, labels: &L) -> SeriesRef<'_, L, M> {
         match &self.storage {
             Storage::Dense(d) => match d.get_or_create(labels.dense_index()) {
                 Some(m) => SeriesRef(Ref::Borrowed(m)),
                 None => SeriesRef(Ref::Borrowed(self.overflow_metric())),
             },
-            Storage::Dynamic(d) => match d.get_or_create(labels, &*self.make) {
-                Lookup::Found(n) => SeriesRef(Ref::Shared(n)),
-                Lookup::Overflow => SeriesRef(Ref::Borrowed(self.overflow_metric())),
-            },
+            // Known at compile time: for a dense label set this arm is gone, so the handle is
+            // known to borrow and the call site has no drop to check.
+            Storage::Dynamic(d) if L::CARDINALITY.is_none() => self.get_or_create_dynamic(d, labels),
+            Storage::Dynamic(_) => dense_invariant(),
+        }
+    }
+
+    #[inline]
+    fn get_or_create_dynamic(&self, d: &Dynamic<L, M>, labels: &L) -> SeriesRef<'_, L, M> {
+        match d.get_or_create(labels, &*self.make) {
+            Lookup::Found(n) => SeriesRef(Ref::Shared(n)),
+            Lookup::Overflow => SeriesRef(Ref::Borrowed(self.overflow_metric())),
         }
     }
 
@@ -241,6 +253,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
         }
     }
 
+    #[cold]
     fn overflow_metric(&self) -> &M {
         self.overflow.get_or_init(|| (self.make)())
     }
@@ -262,6 +275,13 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
             m.encode(desc, &OverflowLabels(L::LABELS), e);
         }
     }
+}
+
+/// [`Family::build`] gives dense storage to every label set with a cardinality.
+#[cold]
+#[inline(never)]
+fn dense_invariant() -> ! {
+    unreachable!("a label set with a cardinality always has dense storage")
 }
 
 impl<L: LabelSet, M: Metric> fmt::Debug for Family<L, M> {
