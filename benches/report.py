@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 crit, memory = sys.argv[1], sys.argv[2]
+instructions = sys.argv[3] if len(sys.argv) > 3 else None
 
 GROUPS = ["counter", "counter_2threads", "family_enum", "family_str", "histogram", "encode_text",
           "encode_openmetrics", "encode_json", "http_scrape"]
@@ -68,6 +69,18 @@ out.append("\n## Heap bytes per series, dynamic family of 100 000 series (counti
 out.append("| implementation | bytes per series |\n|---|---|")
 for n, v in sorted(mem.items(), key=lambda kv: float(kv[1])):
     out.append(f"| {n} | {float(v):.1f} |")
+
+if instructions and os.path.getsize(instructions) > 0:
+    ins = dict(line.split() for line in open(instructions) if line.strip())
+    out.append("\n## Instructions per dense-family increment (callgrind)\n")
+    out.append("The loop of the `family_enum` workload (`benches/src/bin/increments.rs`, the same "
+               "cycling over 20 series, index arithmetic included), counted by callgrind: "
+               "independent of the machine's noise, and of the locked add that dominates every "
+               "timing above.\n")
+    out.append("| implementation | instructions per increment |\n|---|---|")
+    for n, v in sorted(ins.items(), key=lambda kv: int(kv[1])):
+        out.append(f"| {n} | {v} |")
+
 
 def r(group, a, b):
     return median(group, a) / median(group, b)

@@ -153,33 +153,10 @@ mod vs {
 
 mod ms {
     use measured::metric::histogram::Thresholds;
-    use measured::{CounterVec, FixedCardinalityLabel, GaugeVec, HistogramVec, LabelGroup, MetricGroup};
+    use measured::{CounterVec, GaugeVec, HistogramVec, LabelGroup, MetricGroup};
     use paracord::ParaCord;
 
-    #[derive(Clone, Copy, Debug, PartialEq, FixedCardinalityLabel)]
-    #[label(rename_all = "SHOUTY_SNAKE_CASE")]
-    pub enum Method {
-        Get,
-        Post,
-        Put,
-        Delete,
-    }
-
-    #[derive(Clone, Copy, Debug, PartialEq, FixedCardinalityLabel)]
-    pub enum Status {
-        S200,
-        S201,
-        S404,
-        S500,
-        S503,
-    }
-
-    #[derive(Clone, Copy, Debug, PartialEq, LabelGroup)]
-    #[label(set = EnumSet)]
-    pub struct EnumLabels {
-        pub method: Method,
-        pub status: Status,
-    }
+    pub use benches::measured_dense::*;
 
     #[derive(Clone, Copy, Debug, PartialEq, LabelGroup)]
     #[label(set = StrSet)]
@@ -195,12 +172,6 @@ mod ms {
     pub struct Route<'a> {
         #[label(dynamic_with = ParaCord)]
         pub route: &'a str,
-    }
-
-    pub fn enum_keys() -> Vec<EnumLabels> {
-        let m = [Method::Get, Method::Post, Method::Put, Method::Delete];
-        let s = [Status::S200, Status::S201, Status::S404, Status::S500, Status::S503];
-        (0..20).map(|i| EnumLabels { method: m[i % 4], status: s[i % 5] }).collect()
     }
 
     pub fn str_set() -> StrSet {

@@ -384,3 +384,41 @@ impl ScrapeClient {
         Ok(length)
     }
 }
+
+/// measured's all-enum label set of the dense family workload, shared by the criterion
+/// benchmarks and the `increments` binary.
+#[allow(missing_docs)]
+pub mod measured_dense {
+    use measured::{FixedCardinalityLabel, LabelGroup};
+
+    #[derive(Clone, Copy, Debug, PartialEq, FixedCardinalityLabel)]
+    #[label(rename_all = "SHOUTY_SNAKE_CASE")]
+    pub enum Method {
+        Get,
+        Post,
+        Put,
+        Delete,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, FixedCardinalityLabel)]
+    pub enum Status {
+        S200,
+        S201,
+        S404,
+        S500,
+        S503,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, LabelGroup)]
+    #[label(set = EnumSet)]
+    pub struct EnumLabels {
+        pub method: Method,
+        pub status: Status,
+    }
+
+    pub fn enum_keys() -> Vec<EnumLabels> {
+        let m = [Method::Get, Method::Post, Method::Put, Method::Delete];
+        let s = [Status::S200, Status::S201, Status::S404, Status::S500, Status::S503];
+        (0..20).map(|i| EnumLabels { method: m[i % 4], status: s[i % 5] }).collect()
+    }
+}

@@ -151,6 +151,28 @@ struct BoundCache {
 
 const SLOT: usize = 32;
 
+/// The seconds of the last `_created` timestamp, as text with the decimal point: series of a
+/// family are mostly created within the same second, so most timestamps copy these 16 bytes
+/// whole instead of formatting ten digits.
+struct Seconds {
+    secs: u64,
+    text: [u8; 16],
+    len: usize,
+}
+
+impl Seconds {
+    /// `secs` below 10^12.
+    fn new(secs: u64) -> Self {
+        let mut ib = itoa::Buffer::new();
+        let digits = ib.format(secs).as_bytes();
+        let mut text = [0u8; 16];
+        let len = digits.len().min(15);
+        text[..len].copy_from_slice(&digits[..len]);
+        text[len] = b'.';
+        Seconds { secs, text, len: len + 1 }
+    }
+}
+
 /// Writes sample lines into the output buffer.
 ///
 /// A family's sample names are built once ([`Stems`]). A series with one line is written
@@ -163,6 +185,7 @@ pub(crate) struct Lines<'a> {
     /// OpenMetrics' canonical numbers (`1.0` rather than `1`).
     point: bool,
     stems: Stems,
+    seconds: Seconds,
     /// `{a="x",b="y"} `, or ` ` without labels: what follows every sample name of the series.
     block: Vec<u8>,
     /// A bucket line's head for the current series.
@@ -177,6 +200,7 @@ impl<'a> Lines<'a> {
             prefix,
             point,
             stems: Stems::default(),
+            seconds: Seconds::new(0),
             block: Vec::with_capacity(256),
             head: Vec::with_capacity(256),
             bounds: BoundCache::default(),
@@ -285,21 +309,27 @@ impl<'a> Lines<'a> {
     /// A timestamp and the line end.
     #[inline]
     fn created(&mut self, v: f64) {
-        if v.is_finite() && (0.0..1e15).contains(&v) {
+        // Below 10^12 s (the year 33 658), milliseconds are exact integers in an f64.
+        if v.is_finite() && (0.0..1e12).contains(&v) {
             // Rounded half up (`round` is a libm call on baseline x86-64).
             let millis = (v * 1000.0 + 0.5) as u64;
-            put_u64(self.out, millis / 1000);
-            let ms = millis % 1000;
+            let (secs, ms) = (millis / 1000, millis % 1000);
+            if secs != self.seconds.secs {
+                self.seconds = Seconds::new(secs);
+            }
+            let end = self.out.len() + self.seconds.len;
+            self.out.extend_from_slice(&self.seconds.text);
+            self.out.truncate(end);
             self.out.extend_from_slice(&[
-                b'.',
                 b'0' + (ms / 100) as u8,
                 b'0' + (ms / 10 % 10) as u8,
                 b'0' + (ms % 10) as u8,
+                b'\n',
             ]);
         } else {
             write_float(self.out, v, self.point);
+            self.out.push(b'\n');
         }
-        self.out.push(b'\n');
     }
 
     /// `<stem>{labels,<label>="` for lines with one extra label.
@@ -363,7 +393,7 @@ impl<'a> Lines<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{escape, find_special};
+    use super::{Lines, escape, find_special};
 
     #[test]
     fn finds_every_special_byte_at_every_position() {
@@ -388,6 +418,21 @@ mod tests {
         let near: Vec<u8> = (0u8..=255).filter(|b| ![b'\\', b'\n', b'"'].contains(b)).collect();
         assert_eq!(find_special(&near, true), None);
         assert_eq!(find_special(&near[..40], true), None);
+    }
+
+    #[test]
+    fn timestamps_to_the_millisecond_across_seconds() {
+        let mut out = Vec::new();
+        let mut lines = Lines::new(&mut out, "", true);
+        for v in [0.0, 1.5, 1_700_000_000.123, 1_700_000_000.999_4, 1_700_000_001.0, 1.5, 999_999_999_999.0, 1e12, -1.0]
+        {
+            lines.created(v);
+        }
+        let text = String::from_utf8(out).unwrap_or_default();
+        assert_eq!(
+            text,
+            "0.000\n1.500\n1700000000.123\n1700000000.999\n1700000001.000\n1.500\n999999999999.000\n1e+12\n-1.0\n"
+        );
     }
 
     #[test]
