@@ -102,6 +102,10 @@ checks = [
 ]
 out.append("\n## Targets (issue 7)\n\n| target | measured ratio | limit | met |\n|---|---|---|---|")
 for name, ratio, limit in checks:
-    ok = ratio <= limit if "faster" not in name else ratio < limit
-    out.append(f"| {name} | {ratio:.2f} | {limit} | {'yes' if ok else '**no**'} |")
+    if "faster" in name and abs(ratio - 1.0) < 0.03:
+        # Run-to-run noise on this VM is a few percent: closer than that is no lead either way.
+        met = "**tie** (within run-to-run noise)"
+    else:
+        met = "yes" if (ratio < limit if "faster" in name else ratio <= limit) else "**no**"
+    out.append(f"| {name} | {ratio:.3f} | {limit} | {met} |")
 print("\n".join(out))
