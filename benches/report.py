@@ -9,7 +9,7 @@ import sys
 crit, memory = sys.argv[1], sys.argv[2]
 instructions = sys.argv[3] if len(sys.argv) > 3 else None
 
-GROUPS = ["counter", "counter_2threads", "family_enum", "family_str", "histogram", "encode_text",
+GROUPS = ["counter", "counter_2threads", "family_enum", "family_enum_2threads", "family_str", "histogram", "encode_text",
           "encode_openmetrics", "encode_json", "http_scrape"]
 
 
@@ -36,6 +36,7 @@ groups = [
     ("counter", "raw_atomic", "Unlabelled counter increment, one thread"),
     ("counter_2threads", "raw_atomic", "Unlabelled counter increment, two threads on one counter"),
     ("family_enum", "raw_atomic_array", "Existing series of a {method: 4, status: 5} family, enum labels (our dense path)"),
+    ("family_enum_2threads", "ours", "Two threads, each on its own series of that enum family: (GET, 200) and (GET, 201), neighbours in a dense layout"),
     ("family_str", "ours", "Existing series of a {method: 4, status: 5} family, string labels (our dynamic path)"),
     ("histogram", "floor", "Histogram observe, 11 default buckets"),
     ("encode_text", "ideal", "Encode 10 counter + 10 gauge + 5 histogram families x 100 series to Prometheus text"),

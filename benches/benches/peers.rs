@@ -244,6 +244,11 @@ mod ms {
 // ---------------------------------------------------------------- workloads
 
 fn two_threads(c: &mut Criterion, name: &str, inc: impl Fn() + Sync) {
+    two_threads_apart(c, name, |_| inc());
+}
+
+/// Runs `inc(0)` on this thread and `inc(1)` on another, in parallel; the time per call.
+fn two_threads_apart(c: &mut Criterion, name: &str, inc: impl Fn(usize) + Sync) {
     c.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let barrier = Barrier::new(2);
@@ -252,13 +257,13 @@ fn two_threads(c: &mut Criterion, name: &str, inc: impl Fn() + Sync) {
                 s.spawn(|| {
                     barrier.wait();
                     for _ in 0..half {
-                        inc();
+                        inc(1);
                     }
                 });
                 barrier.wait();
                 let start = Instant::now();
                 for _ in 0..iters - half {
-                    inc();
+                    inc(0);
                 }
                 start.elapsed()
             })
@@ -366,6 +371,22 @@ fn family(c: &mut Criterion) {
             let [m, s] = black_box(tkeys[i]);
             metrics::counter!("bench_family_enum", "method" => m, "status" => s).increment(1)
         })
+    });
+
+    // Two threads, each incrementing its own series of the {method, status} family: the series
+    // (GET, 200) and (GET, 201), neighbours in a dense layout. Series that share a cache line
+    // would serialise the threads (false sharing).
+    const APART: [usize; 2] = [0, 16];
+    two_threads_apart(c, "family_enum_2threads/ours", |t| ours.get_or_create(black_box(&keys[APART[t]])).inc());
+    two_threads_apart(c, "family_enum_2threads/measured", |t| mv.inc(black_box(mkeys[APART[t]])));
+    two_threads_apart(c, "family_enum_2threads/prometheus-client", |t| {
+        pcf.get_or_create(black_box(&pkeys[APART[t]])).inc();
+    });
+    two_threads_apart(c, "family_enum_2threads/prometheus", |t| {
+        tv.with_label_values(black_box(&tkeys[APART[t]])).inc()
+    });
+    two_threads_apart(c, "family_enum_2threads/vise", |t| {
+        hot.dense[black_box(&vkeys[APART[t]])].inc();
     });
 
     // String labels: the dynamic path.
