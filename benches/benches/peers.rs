@@ -398,6 +398,12 @@ fn family(c: &mut Criterion) {
             ours.get_or_create(black_box(&skeys[i])).inc()
         })
     });
+    c.bench_function("family_str/ours_with", |b| {
+        b.iter(|| {
+            i = (i + 1) % 20;
+            ours.with(black_box(&skeys[i]), |c| c.inc())
+        })
+    });
     let pcs = prometheus_client::metrics::family::Family::<pc::StrLabels, prometheus_client::metrics::counter::Counter>::default();
     let pskeys: Vec<pc::StrLabels> =
         skeys.iter().map(|k| pc::StrLabels { method: k.method.clone(), status: k.status.clone() }).collect();

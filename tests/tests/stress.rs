@@ -106,10 +106,20 @@ fn no_lost_updates_no_torn_scrapes() {
                 m.hits.inc();
                 m.seconds.inc_by(0.5);
                 m.level.inc();
-                m.dense.get_or_create(&Dense { method: METHODS[k % 4], status: STATUSES[k % 3] }).inc();
-                m.dynamic.get_or_create(&routes[k % 16]).inc_by(2);
-                m.latency.get_or_create(&routes[k % 16]).observe((k % 7) as f64);
-                m.churn.get_or_create(&Route { route: format!("/c/{}", k % 100) }).inc();
+                let dense = Dense { method: METHODS[k % 4], status: STATUSES[k % 3] };
+                let churn = Route { route: format!("/c/{}", k % 100) };
+                // Half through handles, half through `with` (no handle, the per-thread cache).
+                if i % 2 == 0 {
+                    m.dense.get_or_create(&dense).inc();
+                    m.dynamic.get_or_create(&routes[k % 16]).inc_by(2);
+                    m.latency.get_or_create(&routes[k % 16]).observe((k % 7) as f64);
+                    m.churn.get_or_create(&churn).inc();
+                } else {
+                    m.dense.with(&dense, |c| c.inc());
+                    m.dynamic.with(&routes[k % 16], |c| c.inc_by(2));
+                    m.latency.with(&routes[k % 16], |h| h.observe((k % 7) as f64));
+                    m.churn.with(&churn, |c| c.inc());
+                }
                 m.level.dec();
             }
         }));
@@ -243,6 +253,41 @@ fn cardinality_attack_stays_bounded_and_visible() {
         "the overflow is visible and loses nothing"
     );
     assert_eq!(text.lines().filter(|l| l.starts_with("requests_total{")).count(), 101);
+}
+
+#[test]
+fn with_nests_survives_removal_and_overflows() {
+    #[derive(Metrics)]
+    struct Limited {
+        /// At most one series.
+        #[metric(limit = 1)]
+        one: Family<Route, Counter>,
+    }
+    let fam: Family<Route, Counter> = Family::new();
+    let (a, b) = (Route { route: "/a".into() }, Route { route: "/b".into() });
+    fam.with(&a, |c| c.inc());
+    fam.with(&a, |c| {
+        c.inc();
+        // The family may be used again inside, even on the same series, and changed.
+        fam.with(&b, |d| d.inc());
+        fam.with(&a, |c2| c2.inc());
+        assert!(fam.remove(&a));
+        // The series removed under `c` stays usable, detached.
+        c.inc();
+    });
+    assert!(fam.get(&a).is_none());
+    assert_eq!(fam.with(&a, |c| c.get()), 0, "a removed series is never returned from the cache");
+    assert_eq!(fam.with(&b, |c| c.get()), 1);
+
+    let l = Arc::new(Limited::default());
+    let r = Registry::new();
+    r.register_arc(l.clone()).unwrap_or_else(|e| panic!("{e}"));
+    l.one.with(&a, |c| c.inc());
+    l.one.with(&b, |c| c.inc_by(5));
+    assert_eq!((l.one.len(), l.one.overflowed()), (1, 1));
+    let text = r.render(Format::Prometheus);
+    assert!(text.contains("one_total{route=\"/a\"} 1\n"), "{text}");
+    assert!(text.contains("one_total{route=\"__overflow__\"} 5\n"), "{text}");
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //!
 //! Finding an existing series through a shard costs two atomic read-modify-writes for the read
 //! lock on top of the two the returned `Arc` costs; on most machines those dominate an
-//! increment. A hit here costs a hash, a label comparison and the `Arc` clone. Entries are
+//! increment. A hit here costs a hash, a label comparison and the `Arc` clone, or no clone at
+//! all through [`with`]. Entries are
 //! checked against the family's id (never reused) and its removal generation (bumped by every
 //! removal), so a removed series is never returned after its removal is visible. The cache is
 //! written by hand because no crate offers a per-thread, type-erased, generation-checked slot
@@ -67,7 +68,42 @@ pub(crate) fn lookup<T: Any + Send + Sync>(
         .flatten()
 }
 
+/// Calls the function in `f` with `project` of the cached series of `family` with this `hash`
+/// whose labels `matches`, and returns its result; leaves `f` untouched on a miss. No `Arc` is
+/// cloned: the cache's own reference keeps the series alive while the function runs, and the
+/// cache cannot change meanwhile (it stays borrowed: nested lookups still hit, nested stores are
+/// skipped).
+#[inline]
+pub(crate) fn with<T: Any + Send + Sync, U: ?Sized, R>(
+    family: u64,
+    generation: u64,
+    hash: u64,
+    matches: impl FnOnce(&T) -> bool,
+    project: impl FnOnce(&T) -> &U,
+    f: &mut Option<impl FnOnce(&U) -> R>,
+) -> Option<R> {
+    CACHE
+        .try_with(|c| {
+            let c = c.try_borrow().ok()?;
+            let s = slot(family, hash);
+            let e = c[s..s + 2].iter().flatten().find(|e| e.family == family && e.hash == hash)?;
+            if e.generation != generation {
+                return None;
+            }
+            let node: &T = e.node.downcast_ref::<Arc<T>>()?;
+            if !matches(node) {
+                return None;
+            }
+            let f = f.take()?;
+            Some(f(project(node)))
+        })
+        .ok()
+        .flatten()
+}
+
 /// Remembers `node` as the series of `family` with this `hash`.
+// Not called under loom: loom's threads share one OS thread, hence one cache.
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn store<T: Any + Send + Sync>(family: u64, generation: u64, hash: u64, node: Arc<T>) {
     let _ = CACHE.try_with(|c| {
         if let Ok(mut c) = c.try_borrow_mut() {

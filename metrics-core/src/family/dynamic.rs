@@ -103,6 +103,38 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
         {
             return Lookup::Found(node);
         }
+        self.get_or_create_uncached(labels, hash, generation, make)
+    }
+
+    /// Calls `f` with the metric of the series `labels`, created if needed; on a hit in this
+    /// thread's cache without taking a reference to the series. Gives `f` back when the family
+    /// is at its limit and the labels are new.
+    #[inline]
+    pub(crate) fn with<R, F: FnOnce(&M) -> R>(&self, labels: &L, make: &dyn Fn() -> M, f: F) -> Result<R, F> {
+        let hash = self.hash(labels);
+        let generation = self.generation.load(Ordering::Acquire);
+        let mut f = Some(f);
+        let hit = super::cache::with::<Node<L, M>, M, R>(
+            self.id,
+            generation,
+            hash,
+            |n| n.labels.labels_eq(labels),
+            |n| &n.metric,
+            &mut f,
+        );
+        match (hit, f) {
+            (Some(r), _) => Ok(r),
+            (None, Some(f)) => match self.get_or_create_uncached(labels, hash, generation, make) {
+                Lookup::Found(node) => Ok(f(&node.metric)),
+                Lookup::Overflow => Err(f),
+            },
+            // The cache takes the function only to call it, and then returns its result.
+            (None, None) => unreachable!("a cache hit returns the result"),
+        }
+    }
+
+    /// The shard's path: a read lock, and a write lock to insert a new series.
+    fn get_or_create_uncached(&self, labels: &L, hash: u64, generation: u64, make: &dyn Fn() -> M) -> Lookup<L, M> {
         let shard = self.shard(hash);
         let found = read(shard).find(hash, |n| n.labels.labels_eq(labels)).cloned();
         let lookup = match found {
@@ -113,6 +145,8 @@ impl<L: LabelSet, M: Metric> Dynamic<L, M> {
         if let Lookup::Found(node) = &lookup {
             super::cache::store(self.id, generation, hash, node.clone());
         }
+        #[cfg(loom)]
+        let _ = generation;
         lookup
     }
 

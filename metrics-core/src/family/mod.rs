@@ -180,6 +180,41 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
         }
     }
 
+    /// Calls `f` with the metric of the series `labels` (created if it does not exist yet) and
+    /// returns what `f` returns.
+    ///
+    /// The same as `f(&family.get_or_create(labels))`, but for a dynamic family whose series
+    /// this thread used recently no handle is made: a [`SeriesRef`] holds a reference count,
+    /// taken and given back with two atomic operations, which cost as much as the increment
+    /// itself. Nothing is locked while `f` runs; `f` may use the family again.
+    ///
+    /// ```
+    /// use metrics_core::{Counter, Family, LabelSet};
+    ///
+    /// #[derive(LabelSet)]
+    /// struct Labels { path: String }
+    ///
+    /// let requests: Family<Labels, Counter> = Family::new();
+    /// let labels = Labels { path: "/".into() };
+    /// requests.with(&labels, |c| c.inc());
+    /// requests.with(&labels, |c| c.inc());
+    /// assert_eq!(requests.with(&labels, |c| c.get()), 2);
+    /// ```
+    #[inline(always)]
+    pub fn with<R>(&self, labels: &L, f: impl FnOnce(&M) -> R) -> R {
+        match &self.storage {
+            Storage::Dense(d) => match d.get_or_create(labels.dense_index()) {
+                Some(m) => f(m),
+                None => f(self.overflow_metric()),
+            },
+            Storage::Dynamic(d) if L::CARDINALITY.is_none() => match d.with(labels, &*self.make, f) {
+                Ok(r) => r,
+                Err(f) => f(self.overflow_metric()),
+            },
+            Storage::Dynamic(_) => dense_invariant(),
+        }
+    }
+
     /// The metric of the series `labels`, if it exists.
     pub fn get(&self, labels: &L) -> Option<SeriesRef<'_, L, M>> {
         match &self.storage {
