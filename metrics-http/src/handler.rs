@@ -204,7 +204,7 @@ impl Exporter {
     /// Answers a request given its parts.
     pub fn respond(&self, method: &Method, uri: &Uri, headers: &HeaderMap, peer: IpAddr) -> Response<Bytes> {
         let resp = self.route(method, uri, headers, peer);
-        self.inner.own.requests.get_or_create(&CodeLabels { code: resp.status().as_u16() }).inc();
+        self.inner.own.requests.with(&CodeLabels { code: resp.status().as_u16() }, |c| c.inc());
         resp
     }
 

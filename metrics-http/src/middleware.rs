@@ -135,7 +135,7 @@ struct Progress {
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        self.metrics.in_progress.get_or_create(&self.labels).dec();
+        self.metrics.in_progress.with(&self.labels, |g| g.dec());
     }
 }
 
@@ -158,7 +158,7 @@ where
         let method = method_label(req.method());
         let metrics = self.layer.metrics.clone();
         let labels = ProgressLabels { handler, method };
-        metrics.in_progress.get_or_create(&labels).inc();
+        metrics.in_progress.with(&labels, |g| g.inc());
         let progress = Progress { metrics, labels };
         let start = Instant::now();
         let fut = self.inner.call(req);
@@ -173,8 +173,8 @@ where
                 method: progress.labels.method.clone(),
                 status,
             };
-            progress.metrics.requests.get_or_create(&labels).inc();
-            progress.metrics.duration.get_or_create(&labels).observe(start.elapsed().as_secs_f64());
+            progress.metrics.requests.with(&labels, |c| c.inc());
+            progress.metrics.duration.with(&labels, |h| h.observe(start.elapsed().as_secs_f64()));
             drop(progress);
             res
         })
