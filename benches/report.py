@@ -86,7 +86,7 @@ if instructions and os.path.getsize(instructions) > 0:
 def r(group, a, b):
     return median(group, a) / median(group, b)
 
-best_str_peer = min(median("family_str", n) for n in benches_of("family_str") if n != "ours")
+best_str_peer = min(median("family_str", n) for n in benches_of("family_str") if not n.startswith("ours"))
 best_hist_peer = min(median("histogram", n) for n in benches_of("histogram") if n not in ("ours", "floor"))
 best_mem_peer = min(float(v) for n, v in mem.items() if n not in ("ours", "floor"))
 checks = [

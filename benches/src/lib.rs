@@ -167,6 +167,10 @@ pub struct Big {
     pub h4: Family<Route, Histogram>,
 }
 
+/// A value alone in a 128-byte block (two cache lines), so that no other data shares its lines.
+#[repr(align(128))]
+pub struct Isolated<T>(pub T);
+
 /// Our registry with the encoding workload.
 pub fn ours_registry() -> Arc<Registry> {
     let b = Big::default();
