@@ -60,7 +60,9 @@
 //!   reserved names, `le` on a histogram, a counter already named `..._total`, two metrics whose
 //!   samples collide, empty or unordered buckets, a missing help text, ...
 //! - Families whose labels are all enums deriving [`LabelValue`](derive@LabelValue) keep their
-//!   series in a dense array: an increment is an index computation and one atomic add.
+//!   series in a dense array, each in its own cache lines: an increment is an index computation
+//!   and one atomic add. Other label sets live in a sharded map behind a per-thread cache;
+//!   [`Family::with`] updates a series there without taking a handle's reference count.
 //! - [`Registry::render`] writes [`Format::Prometheus`] (0.0.4), [`Format::OpenMetrics`] (1.0)
 //!   or [`Format::Json`] (the shape of KumoMTA's `/metrics.json`); [`Registry::render_into`]
 //!   appends to a reused buffer, and [`RenderOptions::with_prefix`] prefixes every name.
