@@ -29,7 +29,7 @@ struct Entry {
 }
 
 thread_local! {
-    static CACHE: RefCell<[Option<Entry>; SLOTS]> = const { RefCell::new([const { None }; SLOTS]) };
+    static CACHE: RefCell<Slots> = const { RefCell::new([const { None }; SLOTS]) };
 }
 
 static NEXT_FAMILY: AtomicU64 = AtomicU64::new(1);
@@ -45,6 +45,27 @@ fn slot(family: u64, hash: u64) -> usize {
     (((hash ^ family.wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 57) as usize % (SLOTS / 2)) * 2
 }
 
+type Slots = [Option<Entry>; SLOTS];
+
+/// The entry of `family` with this `hash` in `c`, if it is of the current removal `generation`
+/// and its labels `matches`.
+#[inline]
+fn find<T: Any + Send + Sync>(
+    c: &Slots,
+    family: u64,
+    generation: u64,
+    hash: u64,
+    matches: impl FnOnce(&T) -> bool,
+) -> Option<&Arc<T>> {
+    let s = slot(family, hash);
+    let e = c[s..s + 2].iter().flatten().find(|e| e.family == family && e.hash == hash)?;
+    if e.generation != generation {
+        return None;
+    }
+    let node = e.node.downcast_ref::<Arc<T>>()?;
+    matches(node).then_some(node)
+}
+
 /// The cached series of `family` with this `hash` whose labels `matches`, if any.
 #[inline]
 pub(crate) fn lookup<T: Any + Send + Sync>(
@@ -53,19 +74,7 @@ pub(crate) fn lookup<T: Any + Send + Sync>(
     hash: u64,
     matches: impl FnOnce(&T) -> bool,
 ) -> Option<Arc<T>> {
-    CACHE
-        .try_with(|c| {
-            let c = c.try_borrow().ok()?;
-            let s = slot(family, hash);
-            let e = c[s..s + 2].iter().flatten().find(|e| e.family == family && e.hash == hash)?;
-            if e.generation != generation {
-                return None;
-            }
-            let node = e.node.downcast_ref::<Arc<T>>()?;
-            matches(node).then(|| node.clone())
-        })
-        .ok()
-        .flatten()
+    CACHE.try_with(|c| find(&*c.try_borrow().ok()?, family, generation, hash, matches).cloned()).ok().flatten()
 }
 
 /// Calls the function in `f` with `project` of the cached series of `family` with this `hash`
@@ -85,15 +94,7 @@ pub(crate) fn with<T: Any + Send + Sync, U: ?Sized, R>(
     CACHE
         .try_with(|c| {
             let c = c.try_borrow().ok()?;
-            let s = slot(family, hash);
-            let e = c[s..s + 2].iter().flatten().find(|e| e.family == family && e.hash == hash)?;
-            if e.generation != generation {
-                return None;
-            }
-            let node: &T = e.node.downcast_ref::<Arc<T>>()?;
-            if !matches(node) {
-                return None;
-            }
+            let node = find(&c, family, generation, hash, matches)?;
             let f = f.take()?;
             Some(f(project(node)))
         })
