@@ -231,3 +231,39 @@ pub fn parse_sample(line: &str) -> (String, Vec<(String, String)>) {
     }
     (name, labels)
 }
+
+/// Stops a child process (a Prometheus server, a receiver) when dropped, so that nothing outlives
+/// a failing test.
+#[derive(Debug)]
+pub struct Reaped(pub std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (for a server started by a test).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// An instant query to the Prometheus server at `prom` (`host:port`): the `result` array.
+pub fn query(prom: &str, q: &str) -> Vec<serde_json::Value> {
+    let url = format!(
+        "http://{prom}/api/v1/query?query={}",
+        q.replace('{', "%7B").replace('}', "%7D").replace('"', "%22").replace('=', "%3D").replace(' ', "%20")
+    );
+    let r = get(&url);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null);
+    v["data"]["result"].as_array().cloned().unwrap_or_default()
+}
+
+/// The value of a query's first result.
+pub fn value_of(results: &[serde_json::Value]) -> Option<f64> {
+    results.first().and_then(|r| r["value"][1].as_str()).and_then(|s| s.parse().ok())
+}
