@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Request;
 use hyper::body::Incoming;
@@ -148,16 +147,7 @@ impl Server {
                 let exporter = exporter.clone();
                 async move {
                     let (parts, _body) = req.into_parts();
-                    // Rendering a large registry is CPU work: keep it off the reactor threads.
-                    let resp = tokio::task::spawn_blocking(move || {
-                        exporter.respond(&parts.method, &parts.uri, &parts.headers, peer.ip())
-                    })
-                    .await
-                    .unwrap_or_else(|_| {
-                        let mut r = http::Response::new(Bytes::from_static(b"internal error\n"));
-                        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-                        r
-                    });
+                    let resp = exporter.respond_async(&parts.method, &parts.uri, &parts.headers, Some(peer.ip())).await;
                     Ok::<_, Infallible>(resp.map(Full::new))
                 }
             });
