@@ -73,6 +73,7 @@ struct Inner {
 }
 
 /// Builds an [`Exporter`].
+#[must_use = "an exporter builder does nothing until `build` is called"]
 pub struct ExporterBuilder {
     registry: Arc<Registry>,
     text_path: String,
@@ -176,7 +177,7 @@ impl Slot {
             inner.scrapes.fetch_sub(1, Ordering::AcqRel);
             return None;
         }
-        inner.own.in_flight.inc();
+        inner.own.0.in_flight.inc();
         Some(Slot(inner.clone()))
     }
 }
@@ -184,7 +185,7 @@ impl Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.0.scrapes.fetch_sub(1, Ordering::AcqRel);
-        self.0.own.in_flight.dec();
+        self.0.own.0.in_flight.dec();
     }
 }
 
@@ -265,7 +266,7 @@ impl Exporter {
     }
 
     fn count(&self, resp: Response<Bytes>) -> Response<Bytes> {
-        self.inner.own.requests.with(&CodeLabels { code: resp.status().as_u16() }, |c| c.inc());
+        self.inner.own.0.requests.with(&CodeLabels { code: resp.status().as_u16() }, |c| c.inc());
         resp
     }
 
@@ -353,7 +354,7 @@ impl Exporter {
         let mut body = Vec::with_capacity(inner.size_hint.load(Ordering::Relaxed));
         inner.registry.render_into(&opts, &mut body);
         inner.size_hint.store(body.len() + body.len() / 8, Ordering::Relaxed);
-        inner.own.size.observe(body.len() as f64);
+        inner.own.0.size.observe(body.len() as f64);
         if scrape.gzip {
             let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
             match enc.write_all(&body).and_then(|_| enc.finish()) {
@@ -361,7 +362,7 @@ impl Exporter {
                 Err(_) => return text(StatusCode::INTERNAL_SERVER_ERROR, "compression failed\n"),
             }
         }
-        inner.own.duration.observe(start.elapsed().as_secs_f64());
+        inner.own.0.duration.observe(start.elapsed().as_secs_f64());
         let mut r = Response::new(if scrape.head { Bytes::new() } else { Bytes::from(body) });
         let h = r.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static(scrape.format.content_type()));
