@@ -163,8 +163,58 @@ fn text(status: StatusCode, body: &str) -> Response<Bytes> {
     r
 }
 
-fn bad_prefix(e: &InvalidPrefix) -> Response<Bytes> {
-    text(StatusCode::BAD_REQUEST, &format!("bad request: {e}\n"))
+/// Why a request is not rendered: each refusal and its response.
+enum Refusal {
+    /// 403; the message differs when the integration could not tell the peer's address.
+    Forbidden {
+        unknown_peer: bool,
+    },
+    Unauthorized,
+    UriTooLong,
+    NotFound,
+    MethodNotAllowed,
+    PrefixTooLong,
+    BadPrefix(InvalidPrefix),
+    /// Every scrape slot is taken.
+    Busy,
+}
+
+impl Refusal {
+    fn response(&self) -> Response<Bytes> {
+        match self {
+            Refusal::Forbidden { unknown_peer: true } => text(
+                StatusCode::FORBIDDEN,
+                "forbidden: the peer address is unknown, and an unknown peer is never trusted by address \
+                 (serve the axum router with into_make_service_with_connect_info::<SocketAddr>())\n",
+            ),
+            Refusal::Forbidden { unknown_peer: false } => {
+                text(StatusCode::FORBIDDEN, "forbidden: this address may not scrape metrics\n")
+            }
+            Refusal::Unauthorized => {
+                let mut r = text(StatusCode::UNAUTHORIZED, "unauthorized: valid credentials are required\n");
+                r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"metrics\""));
+                r
+            }
+            Refusal::UriTooLong => {
+                text(StatusCode::URI_TOO_LONG, &format!("request target longer than {MAX_URI_LEN} bytes\n"))
+            }
+            Refusal::NotFound => text(StatusCode::NOT_FOUND, "not found\n"),
+            Refusal::MethodNotAllowed => {
+                let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: use GET or HEAD\n");
+                r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+                r
+            }
+            Refusal::PrefixTooLong => {
+                text(StatusCode::BAD_REQUEST, &format!("bad request: prefix is longer than {MAX_PREFIX_LEN} bytes\n"))
+            }
+            Refusal::BadPrefix(e) => text(StatusCode::BAD_REQUEST, &format!("bad request: {e}\n")),
+            Refusal::Busy => {
+                let mut r = text(StatusCode::SERVICE_UNAVAILABLE, "too many concurrent scrapes, retry later\n");
+                r.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+                r
+            }
+        }
+    }
 }
 
 /// One of the `max_concurrent_scrapes` slots, held from the moment a scrape is accepted until
@@ -237,7 +287,7 @@ impl Exporter {
     pub fn respond(&self, method: &Method, uri: &Uri, headers: &HeaderMap, peer: IpAddr) -> Response<Bytes> {
         let resp = match self.parse(method, uri, headers, Some(peer)) {
             Ok(scrape) => self.serve(scrape),
-            Err(resp) => resp,
+            Err(refusal) => refusal.response(),
         };
         self.count(resp)
     }
@@ -260,7 +310,7 @@ impl Exporter {
                     .await
                     .unwrap_or_else(|_| text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n"))
             }
-            Err(resp) => resp,
+            Err(refusal) => refusal.response(),
         };
         self.count(resp)
     }
@@ -271,45 +321,24 @@ impl Exporter {
     }
 
     /// Access, routing, method, query and the scrape limit: everything decided before any
-    /// rendering, each refusal as its response.
-    fn parse(
-        &self,
-        method: &Method,
-        uri: &Uri,
-        headers: &HeaderMap,
-        peer: Option<IpAddr>,
-    ) -> Result<Scrape, Response<Bytes>> {
+    /// rendering.
+    fn parse(&self, method: &Method, uri: &Uri, headers: &HeaderMap, peer: Option<IpAddr>) -> Result<Scrape, Refusal> {
         let inner = &*self.inner;
         match decide(peer, headers, &inner.policy) {
             Decision::Allow => {}
-            Decision::Forbidden if peer.is_none() => {
-                return Err(text(
-                    StatusCode::FORBIDDEN,
-                    "forbidden: the peer address is unknown, and an unknown peer is never trusted by address \
-                     (serve the axum router with into_make_service_with_connect_info::<SocketAddr>())\n",
-                ));
-            }
-            Decision::Forbidden => {
-                return Err(text(StatusCode::FORBIDDEN, "forbidden: this address may not scrape metrics\n"));
-            }
-            Decision::Unauthorized => {
-                let mut r = text(StatusCode::UNAUTHORIZED, "unauthorized: valid credentials are required\n");
-                r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"metrics\""));
-                return Err(r);
-            }
+            Decision::Forbidden => return Err(Refusal::Forbidden { unknown_peer: peer.is_none() }),
+            Decision::Unauthorized => return Err(Refusal::Unauthorized),
         }
         if uri.path_and_query().map_or(0, |p| p.as_str().len()) > MAX_URI_LEN {
-            return Err(text(StatusCode::URI_TOO_LONG, &format!("request target longer than {MAX_URI_LEN} bytes\n")));
+            return Err(Refusal::UriTooLong);
         }
         let path = uri.path();
         let json = inner.json_path.as_deref() == Some(path);
         if path != inner.text_path && !json {
-            return Err(text(StatusCode::NOT_FOUND, "not found\n"));
+            return Err(Refusal::NotFound);
         }
         if method != Method::GET && method != Method::HEAD {
-            let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: use GET or HEAD\n");
-            r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return Err(r);
+            return Err(Refusal::MethodNotAllowed);
         }
         let mut prefix = String::new();
         for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
@@ -318,10 +347,7 @@ impl Exporter {
             }
         }
         if prefix.len() > MAX_PREFIX_LEN {
-            return Err(text(
-                StatusCode::BAD_REQUEST,
-                &format!("bad request: prefix is longer than {MAX_PREFIX_LEN} bytes\n"),
-            ));
+            return Err(Refusal::PrefixTooLong);
         }
         let format = if json {
             Format::Json
@@ -331,14 +357,8 @@ impl Exporter {
             text_format(headers.get(ACCEPT).and_then(|v| v.to_str().ok()))
         };
         let gzip = inner.gzip && accepts_gzip(headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
-        if let Err(e) = RenderOptions::new(format).with_prefix(&prefix) {
-            return Err(bad_prefix(&e));
-        }
-        let Some(slot) = Slot::take(&self.inner) else {
-            let mut r = text(StatusCode::SERVICE_UNAVAILABLE, "too many concurrent scrapes, retry later\n");
-            r.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
-            return Err(r);
-        };
+        RenderOptions::new(format).with_prefix(&prefix).map_err(Refusal::BadPrefix)?;
+        let slot = Slot::take(&self.inner).ok_or(Refusal::Busy)?;
         Ok(Scrape { format, prefix, head: method == Method::HEAD, gzip, _slot: slot })
     }
 
@@ -348,7 +368,7 @@ impl Exporter {
         let inner = &*self.inner;
         let opts = match scrape.options() {
             Ok(o) => o,
-            Err(e) => return bad_prefix(&e),
+            Err(e) => return Refusal::BadPrefix(e).response(),
         };
         let start = Instant::now();
         let mut body = Vec::with_capacity(inner.size_hint.load(Ordering::Relaxed));
