@@ -123,7 +123,8 @@ async fn put_destination(
     axum::Json(d)
 }
 
-/// A running Infra server.
+/// A running Infra server; dropping it stops the server.
+#[must_use = "dropping `Running` stops the Infra server: keep it for as long as the server should run"]
 pub struct Running {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,

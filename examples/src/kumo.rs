@@ -147,7 +147,8 @@ impl KumoMetrics {
 /// The process-wide metrics, as an application would declare them.
 pub static METRICS: LazyLock<KumoMetrics> = LazyLock::new(KumoMetrics::new);
 
-/// A running KumoMTA-like process.
+/// A running KumoMTA-like process; dropping it stops the workload and the server.
+#[must_use = "dropping `Running` stops the workload and the metrics server: keep it for as long as they should run"]
 pub struct Running {
     /// The metrics server.
     pub server: ServerHandle,

@@ -31,6 +31,20 @@ impl Default for AccessPolicy {
 }
 
 impl AccessPolicy {
+    /// Every peer may scrape ([`AccessMode::Anyone`]): for scrapers inside a cluster network,
+    /// where the network keeps everyone else out.
+    ///
+    /// ```
+    /// use metrics_http::{AccessPolicy, Decision, decide};
+    /// let open = AccessPolicy::anyone();
+    /// let headers = http::HeaderMap::new();
+    /// assert_eq!(decide(Some("203.0.113.9".parse().unwrap()), &headers, &open), Decision::Allow);
+    /// assert_eq!(decide(None, &headers, &open), Decision::Allow);
+    /// ```
+    pub fn anyone() -> Self {
+        AccessPolicy { mode: AccessMode::Anyone, trusted: Vec::new(), proxies: Vec::new(), auth: None }
+    }
+
     /// The policy a configuration describes.
     pub fn from_config(c: &ExporterConfig) -> Self {
         AccessPolicy {
@@ -66,9 +80,11 @@ fn trusted(list: &[TrustedHost], ip: IpAddr) -> bool {
 }
 
 /// The client's address: the peer's, unless the peer is a trusted proxy that forwarded one.
-/// `None` when a trusted proxy sent a forwarding header that does not parse.
-fn client_ip(peer: IpAddr, headers: &HeaderMap, p: &AccessPolicy) -> Option<IpAddr> {
-    let peer = canonical(peer);
+/// `None` when the peer is unknown, or a trusted proxy sent a forwarding header that does not
+/// parse.
+fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, p: &AccessPolicy) -> Option<IpAddr> {
+    // An unknown peer cannot be shown to be a trusted proxy, so its headers count for nothing.
+    let peer = canonical(peer?);
     if !trusted(&p.proxies, peer) {
         // Forwarding headers from anyone else are ignored: they are trivially spoofed.
         return Some(peer);
@@ -117,7 +133,21 @@ fn credentials_ok(headers: &HeaderMap, auth: &AuthConfig) -> bool {
 }
 
 /// Decides whether a request may be served.
-pub fn decide(peer: IpAddr, headers: &HeaderMap, policy: &AccessPolicy) -> Decision {
+///
+/// `peer` is the address of the TCP peer, or `None` when the integration cannot tell (the
+/// axum router served without `ConnectInfo`). An unknown peer is never trusted by address and
+/// its forwarding headers are ignored: it is served only where the address does not matter
+/// (`basic-auth` with good credentials, `either` with good credentials, `anyone`).
+///
+/// ```
+/// use metrics_http::{AccessPolicy, Decision, decide};
+/// let loopback_only = AccessPolicy::default();
+/// let headers = http::HeaderMap::new();
+/// assert_eq!(decide(Some("127.0.0.1".parse().unwrap()), &headers, &loopback_only), Decision::Allow);
+/// assert_eq!(decide(Some("192.0.2.1".parse().unwrap()), &headers, &loopback_only), Decision::Forbidden);
+/// assert_eq!(decide(None, &headers, &loopback_only), Decision::Forbidden);
+/// ```
+pub fn decide(peer: Option<IpAddr>, headers: &HeaderMap, policy: &AccessPolicy) -> Decision {
     let ip_ok = client_ip(peer, headers, policy).is_some_and(|ip| trusted(&policy.trusted, ip));
     let auth_ok = || policy.auth.as_ref().is_some_and(|a| credentials_ok(headers, a));
     match policy.mode {
@@ -130,6 +160,7 @@ pub fn decide(peer: IpAddr, headers: &HeaderMap, policy: &AccessPolicy) -> Decis
         AccessMode::Both => Decision::Unauthorized,
         AccessMode::Either if ip_ok || auth_ok() => Decision::Allow,
         AccessMode::Either => Decision::Unauthorized,
+        AccessMode::Anyone => Decision::Allow,
     }
 }
 
@@ -137,10 +168,17 @@ pub fn decide(peer: IpAddr, headers: &HeaderMap, policy: &AccessPolicy) -> Decis
 mod tests {
     use super::*;
 
-    fn policy(mode: AccessMode, proxies: &[&str]) -> AccessPolicy {
+    /// The trusted hosts of most rows.
+    const LOCAL: &[&str] = &["127.0.0.0/8", "::1", "10.1.0.0/16"];
+    /// The documented "every peer" list.
+    const EVERY: &[&str] = &["0.0.0.0/0", "::/0"];
+    /// The peer of a row whose integration cannot tell the address.
+    const UNKNOWN: &str = "(unknown)";
+
+    fn policy(mode: AccessMode, trusted: &[&str], proxies: &[&str]) -> AccessPolicy {
         AccessPolicy {
             mode,
-            trusted: ["127.0.0.0/8", "::1", "10.1.0.0/16"].iter().filter_map(|s| s.parse().ok()).collect(),
+            trusted: trusted.iter().filter_map(|s| s.parse().ok()).collect(),
             proxies: proxies.iter().filter_map(|s| s.parse().ok()).collect(),
             auth: Some(AuthConfig { username: "prometheus".into(), secret: "password123".into() }),
         }
@@ -169,29 +207,40 @@ mod tests {
         let no_colon = basic("prometheuspassword123");
         let lower = good.replacen("Basic", "basic", 1);
         let latin1 = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode([0xff, b':', b'x']));
-        // (case, mode, trusted proxies, peer, headers, expected decision)
-        type Case<'a> = (&'a str, AccessMode, &'a [&'a str], &'a str, Vec<(&'static str, &'a str)>, Decision);
+        // (case, mode, trusted hosts, trusted proxies, peer, headers, expected decision)
+        type Case<'a> =
+            (&'a str, AccessMode, &'a [&'a str], &'a [&'a str], &'a str, Vec<(&'static str, &'a str)>, Decision);
         let cases: Vec<Case<'_>> = vec![
-            ("loopback v4", TrustedIp, &[], "127.0.0.1", vec![], Allow),
-            ("second loopback", TrustedIp, &[], "127.0.0.2", vec![], Allow),
-            ("loopback v6", TrustedIp, &[], "::1", vec![], Allow),
-            ("v4-mapped loopback", TrustedIp, &[], "::ffff:127.0.0.1", vec![], Allow),
-            ("v4-mapped untrusted", TrustedIp, &[], "::ffff:192.0.2.1", vec![], Forbidden),
-            ("trusted block", TrustedIp, &[], "10.1.2.3", vec![], Allow),
-            ("untrusted", TrustedIp, &[], "192.0.2.1", vec![], Forbidden),
-            ("credentials are no substitute", TrustedIp, &[], "192.0.2.1", vec![("authorization", &good)], Forbidden),
+            ("loopback v4", TrustedIp, LOCAL, &[], "127.0.0.1", vec![], Allow),
+            ("second loopback", TrustedIp, LOCAL, &[], "127.0.0.2", vec![], Allow),
+            ("loopback v6", TrustedIp, LOCAL, &[], "::1", vec![], Allow),
+            ("v4-mapped loopback", TrustedIp, LOCAL, &[], "::ffff:127.0.0.1", vec![], Allow),
+            ("v4-mapped untrusted", TrustedIp, LOCAL, &[], "::ffff:192.0.2.1", vec![], Forbidden),
+            ("trusted block", TrustedIp, LOCAL, &[], "10.1.2.3", vec![], Allow),
+            ("untrusted", TrustedIp, LOCAL, &[], "192.0.2.1", vec![], Forbidden),
+            (
+                "credentials are no substitute",
+                TrustedIp,
+                LOCAL,
+                &[],
+                "192.0.2.1",
+                vec![("authorization", &good)],
+                Forbidden,
+            ),
             (
                 "spoofed XFF from untrusted peer",
                 TrustedIp,
+                LOCAL,
                 &[],
                 "192.0.2.1",
                 vec![("x-forwarded-for", "127.0.0.1")],
                 Forbidden,
             ),
-            ("spoofed X-Real-IP", TrustedIp, &[], "192.0.2.1", vec![("x-real-ip", "127.0.0.1")], Forbidden),
+            ("spoofed X-Real-IP", TrustedIp, LOCAL, &[], "192.0.2.1", vec![("x-real-ip", "127.0.0.1")], Forbidden),
             (
                 "XFF through trusted proxy",
                 TrustedIp,
+                LOCAL,
                 &["192.0.2.10"],
                 "192.0.2.10",
                 vec![("x-forwarded-for", "10.1.0.5")],
@@ -200,6 +249,7 @@ mod tests {
             (
                 "XFF through trusted proxy, untrusted client",
                 TrustedIp,
+                LOCAL,
                 &["192.0.2.10"],
                 "192.0.2.10",
                 vec![("x-forwarded-for", "198.51.100.1")],
@@ -208,6 +258,7 @@ mod tests {
             (
                 "XFF chain: rightmost untrusted hop wins",
                 TrustedIp,
+                LOCAL,
                 &["192.0.2.10"],
                 "192.0.2.10",
                 vec![("x-forwarded-for", "10.1.0.5, 198.51.100.1")],
@@ -216,6 +267,7 @@ mod tests {
             (
                 "XFF garbage from proxy",
                 TrustedIp,
+                LOCAL,
                 &["127.0.0.1"],
                 "127.0.0.1",
                 vec![("x-forwarded-for", "not-an-ip")],
@@ -224,43 +276,87 @@ mod tests {
             (
                 "X-Real-IP through proxy",
                 TrustedIp,
+                LOCAL,
                 &["192.0.2.10"],
                 "192.0.2.10",
                 vec![("x-real-ip", "10.1.9.9")],
                 Allow,
             ),
-            ("basic ok", BasicAuth, &[], "192.0.2.1", vec![("authorization", &good)], Allow),
-            ("basic lowercase scheme", BasicAuth, &[], "192.0.2.1", vec![("authorization", &lower)], Allow),
-            ("basic wrong", BasicAuth, &[], "192.0.2.1", vec![("authorization", &wrong)], Unauthorized),
-            ("basic missing", BasicAuth, &[], "127.0.0.1", vec![], Unauthorized),
-            ("basic bad base64", BasicAuth, &[], "192.0.2.1", vec![("authorization", "Basic %%%")], Unauthorized),
-            ("basic no colon", BasicAuth, &[], "192.0.2.1", vec![("authorization", &no_colon)], Unauthorized),
-            ("basic not utf-8", BasicAuth, &[], "192.0.2.1", vec![("authorization", &latin1)], Unauthorized),
-            ("bearer scheme", BasicAuth, &[], "192.0.2.1", vec![("authorization", "Bearer abc")], Unauthorized),
-            ("short header", BasicAuth, &[], "192.0.2.1", vec![("authorization", "Bas")], Unauthorized),
-            ("both ok", Both, &[], "127.0.0.1", vec![("authorization", &good)], Allow),
-            ("both, untrusted", Both, &[], "192.0.2.1", vec![("authorization", &good)], Forbidden),
-            ("both, no creds", Both, &[], "127.0.0.1", vec![], Unauthorized),
-            ("either by ip", Either, &[], "127.0.0.1", vec![], Allow),
-            ("either by creds", Either, &[], "192.0.2.1", vec![("authorization", &good)], Allow),
-            ("either neither", Either, &[], "192.0.2.1", vec![], Unauthorized),
+            ("basic ok", BasicAuth, LOCAL, &[], "192.0.2.1", vec![("authorization", &good)], Allow),
+            ("basic lowercase scheme", BasicAuth, LOCAL, &[], "192.0.2.1", vec![("authorization", &lower)], Allow),
+            ("basic wrong", BasicAuth, LOCAL, &[], "192.0.2.1", vec![("authorization", &wrong)], Unauthorized),
+            ("basic missing", BasicAuth, LOCAL, &[], "127.0.0.1", vec![], Unauthorized),
+            (
+                "basic bad base64",
+                BasicAuth,
+                LOCAL,
+                &[],
+                "192.0.2.1",
+                vec![("authorization", "Basic %%%")],
+                Unauthorized,
+            ),
+            ("basic no colon", BasicAuth, LOCAL, &[], "192.0.2.1", vec![("authorization", &no_colon)], Unauthorized),
+            ("basic not utf-8", BasicAuth, LOCAL, &[], "192.0.2.1", vec![("authorization", &latin1)], Unauthorized),
+            ("bearer scheme", BasicAuth, LOCAL, &[], "192.0.2.1", vec![("authorization", "Bearer abc")], Unauthorized),
+            ("short header", BasicAuth, LOCAL, &[], "192.0.2.1", vec![("authorization", "Bas")], Unauthorized),
+            ("both ok", Both, LOCAL, &[], "127.0.0.1", vec![("authorization", &good)], Allow),
+            ("both, untrusted", Both, LOCAL, &[], "192.0.2.1", vec![("authorization", &good)], Forbidden),
+            ("both, no creds", Both, LOCAL, &[], "127.0.0.1", vec![], Unauthorized),
+            ("either by ip", Either, LOCAL, &[], "127.0.0.1", vec![], Allow),
+            ("either by creds", Either, LOCAL, &[], "192.0.2.1", vec![("authorization", &good)], Allow),
+            ("either neither", Either, LOCAL, &[], "192.0.2.1", vec![], Unauthorized),
+            // Peers whose address the integration cannot tell: never trusted by address.
+            ("unknown peer, trusted-ip", TrustedIp, LOCAL, &[], UNKNOWN, vec![], Forbidden),
+            ("unknown peer, every address trusted", TrustedIp, EVERY, &[], UNKNOWN, vec![], Forbidden),
+            (
+                "unknown peer claims loopback",
+                TrustedIp,
+                LOCAL,
+                &["127.0.0.1"],
+                UNKNOWN,
+                vec![("x-forwarded-for", "127.0.0.1"), ("x-real-ip", "127.0.0.1")],
+                Forbidden,
+            ),
+            ("unknown peer, basic ok", BasicAuth, LOCAL, &[], UNKNOWN, vec![("authorization", &good)], Allow),
+            ("unknown peer, basic missing", BasicAuth, LOCAL, &[], UNKNOWN, vec![], Unauthorized),
+            ("unknown peer, both", Both, LOCAL, &[], UNKNOWN, vec![("authorization", &good)], Forbidden),
+            ("unknown peer, either by creds", Either, LOCAL, &[], UNKNOWN, vec![("authorization", &good)], Allow),
+            ("unknown peer, either neither", Either, LOCAL, &[], UNKNOWN, vec![], Unauthorized),
+            // Every peer: the named mode, and the documented trusted-hosts equivalent.
+            ("anyone, any address", Anyone, &[], &[], "203.0.113.9", vec![], Allow),
+            ("anyone, v6", Anyone, &[], &[], "2001:db8::1", vec![], Allow),
+            ("anyone, unknown peer", Anyone, &[], &[], UNKNOWN, vec![], Allow),
+            ("anyone ignores bad credentials", Anyone, LOCAL, &[], "192.0.2.1", vec![("authorization", &wrong)], Allow),
+            (
+                "anyone ignores garbage XFF",
+                Anyone,
+                &[],
+                &["127.0.0.1"],
+                "127.0.0.1",
+                vec![("x-forwarded-for", "x")],
+                Allow,
+            ),
+            ("every v4 block", TrustedIp, EVERY, &[], "203.0.113.9", vec![], Allow),
+            ("every v6 block", TrustedIp, EVERY, &[], "2001:db8::1", vec![], Allow),
+            ("every block, v4-mapped", TrustedIp, EVERY, &[], "::ffff:203.0.113.9", vec![], Allow),
+            ("only 0.0.0.0/0 leaves v6 out", TrustedIp, &["0.0.0.0/0"], &[], "2001:db8::1", vec![], Forbidden),
         ];
-        for (name, mode, proxies, peer, hdrs, want) in cases {
-            let peer: IpAddr = match peer.parse() {
-                Ok(p) => p,
-                Err(e) => panic!("{name}: {e}"),
+        for (name, mode, trusted, proxies, peer, hdrs, want) in cases {
+            let peer: Option<IpAddr> = match peer {
+                UNKNOWN => None,
+                p => match p.parse() {
+                    Ok(p) => Some(p),
+                    Err(e) => panic!("{name}: {e}"),
+                },
             };
-            assert_eq!(decide(peer, &headers(&hdrs), &policy(mode, proxies)), want, "{name}");
+            assert_eq!(decide(peer, &headers(&hdrs), &policy(mode, trusted, proxies)), want, "{name}");
         }
     }
 
     #[test]
     fn default_policy_is_loopback_only() {
         let p = AccessPolicy::default();
-        assert_eq!(decide("127.0.0.1".parse().unwrap_or(IpAddr::V4(0.into())), &HeaderMap::new(), &p), Decision::Allow);
-        assert_eq!(
-            decide("192.0.2.1".parse().unwrap_or(IpAddr::V4(0.into())), &HeaderMap::new(), &p),
-            Decision::Forbidden
-        );
+        assert_eq!(decide("127.0.0.1".parse().ok(), &HeaderMap::new(), &p), Decision::Allow);
+        assert_eq!(decide("192.0.2.1".parse().ok(), &HeaderMap::new(), &p), Decision::Forbidden);
     }
 }

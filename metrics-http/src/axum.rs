@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use ::axum::Router;
 use ::axum::body::Body;
-use ::axum::extract::{ConnectInfo, Request};
+use ::axum::extract::{ConnectInfo, Request, State};
 use ::axum::response::Response;
 use ::axum::routing::any;
 
@@ -13,9 +13,15 @@ use crate::handler::Exporter;
 /// A router serving the exporter's paths, to merge into an application's router.
 ///
 /// The peer address comes from [`ConnectInfo`], so serve the application with
-/// `into_make_service_with_connect_info::<SocketAddr>()`; without it every scrape gets a 500
-/// that says so. Access, negotiation and compression are the exporter's, exactly as in the
-/// standalone [`Server`](crate::Server).
+/// `into_make_service_with_connect_info::<SocketAddr>()`. Access, negotiation and compression
+/// are the exporter's, exactly as in the standalone [`Server`](crate::Server).
+///
+/// Note: served without `ConnectInfo` (a plain `axum::serve(listener, app)`), the router
+/// cannot know who is asking, and an unknown peer is never trusted by address: with the
+/// default `trusted-ip` access every scrape gets a 403 that says how to fix it, while
+/// `basic-auth` and [`AccessMode::Anyone`](crate::AccessMode::Anyone) need no address and
+/// work either way. Forwarding headers are not believed from an unknown peer either, since
+/// nothing shows it is a trusted proxy.
 ///
 /// ```no_run
 /// # async fn run(exporter: metrics_http::Exporter) -> std::io::Result<()> {
@@ -37,24 +43,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(exporter: Exporter) -> Router<S>
     r
 }
 
-async fn serve(::axum::extract::State(exporter): ::axum::extract::State<Exporter>, req: Request) -> Response {
-    let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() else {
-        let mut r = Response::new(Body::from(
-            "the metrics router needs the peer address: serve it with into_make_service_with_connect_info::<SocketAddr>()\n",
-        ));
-        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-        return r;
-    };
+async fn serve(State(exporter): State<Exporter>, req: Request) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip());
     let (parts, _) = req.into_parts();
-    let resp =
-        tokio::task::spawn_blocking(move || exporter.respond(&parts.method, &parts.uri, &parts.headers, peer.ip()))
-            .await;
-    match resp {
-        Ok(r) => r.map(Body::from),
-        Err(_) => {
-            let mut r = Response::new(Body::from("internal error\n"));
-            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-            r
-        }
-    }
+    exporter.respond_async(&parts.method, &parts.uri, &parts.headers, peer).await.map(Body::from)
 }

@@ -87,6 +87,15 @@ pub enum AccessMode {
     Both,
     /// A trusted IP or valid credentials.
     Either,
+    /// Every peer, whatever its address and credentials; `trusted-hosts` and `auth` are not
+    /// consulted. For a scraper inside a cluster network whose pod addresses are not known in
+    /// advance, where the network (a NetworkPolicy, a firewall, a listener on an internal
+    /// interface) is what keeps others out. Never use it on a port the internet can reach.
+    ///
+    /// Unlike `trusted-hosts = ["0.0.0.0/0", "::/0"]` (which trusts every *known* address),
+    /// it also serves a peer whose address the integration cannot tell, such as the axum
+    /// router served without `ConnectInfo`.
+    Anyone,
 }
 
 /// The exporter's configuration.
@@ -118,7 +127,8 @@ pub enum AccessMode {
 ///
 /// Keys: `enable` (default `false`), `listen` (`"127.0.0.1:9090"`), `path` (`"/metrics"`),
 /// `json-path` (`"/metrics.json"`, `""` to serve no JSON), `trusted-hosts` (loopback),
-/// `trusted-proxies` (none), `access` (`"trusted-ip"`, or `"basic-auth"` when `auth` is set),
+/// `trusted-proxies` (none), `access` (`"trusted-ip"`, or `"basic-auth"` when `auth` is set;
+/// also `"both"`, `"either"` and `"anyone"`, see [`AccessMode`]),
 /// `auth.username`, `auth.secret`, `gzip` (`true`), `openmetrics` (`true`), `max-concurrent-scrapes` (`4`),
 /// `max-connections` (`256`), `request-timeout` (seconds, `10`), `max-header-bytes` (`16384`).
 /// Unknown keys are errors, as are values that do not parse; both name the key.

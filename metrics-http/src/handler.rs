@@ -12,7 +12,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use http::header::{ACCEPT, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
-use metrics_core::{DuplicateMetric, Format, Registry, RenderOptions};
+use metrics_core::{DuplicateMetric, Format, InvalidPrefix, Registry, RenderOptions};
 
 use crate::access::{AccessPolicy, Decision, decide};
 use crate::config::ExporterConfig;
@@ -73,6 +73,7 @@ struct Inner {
 }
 
 /// Builds an [`Exporter`].
+#[must_use = "an exporter builder does nothing until `build` is called"]
 pub struct ExporterBuilder {
     registry: Arc<Registry>,
     text_path: String,
@@ -162,13 +163,94 @@ fn text(status: StatusCode, body: &str) -> Response<Bytes> {
     r
 }
 
-/// Decrements the in-flight count however the scrape ends.
-struct InFlight<'a>(&'a Inner);
+/// Why a request is not rendered: each refusal and its response.
+enum Refusal {
+    /// 403; the message differs when the integration could not tell the peer's address.
+    Forbidden {
+        unknown_peer: bool,
+    },
+    Unauthorized,
+    UriTooLong,
+    NotFound,
+    MethodNotAllowed,
+    PrefixTooLong,
+    BadPrefix(InvalidPrefix),
+    /// Every scrape slot is taken.
+    Busy,
+}
 
-impl Drop for InFlight<'_> {
+impl Refusal {
+    fn response(&self) -> Response<Bytes> {
+        match self {
+            Refusal::Forbidden { unknown_peer: true } => text(
+                StatusCode::FORBIDDEN,
+                "forbidden: the peer address is unknown, and an unknown peer is never trusted by address \
+                 (serve the axum router with into_make_service_with_connect_info::<SocketAddr>())\n",
+            ),
+            Refusal::Forbidden { unknown_peer: false } => {
+                text(StatusCode::FORBIDDEN, "forbidden: this address may not scrape metrics\n")
+            }
+            Refusal::Unauthorized => {
+                let mut r = text(StatusCode::UNAUTHORIZED, "unauthorized: valid credentials are required\n");
+                r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"metrics\""));
+                r
+            }
+            Refusal::UriTooLong => {
+                text(StatusCode::URI_TOO_LONG, &format!("request target longer than {MAX_URI_LEN} bytes\n"))
+            }
+            Refusal::NotFound => text(StatusCode::NOT_FOUND, "not found\n"),
+            Refusal::MethodNotAllowed => {
+                let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: use GET or HEAD\n");
+                r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+                r
+            }
+            Refusal::PrefixTooLong => {
+                text(StatusCode::BAD_REQUEST, &format!("bad request: prefix is longer than {MAX_PREFIX_LEN} bytes\n"))
+            }
+            Refusal::BadPrefix(e) => text(StatusCode::BAD_REQUEST, &format!("bad request: {e}\n")),
+            Refusal::Busy => {
+                let mut r = text(StatusCode::SERVICE_UNAVAILABLE, "too many concurrent scrapes, retry later\n");
+                r.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+                r
+            }
+        }
+    }
+}
+
+/// One of the `max_concurrent_scrapes` slots, held from the moment a scrape is accepted until
+/// its response is made, however that ends (a panic or a cancelled task included).
+struct Slot(Arc<Inner>);
+
+impl Slot {
+    fn take(inner: &Arc<Inner>) -> Option<Slot> {
+        if inner.scrapes.fetch_add(1, Ordering::AcqRel) >= inner.max_scrapes {
+            inner.scrapes.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        inner.own.0.in_flight.inc();
+        Some(Slot(inner.clone()))
+    }
+}
+
+impl Drop for Slot {
     fn drop(&mut self) {
         self.0.scrapes.fetch_sub(1, Ordering::AcqRel);
-        self.0.own.in_flight.dec();
+        self.0.own.0.in_flight.dec();
+    }
+}
+
+/// A request that passed access, routing and validation: what to render, and how to send it.
+struct Scrape {
+    format: Format,
+    prefix: String,
+    head: bool,
+    gzip: bool,
+    _slot: Slot,
+}
+
+impl Scrape {
+    fn options(&self) -> Result<RenderOptions<'_>, InvalidPrefix> {
+        RenderOptions::new(self.format).with_prefix(&self.prefix)
     }
 }
 
@@ -201,52 +283,71 @@ impl Exporter {
         self.respond(req.method(), req.uri(), req.headers(), peer)
     }
 
-    /// Answers a request given its parts.
+    /// Answers a request given its parts, rendering on the calling thread.
     pub fn respond(&self, method: &Method, uri: &Uri, headers: &HeaderMap, peer: IpAddr) -> Response<Bytes> {
-        let resp = self.route(method, uri, headers, peer);
-        self.inner.own.requests.with(&CodeLabels { code: resp.status().as_u16() }, |c| c.inc());
+        let resp = match self.parse(method, uri, headers, Some(peer)) {
+            Ok(scrape) => self.serve(scrape),
+            Err(refusal) => refusal.response(),
+        };
+        self.count(resp)
+    }
+
+    /// Answers a request on an async runtime: the cheap answers (401, 403, 404, 503, ...) at
+    /// once, the rendering on tokio's blocking pool so that a large registry never stalls the
+    /// reactor. `peer` is `None` when the integration cannot tell the peer's address; such a
+    /// peer is never trusted by address (see [`decide`]).
+    pub(crate) async fn respond_async(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        peer: Option<IpAddr>,
+    ) -> Response<Bytes> {
+        let resp = match self.parse(method, uri, headers, peer) {
+            Ok(scrape) => {
+                let this = self.clone();
+                tokio::task::spawn_blocking(move || this.serve(scrape))
+                    .await
+                    .unwrap_or_else(|_| text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n"))
+            }
+            Err(refusal) => refusal.response(),
+        };
+        self.count(resp)
+    }
+
+    fn count(&self, resp: Response<Bytes>) -> Response<Bytes> {
+        self.inner.own.0.requests.with(&CodeLabels { code: resp.status().as_u16() }, |c| c.inc());
         resp
     }
 
-    fn route(&self, method: &Method, uri: &Uri, headers: &HeaderMap, peer: IpAddr) -> Response<Bytes> {
+    /// Access, routing, method, query and the scrape limit: everything decided before any
+    /// rendering.
+    fn parse(&self, method: &Method, uri: &Uri, headers: &HeaderMap, peer: Option<IpAddr>) -> Result<Scrape, Refusal> {
         let inner = &*self.inner;
         match decide(peer, headers, &inner.policy) {
             Decision::Allow => {}
-            Decision::Forbidden => {
-                return text(StatusCode::FORBIDDEN, "forbidden: this address may not scrape metrics\n");
-            }
-            Decision::Unauthorized => {
-                let mut r = text(StatusCode::UNAUTHORIZED, "unauthorized: valid credentials are required\n");
-                r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"metrics\""));
-                return r;
-            }
+            Decision::Forbidden => return Err(Refusal::Forbidden { unknown_peer: peer.is_none() }),
+            Decision::Unauthorized => return Err(Refusal::Unauthorized),
         }
         if uri.path_and_query().map_or(0, |p| p.as_str().len()) > MAX_URI_LEN {
-            return text(StatusCode::URI_TOO_LONG, &format!("request target longer than {MAX_URI_LEN} bytes\n"));
+            return Err(Refusal::UriTooLong);
         }
         let path = uri.path();
         let json = inner.json_path.as_deref() == Some(path);
         if path != inner.text_path && !json {
-            return text(StatusCode::NOT_FOUND, "not found\n");
+            return Err(Refusal::NotFound);
         }
         if method != Method::GET && method != Method::HEAD {
-            let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: use GET or HEAD\n");
-            r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return r;
+            return Err(Refusal::MethodNotAllowed);
         }
         let mut prefix = String::new();
-        if let Some(q) = uri.query() {
-            for (k, v) in form_urlencoded::parse(q.as_bytes()) {
-                if k == "prefix" {
-                    prefix = v.into_owned();
-                }
+        for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+            if k == "prefix" {
+                prefix = v.into_owned();
             }
         }
         if prefix.len() > MAX_PREFIX_LEN {
-            return text(
-                StatusCode::BAD_REQUEST,
-                &format!("bad request: prefix is longer than {MAX_PREFIX_LEN} bytes\n"),
-            );
+            return Err(Refusal::PrefixTooLong);
         }
         let format = if json {
             Format::Json
@@ -255,41 +356,38 @@ impl Exporter {
         } else {
             text_format(headers.get(ACCEPT).and_then(|v| v.to_str().ok()))
         };
-        let opts = match RenderOptions::new(format).with_prefix(&prefix) {
+        let gzip = inner.gzip && accepts_gzip(headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
+        RenderOptions::new(format).with_prefix(&prefix).map_err(Refusal::BadPrefix)?;
+        let slot = Slot::take(&self.inner).ok_or(Refusal::Busy)?;
+        Ok(Scrape { format, prefix, head: method == Method::HEAD, gzip, _slot: slot })
+    }
+
+    /// Renders, compresses and sends an accepted scrape: the CPU work, which async
+    /// integrations run off the reactor.
+    fn serve(&self, scrape: Scrape) -> Response<Bytes> {
+        let inner = &*self.inner;
+        let opts = match scrape.options() {
             Ok(o) => o,
-            Err(e) => return text(StatusCode::BAD_REQUEST, &format!("bad request: {e}\n")),
+            Err(e) => return Refusal::BadPrefix(e).response(),
         };
-        if inner.scrapes.fetch_add(1, Ordering::AcqRel) >= inner.max_scrapes {
-            inner.scrapes.fetch_sub(1, Ordering::AcqRel);
-            let mut r = text(StatusCode::SERVICE_UNAVAILABLE, "too many concurrent scrapes, retry later\n");
-            r.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
-            return r;
-        }
-        inner.own.in_flight.inc();
-        let _guard = InFlight(inner);
         let start = Instant::now();
         let mut body = Vec::with_capacity(inner.size_hint.load(Ordering::Relaxed));
         inner.registry.render_into(&opts, &mut body);
         inner.size_hint.store(body.len() + body.len() / 8, Ordering::Relaxed);
-        inner.own.size.observe(body.len() as f64);
-        let gzip = inner.gzip && accepts_gzip(headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
-        if gzip {
+        inner.own.0.size.observe(body.len() as f64);
+        if scrape.gzip {
             let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
             match enc.write_all(&body).and_then(|_| enc.finish()) {
                 Ok(z) => body = z,
                 Err(_) => return text(StatusCode::INTERNAL_SERVER_ERROR, "compression failed\n"),
             }
         }
-        inner.own.duration.observe(start.elapsed().as_secs_f64());
-        let mut r = Response::new(if method == Method::HEAD { Bytes::new() } else { Bytes::from(body) });
+        inner.own.0.duration.observe(start.elapsed().as_secs_f64());
+        let mut r = Response::new(if scrape.head { Bytes::new() } else { Bytes::from(body) });
         let h = r.headers_mut();
-        h.insert(CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
-        if inner.gzip {
-            h.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
-        } else {
-            h.insert(VARY, HeaderValue::from_static("Accept"));
-        }
-        if gzip {
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(scrape.format.content_type()));
+        h.insert(VARY, HeaderValue::from_static(if inner.gzip { "Accept, Accept-Encoding" } else { "Accept" }));
+        if scrape.gzip {
             h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
         r

@@ -31,12 +31,53 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Details
+//!
+//! - **Keep the handle.** Dropping a [`ServerHandle`] stops its server, so
+//!   `Server::spawn_thread(...)?;` alone would start a server and stop it at once. The handle,
+//!   the bound [`Server`] and the builders are `#[must_use]`, with a message saying what the drop
+//!   does: bind the handle to a variable that lives as long as the server should.
+//! - **One access decision.** [`decide`] is a pure function of the peer address, the headers and
+//!   the [`AccessPolicy`]; the standalone server and the axum router both call it. A peer whose
+//!   address the integration cannot tell (the axum router served without `ConnectInfo`) is never
+//!   trusted by address and its forwarding headers are ignored: it gets a 403 saying how to fix
+//!   the setup, unless the address does not matter (`basic-auth`, `anyone`).
+//! - **Every peer, in one line.** For a scraper inside a cluster network, whose pod addresses
+//!   are not known in advance and where the network keeps everyone else out,
+//!   `access = "anyone"` ([`AccessMode::Anyone`], [`AccessPolicy::anyone`]) serves every peer.
+//!   `trusted-hosts = ["0.0.0.0/0", "::/0"]` trusts every known address alike. Neither belongs
+//!   on a port the internet can reach.
+//!
+//!   ```
+//!   use metrics_http::{AccessMode, AccessPolicy, Decision, ExporterConfig, decide};
+//!
+//!   let c: ExporterConfig = toml::from_str("listen = \"0.0.0.0:9090\"\naccess = \"anyone\"\n").unwrap();
+//!   assert_eq!(c.access_mode(), AccessMode::Anyone);
+//!   let policy = AccessPolicy::from_config(&c);
+//!   let headers = http::HeaderMap::new();
+//!   assert_eq!(decide(Some("10.42.7.19".parse().unwrap()), &headers, &policy), Decision::Allow);
+//!   ```
+//! - **Route templates, never raw paths.** The `tower` feature's
+//!   [`HttpMetricsLayer`](middleware::HttpMetricsLayer) labels requests with their route
+//!   template. Inside an axum `Router` it reads axum's `MatchedPath`
+//!   ([`HttpMetricsLayer::new`](middleware::HttpMetricsLayer::new), `axum` feature); a plain
+//!   tower or hyper service lists its templates in a [`Routes`](middleware::Routes)
+//!   ([`HttpMetricsLayer::with_routes`](middleware::HttpMetricsLayer::with_routes)). Without the
+//!   `axum` feature there is no `new`, so that a layer cannot silently label every request
+//!   `unmatched`.
+//! - **No empty collectors.** [`process::ProcessMetrics::default`] is the working collector,
+//!   as `new` is. [`ScrapeMetrics`] has no constructor at all: each exporter makes and registers
+//!   its own, and the type is public only for [`Catalog`](metrics_core::Catalog)s.
+//! - **Rendering off the reactor.** Access, routing, negotiation and the scrape limit are
+//!   decided first, and their refusals answered at once; only an accepted scrape is rendered
+//!   and compressed, on tokio's blocking pool in both the server and the axum router.
+//!
 //! # Features
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `axum` | [`axum::router`]: the exporter as an axum `Router` |
-//! | `tower` | [`middleware::HttpMetricsLayer`]: `http_requests_*` metrics of a service |
+//! | `axum` | [`axum::router`]: the exporter as an axum `Router`; `HttpMetricsLayer::new` reading `MatchedPath` (with `tower`) |
+//! | `tower` | [`middleware::HttpMetricsLayer`]: `http_requests_*` metrics of a service, with route templates from [`middleware::Routes`] |
 //! | `process` | [`process::ProcessMetrics`]: `process_*` metrics from `/proc` (Linux) |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -50,49 +50,85 @@ pub struct HttpMetrics {
     pub requests: Family<RequestLabels, Counter>,
 }
 
+mod routes;
+
+pub use routes::{InvalidRoute, Routes};
+
+/// What `handler` is when the route is unknown.
+pub const UNMATCHED: &str = "unmatched";
+
 type RouteFn = Arc<dyn Fn(&Extensions, &Uri) -> Option<String> + Send + Sync>;
 
 /// The layer: wraps a service so that each request is counted, timed and tracked in progress.
+///
+/// The `handler` label is the route template, never the raw path (which would make a series
+/// per URL a client cares to send). Where the template comes from is the constructor's choice:
+///
+/// | constructor | `handler` | for |
+/// |---|---|---|
+/// | [`new`](Self::new) (feature `axum`) | axum's `MatchedPath` | a layer inside an axum `Router` |
+/// | [`with_routes`](Self::with_routes) | the matching template of a [`Routes`] | plain tower or hyper services, or a layer outside the router |
+/// | [`with_route_fn`](Self::with_route_fn) | what a function says | another router that records its match in the request extensions |
+///
+/// A request without a template is recorded as `handler="unmatched"`.
+///
+/// Note: without the `axum` feature there is no [`new`](Self::new), on purpose: without a
+/// router to ask, it could only label every request `unmatched`. A plain tower service lists
+/// its routes:
+///
+/// ```
+/// use std::sync::Arc;
+/// use metrics_http::middleware::{HttpMetrics, HttpMetricsLayer, Routes};
+///
+/// let metrics = Arc::new(HttpMetrics::default());
+/// let routes = Routes::new(["/v1/grants", "/v1/destinations/:id"])?;
+/// let layer = HttpMetricsLayer::with_routes(metrics, routes);
+/// # Ok::<(), metrics_http::middleware::InvalidRoute>(())
+/// ```
 #[derive(Clone)]
 pub struct HttpMetricsLayer {
     metrics: Arc<HttpMetrics>,
     route: RouteFn,
 }
 
-fn default_route(ext: &Extensions, _: &Uri) -> Option<String> {
-    #[cfg(feature = "axum")]
-    if let Some(p) = ext.get::<::axum::extract::MatchedPath>() {
-        // axum 0.8 writes parameters as `{id}`; the seed (and client_golang users) write `:id`.
-        return Some(
-            p.as_str()
-                .split('/')
-                .map(|s| {
-                    if s.starts_with('{') && s.ends_with('}') {
-                        format!(":{}", &s[1..s.len() - 1])
-                    } else {
-                        s.to_owned()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("/"),
-        );
-    }
-    let _ = ext;
-    None
+/// axum 0.8 writes parameters as `{id}` and `{*rest}`; the seed (and client_golang users)
+/// write `:id` and `*rest`.
+#[cfg(feature = "axum")]
+fn axum_route(ext: &Extensions, _: &Uri) -> Option<String> {
+    let p = ext.get::<::axum::extract::MatchedPath>()?;
+    let segments = p.as_str().split('/').map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+        Some(name) if name.starts_with('*') => name.to_owned(),
+        Some(name) => format!(":{name}"),
+        None => s.to_owned(),
+    });
+    Some(segments.collect::<Vec<_>>().join("/"))
 }
 
 impl HttpMetricsLayer {
-    /// A layer recording into `metrics`. The route template is read from axum's `MatchedPath`
-    /// (with the `axum` feature); requests without one are recorded as handler `unmatched`, so
-    /// that raw paths never become label values.
+    /// A layer recording into `metrics`, with the route template axum matched
+    /// (`MatchedPath`): add it with `Router::layer`, so that it runs after routing. Requests
+    /// no route matched, or seen outside the router, are `unmatched`.
+    #[cfg(feature = "axum")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
     pub fn new(metrics: Arc<HttpMetrics>) -> Self {
-        HttpMetricsLayer { metrics, route: Arc::new(default_route) }
+        Self::with_route_fn(metrics, axum_route)
     }
 
-    /// Reads the route template with `f` instead.
-    pub fn with_route(mut self, f: impl Fn(&Extensions, &Uri) -> Option<String> + Send + Sync + 'static) -> Self {
-        self.route = Arc::new(f);
-        self
+    /// A layer recording into `metrics`, with the template of `routes` each request path
+    /// matches (the query is ignored), for services without a router that reports one.
+    pub fn with_routes(metrics: Arc<HttpMetrics>, routes: Routes) -> Self {
+        Self::with_route_fn(metrics, move |_, uri| routes.find(uri.path()).map(str::to_owned))
+    }
+
+    /// A layer recording into `metrics`, with the route template `f` reads from a request.
+    ///
+    /// Note: whatever `f` returns becomes a label value. Return templates, never raw paths:
+    /// each family stops at 10 000 series, and past that updates go to its overflow series.
+    pub fn with_route_fn(
+        metrics: Arc<HttpMetrics>,
+        f: impl Fn(&Extensions, &Uri) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        HttpMetricsLayer { metrics, route: Arc::new(f) }
     }
 }
 
@@ -154,7 +190,7 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let handler = (self.layer.route)(req.extensions(), req.uri()).unwrap_or_else(|| "unmatched".to_owned());
+        let handler = (self.layer.route)(req.extensions(), req.uri()).unwrap_or_else(|| UNMATCHED.to_owned());
         let method = method_label(req.method());
         let metrics = self.layer.metrics.clone();
         let labels = ProgressLabels { handler, method };

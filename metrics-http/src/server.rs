@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Request;
 use hyper::body::Incoming;
@@ -23,6 +22,7 @@ use crate::config::ExporterConfig;
 use crate::handler::Exporter;
 
 /// Builds a [`Server`].
+#[must_use = "a server builder does nothing until it is bound (`bind`) or run (`Server::spawn_thread`)"]
 pub struct ServerBuilder {
     exporter: Exporter,
     addr: SocketAddr,
@@ -41,6 +41,7 @@ pub struct ServerBuilder {
 /// server.serve_with_shutdown(async { tokio::signal::ctrl_c().await.ok(); }).await
 /// # }
 /// ```
+#[must_use = "dropping a bound Server closes its socket: call `serve` or `serve_with_shutdown`"]
 pub struct Server {
     listener: TcpListener,
     builder: ServerBuilder,
@@ -148,16 +149,7 @@ impl Server {
                 let exporter = exporter.clone();
                 async move {
                     let (parts, _body) = req.into_parts();
-                    // Rendering a large registry is CPU work: keep it off the reactor threads.
-                    let resp = tokio::task::spawn_blocking(move || {
-                        exporter.respond(&parts.method, &parts.uri, &parts.headers, peer.ip())
-                    })
-                    .await
-                    .unwrap_or_else(|_| {
-                        let mut r = http::Response::new(Bytes::from_static(b"internal error\n"));
-                        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-                        r
-                    });
+                    let resp = exporter.respond_async(&parts.method, &parts.uri, &parts.headers, Some(peer.ip())).await;
                     Ok::<_, Infallible>(resp.map(Full::new))
                 }
             });
@@ -175,6 +167,7 @@ impl Server {
 
     /// Runs the server on a thread of its own with its own runtime, for applications without
     /// an async runtime. Dropping the handle (or calling [`ServerHandle::shutdown`]) stops it.
+    #[must_use = "dropping the ServerHandle stops the server: keep it for as long as the server should run"]
     pub fn spawn_thread(builder: ServerBuilder) -> io::Result<ServerHandle> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -195,6 +188,21 @@ impl Server {
 }
 
 /// A server running on its own thread (see [`Server::spawn_thread`]).
+///
+/// Note: dropping the handle stops the server, so `Server::spawn_thread(...)?;` on its own
+/// would start a server and stop it at once; the compiler warns about that. Keep the handle as
+/// long as the server should run, in `main` or in the application's state:
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let exporter = metrics_http::Exporter::builder(Default::default()).build()?;
+/// use metrics_http::Server;
+/// let server = Server::spawn_thread(Server::builder(exporter))?;
+/// // ... the application runs ...
+/// server.shutdown()?; // or let `server` go out of scope
+/// # Ok(()) }
+/// ```
+#[must_use = "dropping the ServerHandle stops the server: keep it for as long as the server should run"]
 pub struct ServerHandle {
     addr: SocketAddr,
     stop: watch::Sender<bool>,

@@ -320,10 +320,95 @@ fn axum_integration() {
     assert_eq!(r.status, 200);
     assert!(r.body.contains("delivered_total"));
     assert_eq!(raw_get(with, "127.0.0.2", "/metrics", "").0, 200, "loopback is trusted");
+    // Without ConnectInfo the peer is unknown, and an unknown peer is never trusted by address:
+    // a 403 that says how to fix it, not a 500, and never a scrape served to anyone.
     let r = get(&format!("http://{without}/metrics"));
-    assert_eq!(r.status, 500);
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("peer address is unknown"), "{}", r.body);
     assert!(r.body.contains("into_make_service_with_connect_info"), "{}", r.body);
     drop(rt);
+}
+
+/// Serves the axum router with a plain `axum::serve` (no `ConnectInfo`) under `policy`.
+fn axum_without_connect_info(policy: AccessPolicy) -> (tokio::runtime::Runtime, SocketAddr) {
+    let registry = Arc::new(Registry::new());
+    registry.register(&METRICS).unwrap_or_else(|e| panic!("{e}"));
+    let exporter = Exporter::builder(registry).access(policy).build().unwrap_or_else(|e| panic!("{e}"));
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let addr = rt.block_on(async {
+        let app: axum::Router = metrics_http::axum::router(exporter);
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let a = l.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(axum::serve(l, app).into_future());
+        a
+    });
+    (rt, addr)
+}
+
+#[test]
+fn axum_without_connect_info_serves_where_the_address_does_not_matter() {
+    let (rt, addr) = axum_without_connect_info(AccessPolicy::anyone());
+    let r = get(&format!("http://{addr}/metrics"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("delivered_total"));
+    drop(rt);
+
+    let auth = AccessPolicy {
+        mode: AccessMode::BasicAuth,
+        auth: Some(AuthConfig { username: "prometheus".into(), secret: "password123".into() }),
+        ..AccessPolicy::default()
+    };
+    let (rt, addr) = axum_without_connect_info(auth);
+    let good = format!("authorization: {}\r\n", basic("prometheus", "password123"));
+    assert_eq!(raw_get(addr, "127.0.0.1", "/metrics", &good).0, 200);
+    assert_eq!(raw_get(addr, "127.0.0.1", "/metrics", "").0, 401);
+    drop(rt);
+
+    // Every address trusted is still no trust for an unknown one, and a forwarding header from
+    // it is not believed.
+    let every = AccessPolicy {
+        trusted: vec!["0.0.0.0/0".parse().unwrap_or_else(|e| panic!("{e}"))],
+        proxies: metrics_http::loopback(),
+        ..AccessPolicy::default()
+    };
+    let (rt, addr) = axum_without_connect_info(every);
+    assert_eq!(raw_get(addr, "127.0.0.1", "/metrics", "x-forwarded-for: 127.0.0.1\r\n").0, 403);
+    drop(rt);
+}
+
+#[test]
+fn every_peer_access() {
+    #[derive(serde::Deserialize)]
+    struct Root {
+        metrics: ExporterConfig,
+    }
+    let serve = |toml_text: &str| {
+        let c = toml::from_str::<Root>(toml_text).map(|r| r.metrics).unwrap_or_else(|e| panic!("{e}"));
+        let registry = Arc::new(Registry::new());
+        registry.register(&METRICS).unwrap_or_else(|e| panic!("{e}"));
+        let exporter = Exporter::builder(registry).config(&c).build().unwrap_or_else(|e| panic!("{e}"));
+        Server::spawn_thread(Server::builder(exporter).config(&c)).unwrap_or_else(|e| panic!("{e}"))
+    };
+    // 127.0.0.2 stands for a peer outside the trusted hosts.
+    let narrow = serve("[metrics]\nlisten = \"127.0.0.1:0\"\ntrusted-hosts = [\"10.0.0.0/8\"]\n");
+    assert_eq!(raw_get(narrow.local_addr(), "127.0.0.2", "/metrics", "").0, 403);
+    let anyone = serve("[metrics]\nlisten = \"127.0.0.1:0\"\naccess = \"anyone\"\ntrusted-hosts = [\"10.0.0.0/8\"]\n");
+    assert_eq!(raw_get(anyone.local_addr(), "127.0.0.2", "/metrics", "").0, 200);
+    assert_eq!(raw_get(anyone.local_addr(), "127.0.0.3", "/metrics.json", "").0, 200);
+    let every = serve("[metrics]\nlisten = \"127.0.0.1:0\"\ntrusted-hosts = [\"0.0.0.0/0\", \"::/0\"]\n");
+    assert_eq!(raw_get(every.local_addr(), "127.0.0.2", "/metrics", "").0, 200);
+}
+
+#[test]
+fn process_collector_default_reads_proc() {
+    let registry = Registry::new();
+    registry.register_arc(Arc::new(metrics_http::process::ProcessMetrics::default())).unwrap_or_else(|e| panic!("{e}"));
+    let text = registry.render(metrics_core::Format::Prometheus);
+    for name in ["process_cpu_seconds_total", "process_open_fds", "process_resident_memory_bytes", "process_threads"] {
+        let value = text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' '));
+        let value: f64 = value.and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no sample of {name}:\n{text}"));
+        assert!(value.is_finite() && value >= 0.0, "{name} {value}");
+    }
 }
 
 #[test]
@@ -336,4 +421,76 @@ fn thread_server_shuts_down() {
         std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err(),
         "nothing listens after shutdown"
     );
+}
+
+/// A plain tower service (no router): 200 for `/v1/destinations/<id>`, 404 otherwise.
+#[derive(Clone)]
+struct Plain;
+
+impl<B> tower::Service<http::Request<B>> for Plain {
+    type Response = http::Response<http_body_util::Full<&'static [u8]>>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let status = if req.uri().path().starts_with("/v1/destinations/") { 200 } else { 404 };
+        let mut r = http::Response::new(http_body_util::Full::new(&b"ok\n"[..]));
+        *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or_default();
+        std::future::ready(Ok(r))
+    }
+}
+
+#[test]
+fn tower_layer_on_plain_hyper_labels_route_templates() {
+    use metrics_http::middleware::{HttpMetrics, HttpMetricsLayer, Routes};
+    use tower::{Layer, Service};
+
+    let metrics = Arc::new(HttpMetrics::default());
+    let routes = Routes::new(["/v1/grants", "/v1/destinations/:id"]).unwrap_or_else(|e| panic!("{e}"));
+    let svc = HttpMetricsLayer::with_routes(metrics.clone(), routes).layer(Plain);
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let addr = rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let addr = l.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = l.accept().await {
+                let svc = svc.clone();
+                let hyper_svc = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let mut svc = svc.clone();
+                    async move {
+                        std::future::poll_fn(|cx| {
+                            Service::<http::Request<hyper::body::Incoming>>::poll_ready(&mut svc, cx)
+                        })
+                        .await?;
+                        svc.call(req).await
+                    }
+                });
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), hyper_svc),
+                );
+            }
+        });
+        addr
+    });
+    for path in ["/v1/destinations/1", "/v1/destinations/2?x=y", "/v1/destinations/3", "/wp-login.php", "/v1/grants"] {
+        let want = if path.starts_with("/v1/destinations/") { 200 } else { 404 };
+        assert_eq!(get(&format!("http://{addr}{path}")).status, want, "{path}");
+    }
+    let registry = Registry::new();
+    registry.register_arc(metrics).unwrap_or_else(|e| panic!("{e}"));
+    let text = registry.render(metrics_core::Format::Prometheus);
+    for line in [
+        "http_requests_total{handler=\"/v1/destinations/:id\",method=\"GET\",status=\"200\"} 3\n",
+        "http_requests_total{handler=\"unmatched\",method=\"GET\",status=\"404\"} 1\n",
+        "http_requests_total{handler=\"/v1/grants\",method=\"GET\",status=\"404\"} 1\n",
+    ] {
+        assert!(text.contains(line), "{line}in\n{text}");
+    }
+    assert!(!text.contains("wp-login") && !text.contains("/v1/destinations/1"), "raw paths are never labels:\n{text}");
+    drop(rt);
 }
