@@ -66,18 +66,21 @@ impl Catalog {
     }
 
     pub(crate) fn add_info(&mut self, info: &'static MetricsInfo) {
-        info.for_each(&mut |d: &'static Descriptor| {
-            let (base, suffix) = d.prometheus_name();
-            self.metrics.push(CatalogEntry {
-                name: format!("{base}{suffix}"),
-                kind: d.kind,
-                unit: d.unit,
-                help: d.help,
-                labels: d.labels,
-                buckets: d.buckets,
-                quantiles: d.quantiles,
-                declared_in: info.type_name,
-            });
+        info.for_each(&mut |d: &'static Descriptor| self.add_descriptor(d, info.type_name));
+    }
+
+    /// Adds one metric, declared in `declared_in`.
+    pub(crate) fn add_descriptor(&mut self, d: &Descriptor, declared_in: &'static str) {
+        let (base, suffix) = d.prometheus_name();
+        self.metrics.push(CatalogEntry {
+            name: format!("{base}{suffix}"),
+            kind: d.kind,
+            unit: d.unit,
+            help: d.help,
+            labels: d.labels,
+            buckets: d.buckets,
+            quantiles: d.quantiles,
+            declared_in,
         });
     }
 

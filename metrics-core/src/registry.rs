@@ -5,14 +5,10 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::Metrics;
 use crate::catalog::Catalog;
 use crate::check::sample_names;
-use crate::descriptor::{Descriptor, MetricsInfo};
-use crate::encoding::json::JsonEncoder;
-use crate::encoding::openmetrics::OpenMetricsEncoder;
-use crate::encoding::prometheus::PrometheusEncoder;
-use crate::encoding::{Format, InvalidPrefix, RenderOptions};
+use crate::descriptor::Descriptor;
+use crate::encoding::{Collector, DynCollector, Encoder, Format, FormatEncoder, RenderOptions};
 
 /// Registering would expose a sample name twice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,32 +29,25 @@ impl fmt::Display for DuplicateMetric {
 
 impl std::error::Error for DuplicateMetric {}
 
-/// One registered `Metrics` value, with its encode method made object-safe per format.
-trait Source: Send + Sync {
-    fn info(&self) -> &'static MetricsInfo;
-    fn prometheus(&self, e: &mut PrometheusEncoder<'_>);
-    fn openmetrics(&self, e: &mut OpenMetricsEncoder<'_>);
-    fn json(&self, e: &mut JsonEncoder<'_>);
-}
-
+/// A registered collector held through a pointer: `&'static LazyLock<T>` or `Arc<T>`.
 struct Held<P>(P);
 
-impl<P, T> Source for Held<P>
+impl<P, T> Collector for Held<P>
 where
-    P: Deref<Target = T> + Send + Sync,
-    T: Metrics,
+    P: Deref<Target = T> + Send + Sync + 'static,
+    T: Collector,
 {
-    fn info(&self) -> &'static MetricsInfo {
-        T::INFO
+    fn describe(&self, f: &mut dyn FnMut(&Descriptor)) {
+        self.0.describe(f)
     }
-    fn prometheus(&self, e: &mut PrometheusEncoder<'_>) {
-        self.0.encode(e)
+
+    fn declared_in(&self) -> &'static str {
+        self.0.declared_in()
     }
-    fn openmetrics(&self, e: &mut OpenMetricsEncoder<'_>) {
-        self.0.encode(e)
-    }
-    fn json(&self, e: &mut JsonEncoder<'_>) {
-        self.0.encode(e)
+
+    #[inline]
+    fn collect<E: Encoder>(&self, e: &mut E) {
+        self.0.collect(e)
     }
 }
 
@@ -74,11 +63,12 @@ impl<S: Deref> Deref for StaticRef<S> {
 
 #[derive(Default)]
 struct Inner {
-    sources: Vec<Box<dyn Source>>,
+    sources: Vec<Box<dyn DynCollector>>,
     names: HashMap<String, &'static str>,
 }
 
-/// The metrics a process exposes: structs deriving [`Metrics`], in registration order.
+/// The metrics a process exposes: structs deriving [`Metrics`](crate::Metrics) and other
+/// [`Collector`]s, in registration order.
 ///
 /// ```
 /// use std::sync::LazyLock;
@@ -127,21 +117,24 @@ impl Registry {
     pub fn register<S, T>(&self, metrics: &'static S) -> Result<(), DuplicateMetric>
     where
         S: Deref<Target = T> + Sync,
-        T: Metrics,
+        T: Collector,
     {
-        self.add(Box::new(Held(StaticRef(metrics))))
+        self.register_dyn(Box::new(Held(StaticRef(metrics))))
     }
 
     /// Registers metrics shared through an `Arc`.
-    pub fn register_arc<T: Metrics>(&self, metrics: Arc<T>) -> Result<(), DuplicateMetric> {
-        self.add(Box::new(Held(metrics)))
+    pub fn register_arc<T: Collector>(&self, metrics: Arc<T>) -> Result<(), DuplicateMetric> {
+        self.register_dyn(Box::new(Held(metrics)))
     }
 
-    fn add(&self, source: Box<dyn Source>) -> Result<(), DuplicateMetric> {
+    /// Registers a collector whose type is erased. The names checked are those its
+    /// [`describe`](Collector::describe) gives now: a collector that adds families later checks
+    /// their names itself.
+    pub fn register_dyn(&self, source: Box<dyn DynCollector>) -> Result<(), DuplicateMetric> {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         let mut new: Vec<(String, &'static str)> = Vec::new();
         let mut dup = None;
-        source.info().for_each(&mut |d: &'static Descriptor| {
+        source.describe_dyn(&mut |d: &Descriptor| {
             let (names, n) = sample_names(d);
             for &(base, suffix) in &names[..n] {
                 let name = format!("{base}{suffix}");
@@ -170,36 +163,17 @@ impl Registry {
         String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// Renders every metric with `prefix` before each metric name.
-    pub fn render_prefixed(&self, format: Format, prefix: &str) -> Result<String, InvalidPrefix> {
-        let opts = RenderOptions::new(format).with_prefix(prefix)?;
-        let mut out = Vec::with_capacity(4096);
-        self.render_into(&opts, &mut out);
-        Ok(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
-    }
-
     /// Appends the rendering to `out`, a buffer the caller reuses between scrapes.
     ///
     /// Families are written in registration order, then field order; the series of a family in
     /// enum order (all-enum labels) or creation order (other labels).
     pub fn render_into(&self, opts: &RenderOptions<'_>, out: &mut Vec<u8>) {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        match opts.format {
-            Format::Prometheus => {
-                let mut e = PrometheusEncoder::new(out, opts.prefix);
-                inner.sources.iter().for_each(|s| s.prometheus(&mut e));
-            }
-            Format::OpenMetrics => {
-                let mut e = OpenMetricsEncoder::new(out, opts.prefix);
-                inner.sources.iter().for_each(|s| s.openmetrics(&mut e));
-                e.finish();
-            }
-            Format::Json => {
-                let mut e = JsonEncoder::new(out, opts.prefix);
-                inner.sources.iter().for_each(|s| s.json(&mut e));
-                e.finish();
-            }
+        let mut e = FormatEncoder::new(opts, out);
+        for s in &inner.sources {
+            s.collect_dyn(&mut e);
         }
+        e.finish();
     }
 
     /// The catalog of every registered metric.
@@ -207,7 +181,8 @@ impl Registry {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         let mut c = Catalog::default();
         for s in &inner.sources {
-            c.add_info(s.info());
+            let declared_in = s.declared_in_dyn();
+            s.describe_dyn(&mut |d| c.add_descriptor(d, declared_in));
         }
         c
     }

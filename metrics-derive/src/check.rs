@@ -142,16 +142,13 @@ pub(crate) fn bucket_values(cx: &Ctxt, spec: &BucketsSpec, span: proc_macro2::Sp
                 cx.error_at(step.1, "`linear` needs a width greater than zero");
                 return None;
             }
-            (0..count.0)
-                .map(|i| {
-                    let v = if kind == "exponential" {
-                        start.0 * step.0.powi(i as i32)
-                    } else {
-                        start.0 + step.0 * i as f64
-                    };
-                    (v, span)
-                })
-                .collect()
+            let count = count.0 as usize;
+            let bounds = if kind == "exponential" {
+                crate::bounds::exponential(start.0, step.0, count)
+            } else {
+                crate::bounds::linear(start.0, step.0, count)
+            };
+            bounds.into_iter().map(|v| (v, span)).collect()
         }
     };
     if values.is_empty() {

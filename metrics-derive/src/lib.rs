@@ -8,6 +8,9 @@
 
 mod ast;
 mod attr;
+// Shared with metrics-core, so that `buckets = linear(..)` and `Buckets::linear` agree.
+#[path = "../../metrics-core/src/metric/bounds.rs"]
+mod bounds;
 mod case;
 mod check;
 mod ctxt;

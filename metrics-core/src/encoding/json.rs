@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::descriptor::Descriptor;
 use crate::encoding::number::{put_i64, put_u64};
+use crate::encoding::text::same_bits;
 use crate::encoding::{Encoder, HistogramData, Number, SampleValue};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 
@@ -31,9 +32,10 @@ pub struct JsonEncoder<'a> {
     prefix: &'a str,
     families: usize,
     series: usize,
-    /// `[bound,` of each bucket of the last histogram bounds seen, keyed by the bounds' address:
-    /// every series of a family shares them, and formatting floats is the costliest part.
-    bounds_key: (usize, usize),
+    /// `[bound,` of each bucket of the last histogram bounds seen, keyed by the bounds' bits
+    /// (not their address, which freed bounds can hand to others within a rendering): every
+    /// series of a family shares them, and formatting floats is the costliest part.
+    bounds_key: Vec<u64>,
     bounds: Vec<u8>,
     bound_ends: Vec<usize>,
 }
@@ -135,7 +137,7 @@ impl<'a> JsonEncoder<'a> {
             prefix,
             families: 0,
             series: 0,
-            bounds_key: (0, 0),
+            bounds_key: Vec::new(),
             bounds: Vec::new(),
             bound_ends: Vec::new(),
         }
@@ -195,8 +197,7 @@ impl<'a> JsonEncoder<'a> {
         });
         self.stats(total, h.sum);
         let bounds = h.bounds();
-        let key = (bounds.as_ptr() as usize, bounds.len());
-        if key != self.bounds_key || self.bound_ends.len() != bounds.len() {
+        if !same_bits(&self.bounds_key, bounds) {
             self.bounds.clear();
             self.bound_ends.clear();
             for (i, &b) in bounds.iter().enumerate() {
@@ -205,7 +206,8 @@ impl<'a> JsonEncoder<'a> {
                 self.bounds.push(b',');
                 self.bound_ends.push(self.bounds.len());
             }
-            self.bounds_key = key;
+            self.bounds_key.clear();
+            self.bounds_key.extend(bounds.iter().map(|b| b.to_bits()));
         }
         self.out.extend_from_slice(b",\"bucket\":[");
         for i in 0..n {
@@ -286,5 +288,40 @@ impl Encoder for JsonEncoder<'_> {
             }
         }
         self.out.push(b'}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JsonEncoder;
+    use crate::encoding::{HistogramData, SampleValue};
+    use crate::sync::AtomicU64;
+    use crate::{Descriptor, Encoder, MetricKind};
+
+    #[test]
+    fn bucket_bounds_follow_the_bounds_not_their_address() {
+        const D: Descriptor = Descriptor::new("h", "", MetricKind::Histogram);
+        let counts: Vec<AtomicU64> = (0..3).map(|_| AtomicU64::new(1)).collect();
+        let mut bounds = vec![0.5, 1.0];
+        let mut out = Vec::new();
+        let mut e = JsonEncoder::new(&mut out, "");
+        let write = |e: &mut JsonEncoder<'_>, bounds: &[f64]| {
+            e.begin_family(&D);
+            let data = HistogramData { bounds, counts: &counts, sum: 0.0, created: 0.0 };
+            e.sample(&D, &(), SampleValue::Histogram(data));
+            e.end_family(&D);
+        };
+        write(&mut e, &bounds);
+        let address = bounds.as_ptr();
+        bounds.copy_from_slice(&[0.25, 2.0]);
+        assert_eq!(bounds.as_ptr(), address);
+        write(&mut e, &bounds);
+        e.finish();
+        let text = String::from_utf8(out).unwrap_or_default();
+        let value =
+            |b: &str| format!(r#"{{"type":"histogram","value":{{"count":3.0,"sum":0.0,"avg":0.0,"bucket":{b}}}}}"#);
+        let first = value("[[0.5,1.0],[1.0,2.0]]");
+        let second = value("[[0.25,1.0],[2.0,2.0]]");
+        assert_eq!(text, format!(r#"{{"h":{first},"h":{second}}}"#));
     }
 }

@@ -1,15 +1,18 @@
 //! The encoder interface that metrics write to, and the formats that implement it.
 //!
 //! Metrics never see the output format: a family calls [`Encoder::sample`] once per series with
-//! its labels and a [`SampleValue`]; each format turns that into text. Adding a format touches
-//! only this module.
+//! its labels and a [`SampleValue`]; each format turns that into text. A registry holds
+//! [`Collector`]s and hands each one the encoder of the format asked for ([`FormatEncoder`]), so
+//! adding a format touches only this module.
 
+pub(crate) mod collector;
 pub(crate) mod json;
 pub(crate) mod number;
 pub(crate) mod openmetrics;
 pub(crate) mod prometheus;
 pub(crate) mod text;
 
+pub use collector::{Collector, DynCollector, FormatEncoder};
 pub use json::JsonEncoder;
 pub use openmetrics::OpenMetricsEncoder;
 pub use prometheus::PrometheusEncoder;
@@ -140,11 +143,13 @@ pub trait Encoder {
     fn end_family(&mut self, desc: &Descriptor);
 }
 
-/// Options of one rendering: the format and a prefix for every sample name.
+/// Options of one rendering: the format, a prefix for every sample name, and whether
+/// OpenMetrics carries `_created` samples.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderOptions<'a> {
     pub(crate) format: Format,
     pub(crate) prefix: &'a str,
+    pub(crate) created: bool,
 }
 
 /// A name prefix that would make invalid metric names.
@@ -166,7 +171,40 @@ impl std::error::Error for InvalidPrefix {}
 impl<'a> RenderOptions<'a> {
     /// Options for `format`, without a prefix.
     pub const fn new(format: Format) -> Self {
-        RenderOptions { format, prefix: "" }
+        RenderOptions { format, prefix: "", created: true }
+    }
+
+    /// Whether OpenMetrics output has the `_created` samples of counters, histograms and
+    /// summaries (the default, `true`). They are optional in OpenMetrics; leaving them out makes
+    /// the exposition smaller, and spares Prometheus (which stores each as a series unless
+    /// `created-timestamp-zero-ingestion` is on) a series per counter. The other formats never
+    /// write them.
+    ///
+    /// ```
+    /// use std::sync::LazyLock;
+    /// use metrics_core::{Counter, Format, Metrics, Registry, RenderOptions};
+    ///
+    /// #[derive(Metrics)]
+    /// struct M {
+    ///     /// Jobs run.
+    ///     jobs: Counter,
+    /// }
+    /// static METRICS: LazyLock<M> = LazyLock::new(M::default);
+    /// let registry = Registry::new();
+    /// registry.register(&METRICS).unwrap();
+    ///
+    /// let mut out = Vec::new();
+    /// registry.render_into(&RenderOptions::new(Format::OpenMetrics).with_created(false), &mut out);
+    /// assert_eq!(String::from_utf8(out).unwrap(), "# TYPE jobs counter\n# HELP jobs Jobs run.\njobs_total 0\n# EOF\n");
+    /// ```
+    pub const fn with_created(mut self, created: bool) -> Self {
+        self.created = created;
+        self
+    }
+
+    /// Whether OpenMetrics output has `_created` samples (see [`with_created`](Self::with_created)).
+    pub const fn created(&self) -> bool {
+        self.created
     }
 
     /// Writes `prefix` before every metric name (`_bucket`, `_sum`, `_count` and `_created`

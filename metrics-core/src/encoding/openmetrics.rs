@@ -8,15 +8,24 @@ use crate::name::ends_with;
 
 /// Writes OpenMetrics 1.0 text: families named without `_total` (counters) or `_info` (info),
 /// metadata in the order TYPE, UNIT, HELP, `_created` samples for counters, histograms and
-/// summaries, canonical numbers (`1.0`), and `# EOF` from [`finish`](Self::finish).
+/// summaries (unless [`with_created`](Self::with_created) turns them off), canonical numbers
+/// (`1.0`), and `# EOF` from [`finish`](Self::finish).
 pub struct OpenMetricsEncoder<'a> {
     lines: Lines<'a>,
+    created: bool,
 }
 
 impl<'a> OpenMetricsEncoder<'a> {
     /// An encoder appending to `out`, writing `prefix` before every metric name.
     pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
-        OpenMetricsEncoder { lines: Lines::new(out, prefix, true) }
+        OpenMetricsEncoder { lines: Lines::new(out, prefix, true), created: true }
+    }
+
+    /// Whether to write `_created` samples (the default, `true`); see
+    /// [`RenderOptions::with_created`](crate::RenderOptions::with_created).
+    pub fn with_created(mut self, created: bool) -> Self {
+        self.created = created;
+        self
     }
 
     /// Ends the exposition with `# EOF`.
@@ -60,7 +69,11 @@ impl Encoder for OpenMetricsEncoder<'_> {
         match value {
             SampleValue::Counter { value, created } => {
                 self.lines.family(name, "_total");
-                self.lines.counter_with_created(labels, value, created);
+                if self.created {
+                    self.lines.counter_with_created(labels, value, created);
+                } else {
+                    self.lines.single(labels, value);
+                }
             }
             SampleValue::Gauge(v) => {
                 self.lines.family(name, "");
@@ -76,7 +89,9 @@ impl Encoder for OpenMetricsEncoder<'_> {
                 let count = self.lines.buckets(&h);
                 self.lines.int(Stem::Count, count);
                 self.lines.float(Stem::Sum, h.sum);
-                self.lines.timestamp(Stem::Created, h.created);
+                if self.created {
+                    self.lines.timestamp(Stem::Created, h.created);
+                }
             }
             SampleValue::Summary(s) => {
                 self.lines.family(name, "");
@@ -84,7 +99,9 @@ impl Encoder for OpenMetricsEncoder<'_> {
                 self.lines.quantiles(s.quantiles);
                 self.lines.int(Stem::Count, s.count);
                 self.lines.float(Stem::Sum, s.sum);
-                self.lines.timestamp(Stem::Created, s.created);
+                if self.created {
+                    self.lines.timestamp(Stem::Created, s.created);
+                }
             }
         }
     }

@@ -142,7 +142,10 @@ struct Stems {
 /// entry ends with `"} ` so that a bucket line is three copies and a number.
 #[derive(Default)]
 struct BoundCache {
-    key: (usize, usize),
+    /// The bounds the slots were formatted from, as bits. Keyed on content, not on the slice's
+    /// address: bounds held in an `Arc` can be freed during a rendering and their memory reused
+    /// for other bounds; comparing a dozen integers costs far less than formatting them.
+    key: Vec<u64>,
     /// Each bound padded to a fixed width, with its length: copying a constant-size chunk and
     /// truncating is a few vector moves, where a slice of varying length costs a call to
     /// `memcpy` — and bucket lines are most of a scrape.
@@ -349,8 +352,7 @@ impl<'a> Lines<'a> {
     /// The `_bucket` lines of a histogram; returns the total count.
     pub(crate) fn buckets(&mut self, data: &super::HistogramData<'_>) -> u64 {
         let bounds = data.bounds();
-        let key = (bounds.as_ptr() as usize, bounds.len());
-        if self.bounds.key != key || self.bounds.slots.len() != bounds.len() + 1 {
+        if !same_bits(&self.bounds.key, bounds) {
             self.bounds.slots.clear();
             let mut text = Vec::with_capacity(SLOT);
             for b in bounds.iter().copied().chain([f64::INFINITY]) {
@@ -364,7 +366,8 @@ impl<'a> Lines<'a> {
                 slot[..len].copy_from_slice(&text[..len]);
                 self.bounds.slots.push((slot, len));
             }
-            self.bounds.key = key;
+            self.bounds.key.clear();
+            self.bounds.key.extend(bounds.iter().map(|b| b.to_bits()));
         }
         self.head(Stem::Bucket, "le");
         let (out, head, cache) = (&mut *self.out, &self.head, &self.bounds);
@@ -391,9 +394,47 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// Whether `bounds` are bit for bit the bounds `key` was taken from (`-0.0` and `0.0` print
+/// differently, so `==` on floats would not do).
+#[inline]
+pub(crate) fn same_bits(key: &[u64], bounds: &[f64]) -> bool {
+    key.len() == bounds.len() && key.iter().zip(bounds).all(|(k, b)| *k == b.to_bits())
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Lines, escape, find_special};
+    use crate::encoding::HistogramData;
+    use crate::sync::AtomicU64;
+
+    #[test]
+    fn bucket_text_follows_the_bounds_not_their_address() {
+        // Two histograms whose bounds sit at the same address one after the other, as when an
+        // `Arc`'d slice is freed and its memory reused within one rendering.
+        let counts: Vec<AtomicU64> = (0..3).map(|_| AtomicU64::new(1)).collect();
+        let mut bounds = vec![0.5, 1.0];
+        let mut out = Vec::new();
+        let mut lines = Lines::new(&mut out, "", false);
+        lines.family("h", "");
+        lines.set_labels(&());
+        fn data<'a>(bounds: &'a [f64], counts: &'a [AtomicU64]) -> HistogramData<'a> {
+            HistogramData { bounds, counts, sum: 0.0, created: 0.0 }
+        }
+        lines.buckets(&data(&bounds, &counts));
+        let address = bounds.as_ptr();
+        bounds.copy_from_slice(&[0.25, 2.0]);
+        assert_eq!(bounds.as_ptr(), address);
+        lines.buckets(&data(&bounds, &counts));
+        bounds.copy_from_slice(&[-0.0, 2.0]);
+        lines.buckets(&data(&bounds, &counts));
+        let text = String::from_utf8(out).unwrap_or_default();
+        assert_eq!(
+            text,
+            "h_bucket{le=\"0.5\"} 1\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 3\n\
+             h_bucket{le=\"0.25\"} 1\nh_bucket{le=\"2\"} 2\nh_bucket{le=\"+Inf\"} 3\n\
+             h_bucket{le=\"-0\"} 1\nh_bucket{le=\"2\"} 2\nh_bucket{le=\"+Inf\"} 3\n"
+        );
+    }
 
     #[test]
     fn finds_every_special_byte_at_every_position() {

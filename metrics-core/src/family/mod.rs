@@ -16,6 +16,7 @@ use triomphe::Arc as NodeArc;
 use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind};
 use crate::encoding::Encoder;
 use crate::labels::{DenseLabels, LabelSet, OverflowLabels};
+use crate::metric::histogram::Histogram;
 use crate::metric::{Collect, Metric};
 
 use dense::Dense;
@@ -89,6 +90,87 @@ impl<L, M> Deref for SeriesRef<'_, L, M> {
             Ref::Borrowed(m) => m,
             Ref::Shared(n) => &n.metric,
         }
+    }
+}
+
+impl<L, M> Clone for SeriesRef<'_, L, M> {
+    /// Another handle to the same series (for a dynamic family, a reference count more).
+    fn clone(&self) -> Self {
+        SeriesRef(match &self.0 {
+            Ref::Borrowed(m) => Ref::Borrowed(m),
+            Ref::Shared(n) => Ref::Shared(n.clone()),
+        })
+    }
+}
+
+impl<'a, L> SeriesRef<'a, L, Histogram> {
+    /// Starts a timer that observes the elapsed seconds into this series when dropped.
+    ///
+    /// The timer holds its own handle to the series, so it can be started from the handle
+    /// [`Family::get_or_create`] returns without keeping that handle in a variable
+    /// ([`Histogram::start_timer`] borrows the histogram, which that temporary handle would not
+    /// outlive).
+    ///
+    /// ```
+    /// use metrics_core::{Family, Histogram, LabelSet};
+    ///
+    /// #[derive(LabelSet)]
+    /// struct Labels { route: String }
+    ///
+    /// let latency: Family<Labels, Histogram> = Family::new();
+    /// let labels = Labels { route: "/".into() };
+    /// {
+    ///     let _timer = latency.get_or_create(&labels).start_timer();
+    ///     // ... the work being timed ...
+    /// }
+    /// assert_eq!(latency.get(&labels).map(|h| h.count()), Some(1));
+    /// ```
+    pub fn start_timer(&self) -> SeriesTimer<'a, L> {
+        SeriesTimer { series: self.clone(), start: Instant::now() }
+    }
+}
+
+/// Observes the seconds elapsed since [`SeriesRef::start_timer`] into its series when dropped.
+///
+/// It keeps the series' handle, which stays usable beside it:
+///
+/// ```
+/// use metrics_core::{Family, Histogram, LabelSet, LabelValue};
+///
+/// #[derive(LabelValue)]
+/// enum Stage { Parse, Send }
+/// #[derive(LabelSet)]
+/// struct Labels { stage: Stage }
+///
+/// let latency: Family<Labels, Histogram> = Family::new();
+/// let parse = latency.get_or_create(&Labels { stage: Stage::Parse });
+/// let timer = parse.start_timer();
+/// parse.observe(0.5);
+/// timer.observe();
+/// assert_eq!(parse.count(), 2);
+/// latency.get_or_create(&Labels { stage: Stage::Send }).start_timer().observe();
+/// assert_eq!(latency.get(&Labels { stage: Stage::Send }).map(|h| h.count()), Some(1));
+/// ```
+#[must_use = "the timer observes when dropped; dropping it at once records a duration of zero"]
+pub struct SeriesTimer<'a, L> {
+    series: SeriesRef<'a, L, Histogram>,
+    start: Instant,
+}
+
+impl<L> SeriesTimer<'_, L> {
+    /// Stops the timer now and observes.
+    pub fn observe(self) {}
+}
+
+impl<L> Drop for SeriesTimer<'_, L> {
+    fn drop(&mut self) {
+        self.series.observe(self.start.elapsed().as_secs_f64());
+    }
+}
+
+impl<L> fmt::Debug for SeriesTimer<'_, L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeriesTimer").field("histogram", &*self.series).field("start", &self.start).finish()
     }
 }
 

@@ -81,15 +81,50 @@ impl Buckets {
         Ok(Buckets(Repr::Shared(bounds.into())))
     }
 
-    /// `count` bounds `start, start + width, ...`.
+    /// `count` bounds `start, start + width, ...`, computed in decimal: decimal inputs give the
+    /// decimal bounds they spell (each bound is the float nearest to the exact decimal sum, as
+    /// if written out by hand). The derive's `buckets = linear(..)` gives the same bounds.
+    ///
+    /// ```
+    /// use metrics_core::{Buckets, Catalog, Histogram, Metrics};
+    ///
+    /// let b = Buckets::linear(0.001, 0.002, 6).unwrap();
+    /// assert_eq!(b.as_slice(), [0.001, 0.003, 0.005, 0.007, 0.009, 0.011]);
+    ///
+    /// #[derive(Metrics)]
+    /// struct M {
+    ///     /// Wait time.
+    ///     #[metric(unit = "seconds", buckets = linear(0.001, 0.002, 6))]
+    ///     wait: Histogram,
+    /// }
+    /// assert_eq!(Catalog::of::<M>().metrics[0].buckets, b.as_slice());
+    /// ```
     pub fn linear(start: f64, width: f64, count: usize) -> Result<Self, BucketsError> {
-        Self::new((0..count).map(|i| start + width * i as f64).collect())
+        Self::new(super::bounds::linear(start, width, count))
     }
 
     /// `count` bounds `start, start * factor, ...` (the Infra seed uses
-    /// `exponential(0.001, 2.0, 15)`).
+    /// `exponential(0.001, 2.0, 15)`), computed in decimal as [`linear`](Self::linear) is, so
+    /// that `exponential(0.1, 10.0, 4)` is `0.1, 1, 10, 100` and
+    /// `exponential(0.3, 1.5, 3)` ends in `0.675`. The derive's `buckets = exponential(..)`
+    /// gives the same bounds.
+    ///
+    /// ```
+    /// use metrics_core::{Buckets, Catalog, Histogram, Metrics};
+    ///
+    /// let b = Buckets::exponential(0.3, 1.5, 3).unwrap();
+    /// assert_eq!(b.as_slice(), [0.3, 0.45, 0.675]);
+    ///
+    /// #[derive(Metrics)]
+    /// struct M {
+    ///     /// Message size.
+    ///     #[metric(unit = "bytes", buckets = exponential(0.3, 1.5, 3))]
+    ///     size: Histogram,
+    /// }
+    /// assert_eq!(Catalog::of::<M>().metrics[0].buckets, b.as_slice());
+    /// ```
     pub fn exponential(start: f64, factor: f64, count: usize) -> Result<Self, BucketsError> {
-        Self::new((0..count).map(|i| start * factor.powi(i as i32)).collect())
+        Self::new(super::bounds::exponential(start, factor, count))
     }
 
     /// The bounds.
@@ -285,6 +320,65 @@ mod tests {
         assert_eq!(Buckets::new(vec![]), Err(BucketsError::Empty));
         assert_eq!(Buckets::new(vec![1.0, 1.0]), Err(BucketsError::NotIncreasing(1.0, 1.0)));
         assert!(matches!(Buckets::new(vec![f64::NAN]), Err(BucketsError::NotFinite(_))));
+    }
+
+    /// How a bound prints in Prometheus text.
+    fn text(v: f64) -> String {
+        let mut out = Vec::new();
+        crate::encoding::number::write_float(&mut out, v, false);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn bounds(b: Result<Buckets, BucketsError>) -> Vec<String> {
+        b.map(|b| b.as_slice().iter().map(|&v| text(v)).collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn decimal_inputs_give_decimal_bounds() {
+        assert_eq!(bounds(Buckets::linear(0.001, 0.002, 6)), ["0.001", "0.003", "0.005", "0.007", "0.009", "0.011"]);
+        assert_eq!(bounds(Buckets::linear(0.1, 0.1, 3)), ["0.1", "0.2", "0.3"]);
+        assert_eq!(bounds(Buckets::linear(-0.3, 0.1, 4)), ["-0.3", "-0.2", "-0.1", "0"]);
+        assert_eq!(bounds(Buckets::linear(1e-7, 1e-7, 3)), ["1e-07", "2e-07", "3e-07"]);
+        assert_eq!(bounds(Buckets::linear(1e20, 1e20, 2)), ["1e+20", "2e+20"]);
+        assert_eq!(bounds(Buckets::exponential(0.1, 10.0, 5)), ["0.1", "1", "10", "100", "1000"]);
+        assert_eq!(bounds(Buckets::exponential(0.3, 1.5, 4)), ["0.3", "0.45", "0.675", "1.0125"]);
+        assert_eq!(bounds(Buckets::exponential(0.001, 2.0, 15)).last().map(String::as_str), Some("16.384"));
+        // Every decimal start and width with up to three decimals and every count up to 40: each
+        // bound is the decimal written out (`0.001 * k` for integers `k`, printed shortest).
+        for s in 0..=200u32 {
+            for w in 1..=60u32 {
+                let (start, width) = (f64::from(s) / 1000.0, f64::from(w) / 1000.0);
+                let got = Buckets::linear(start, width, 40).map(|b| b.as_slice().to_vec()).unwrap_or_default();
+                for (i, v) in got.iter().enumerate() {
+                    let want: f64 = format!("{}e-3", s + w * i as u32).parse().unwrap_or(f64::NAN);
+                    assert_eq!(v.to_bits(), want.to_bits(), "linear({start}, {width}, ..)[{i}] = {v}");
+                }
+            }
+        }
+        for s in 1..=50u32 {
+            for f in 2..=10u32 {
+                let start = f64::from(s) / 100.0;
+                let got =
+                    Buckets::exponential(start, f64::from(f), 12).map(|b| b.as_slice().to_vec()).unwrap_or_default();
+                for (i, v) in got.iter().enumerate() {
+                    let want: f64 =
+                        format!("{}e-2", u64::from(s) * u64::from(f).pow(i as u32)).parse().unwrap_or(f64::NAN);
+                    assert_eq!(v.to_bits(), want.to_bits(), "exponential({start}, {f}, ..)[{i}] = {v}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bounds_past_128_bits_fall_back_to_floats() {
+        // 11^i overflows 128 bits from i = 37: later bounds are computed in floats, and the
+        // series stays increasing across the change.
+        let b = Buckets::exponential(0.001, 1.1, 1000).map(|b| b.as_slice().to_vec()).unwrap_or_default();
+        assert_eq!(b.len(), 1000);
+        assert!(b.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(text(b[2]), "0.00121");
+        let last = 0.001 * 1.1f64.powi(999);
+        assert!((b[999] - last).abs() <= last * 1e-12, "{} {last}", b[999]);
     }
 
     #[test]

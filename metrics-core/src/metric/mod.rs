@@ -1,6 +1,7 @@
 //! The metric types, one per file, and the traits that let families and derived structs hold
 //! them.
 
+pub(crate) mod bounds;
 pub(crate) mod callback;
 pub(crate) mod counter;
 pub(crate) mod gauge;
