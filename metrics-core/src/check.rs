@@ -110,33 +110,6 @@ pub const fn check_metric(d: &Descriptor, is_family: bool) -> Msg {
     m
 }
 
-/// The names a family takes in any format, as `(base, suffix)` pairs: its sample names and its
-/// family name (the one `# TYPE` lines carry). Two families of one exposition may share none:
-/// a counter `x` and a gauge `x` have distinct samples (`x_total`, `x`) but would both be the
-/// OpenMetrics family `x`.
-pub(crate) const fn sample_names(d: &Descriptor) -> ([(&'static str, &'static str); 5], usize) {
-    let n = d.name;
-    let none = ("", "");
-    match d.kind {
-        MetricKind::Counter if d.legacy_name => ([(n, ""), (n, "_total"), (n, "_created"), none, none], 3),
-        MetricKind::Counter => ([(n, "_total"), (n, "_created"), (n, ""), none, none], 3),
-        MetricKind::Gauge => ([(n, ""), none, none, none, none], 1),
-        MetricKind::Histogram => ([(n, "_bucket"), (n, "_sum"), (n, "_count"), (n, "_created"), (n, "")], 5),
-        MetricKind::Summary => ([(n, ""), (n, "_sum"), (n, "_count"), (n, "_created"), none], 4),
-        MetricKind::Info if ends_with(n, "_info") => ([(n, ""), (strip_info(n), ""), none, none, none], 2),
-        MetricKind::Info => ([(n, ""), (n, "_info"), none, none, none], 2),
-    }
-}
-
-/// `x_info` without `_info`: the OpenMetrics family name of an info metric.
-const fn strip_info(n: &'static str) -> &'static str {
-    let (head, _) = n.as_bytes().split_at(n.len() - "_info".len());
-    match core::str::from_utf8(head) {
-        Ok(s) => s,
-        Err(_) => n,
-    }
-}
-
 /// Whether `a.0 + a.1 == b.0 + b.1`, without building either string.
 const fn concat_eq(a: (&str, &str), b: (&str, &str)) -> bool {
     let (a0, a1, b0, b1) = (a.0.as_bytes(), a.1.as_bytes(), b.0.as_bytes(), b.1.as_bytes());
@@ -176,8 +149,8 @@ const fn collides(a: &Descriptor, b: &Descriptor) -> Option<(&'static str, &'sta
     if !prefix_related(a.name, b.name) {
         return None;
     }
-    let (sa, na) = sample_names(a);
-    let (sb, nb) = sample_names(b);
+    let (sa, na) = a.sample_names();
+    let (sb, nb) = b.sample_names();
     let mut i = 0;
     while i < na {
         let mut j = 0;

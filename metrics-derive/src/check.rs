@@ -10,8 +10,7 @@ use crate::attr::BucketsSpec;
 use crate::ctxt::Ctxt;
 use crate::name::{ends_with, is_reserved, is_valid_label_name, is_valid_metric_name};
 
-const METRIC_NAME: &str = "[a-zA-Z_:][a-zA-Z0-9_:]*";
-const LABEL_NAME: &str = "[a-zA-Z_][a-zA-Z0-9_]*";
+use crate::name::{LABEL_NAME_PATTERN as LABEL_NAME, METRIC_NAME_PATTERN as METRIC_NAME};
 
 pub(crate) fn metrics(cx: &Ctxt, c: &Container<'_>) {
     prefix(cx, c);

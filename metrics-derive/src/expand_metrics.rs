@@ -114,17 +114,9 @@ fn expand(cx: &Ctxt, c: &Container<'_>, krate: &TokenStream) -> TokenStream {
 /// rules, spanned at the field so that a broken rule points there.
 fn descriptor(cx: &Ctxt, c: &Container<'_>, f: &Field<'_>, d: &syn::Ident, m: &TokenStream) -> TokenStream {
     let ty = f.ty;
-    let mut name = String::new();
-    if let Some(p) = &c.attrs.prefix {
-        name.push_str(&p.value);
-        name.push('_');
-    }
-    name.push_str(&f.base_name());
+    let prefix = c.attrs.prefix.as_ref().map_or("", |p| p.value.as_str());
     let unit = f.attrs.unit.as_ref().map(|u| u.value.clone()).unwrap_or_default();
-    if !unit.is_empty() {
-        name.push('_');
-        name.push_str(&unit);
-    }
+    let name = crate::name::declared_name(prefix, &f.base_name(), &unit);
     let help = f.help().unwrap_or_default();
     let buckets = match &f.attrs.buckets {
         Some(b) => floats(&check::bucket_values(cx, &b.value, b.span).unwrap_or_default()),
