@@ -284,7 +284,7 @@ pub trait Metrics: Send + Sync + 'static {
 pub mod __private {
     //! What generated code reaches through absolute paths. Not a public API.
     pub use crate::Metrics;
-    pub use crate::check::{check_collisions, check_metric};
+    pub use crate::check::{NameEntry, check_item_names, check_kinds, check_metric, count_names, name_table};
     pub use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind, MetricsInfo, MetricsItem};
     pub use crate::encoding::Encoder;
     pub use crate::labels::{LabelSet, LabelValue, LabelWriter, ValueSink, cardinality_product, values_or_empty};
