@@ -446,7 +446,7 @@ mod tests {
 
     #[test]
     fn reserved_labels_are_rejected_by_type() {
-        const LE: &[LabelDescriptor] = &[LabelDescriptor { name: "le", values: &[] }];
+        const LE: &[LabelDescriptor] = &[LabelDescriptor::new("le")];
         let h = Descriptor::new("x", "h", MetricKind::Histogram).with_labels(LE);
         assert!(check_metric(&h, true).as_str().contains("`le`"));
         let g = Descriptor::new("x", "h", MetricKind::Gauge).with_labels(LE);

@@ -18,6 +18,16 @@ pub struct LabelDescriptor {
     pub name: &'static str,
     /// All values the label can take, when it is an enum deriving `LabelValue`; empty otherwise.
     pub values: &'static [&'static str],
+    /// What the label means: the doc comment of its `LabelSet` field; empty when none.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub help: &'static str,
+}
+
+impl LabelDescriptor {
+    /// A label with the given name, no fixed values and no help text.
+    pub const fn new(name: &'static str) -> Self {
+        LabelDescriptor { name, values: &[], help: "" }
+    }
 }
 
 /// The static description of one metric family.

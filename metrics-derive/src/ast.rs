@@ -134,6 +134,8 @@ pub(crate) struct LabelField<'a> {
     pub(crate) ident: &'a Ident,
     pub(crate) ty: &'a Type,
     pub(crate) attrs: LabelAttrs,
+    /// The doc comment: what the label means, for the catalog.
+    pub(crate) doc: Option<String>,
 }
 
 impl LabelField<'_> {
@@ -165,6 +167,7 @@ impl<'a> LabelStruct<'a> {
                     ident: f.ident.as_ref()?,
                     ty: &f.ty,
                     attrs: attr::label(cx, &f.attrs, Place::LabelField),
+                    doc: attr::doc(&f.attrs),
                 })
             })
             .collect();

@@ -12,6 +12,7 @@ pub(crate) fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> Toke
     let labels: Vec<_> = s.fields.iter().filter(|f| f.attrs.skip.is_none()).collect();
     let skipped: Vec<_> = s.fields.iter().filter(|f| f.attrs.skip.is_some()).map(|f| f.ident).collect();
     let names: Vec<String> = labels.iter().map(|f| f.name()).collect();
+    let helps: Vec<String> = labels.iter().map(|f| f.doc.clone().unwrap_or_default()).collect();
     let idents: Vec<_> = labels.iter().map(|f| f.ident).collect();
     // Each field's type, spanned at the field so that a type that is not a label value is
     // reported there.
@@ -38,7 +39,7 @@ pub(crate) fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> Toke
         #[allow(clippy::all, unused_variables, unused_mut)]
         impl #m::LabelSet for #ident {
             const LABELS: &'static [#m::LabelDescriptor] = &[
-                #(#m::LabelDescriptor { name: #names, values: #m::values_or_empty(#tys::VALUES) }),*
+                #(#m::LabelDescriptor { name: #names, values: #m::values_or_empty(#tys::VALUES), help: #helps }),*
             ];
             const CARDINALITY: #m::Option<#m::usize> = #m::cardinality_product(&[#(#tys::VALUES),*]);
 
