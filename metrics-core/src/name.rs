@@ -264,8 +264,8 @@ mod tests {
         assert_eq!(check_name("__x", false), Err(NameError::Reserved));
         assert!(check_prefix("").is_ok());
         assert_eq!(
-            check_prefix("a b").unwrap_err().to_string(),
-            "prefix `a b` would make invalid metric names: it must match [a-zA-Z_:][a-zA-Z0-9_:]*"
+            check_prefix("a b").map_err(|e| e.to_string()),
+            Err("prefix `a b` would make invalid metric names: it must match [a-zA-Z_:][a-zA-Z0-9_:]*".to_owned())
         );
     }
 
