@@ -75,10 +75,32 @@ impl Catalog {
     pub(crate) fn add_info(&mut self, info: &'static MetricsInfo) {
         for item in info.items {
             match item {
-                MetricsItem::Metric(d) => self.metrics.push(entry(d, info.type_name)),
+                MetricsItem::Metric(d) => self.add_descriptor(d, info.type_name),
                 MetricsItem::Flatten(child) => self.add_info(child),
             }
         }
+    }
+
+    /// Adds one metric, declared in `declared_in`.
+    pub(crate) fn add_descriptor(&mut self, d: &Descriptor, declared_in: &'static str) {
+        let (base, suffix) = d.prometheus_name();
+        let max_age_secs = match (d.kind, d.max_age_secs) {
+            (MetricKind::Summary, 0) => Some(DEFAULT_MAX_AGE.as_secs()),
+            (MetricKind::Summary, secs) => Some(secs),
+            _ => None,
+        };
+        self.metrics.push(CatalogEntry {
+            name: format!("{base}{suffix}"),
+            kind: d.kind,
+            unit: d.unit,
+            help: d.help,
+            labels: d.labels,
+            buckets: d.buckets,
+            quantiles: d.quantiles,
+            max_age_secs,
+            limit: (d.limit != 0).then_some(d.limit),
+            declared_in,
+        });
     }
 
     /// The catalog as pretty-printed JSON.
@@ -125,27 +147,6 @@ impl Catalog {
             let _ = writeln!(s, "| `{}` | {} | {} | {} | {} |", m.name, kind, m.unit, cell(m.help), labels);
         }
         s
-    }
-}
-
-fn entry(d: &'static Descriptor, declared_in: &'static str) -> CatalogEntry {
-    let (base, suffix) = d.prometheus_name();
-    let max_age_secs = match (d.kind, d.max_age_secs) {
-        (MetricKind::Summary, 0) => Some(DEFAULT_MAX_AGE.as_secs()),
-        (MetricKind::Summary, secs) => Some(secs),
-        _ => None,
-    };
-    CatalogEntry {
-        name: format!("{base}{suffix}"),
-        kind: d.kind,
-        unit: d.unit,
-        help: d.help,
-        labels: d.labels,
-        buckets: d.buckets,
-        quantiles: d.quantiles,
-        max_age_secs,
-        limit: (d.limit != 0).then_some(d.limit),
-        declared_in,
     }
 }
 

@@ -129,6 +129,12 @@ pub const fn check_metric(d: &Descriptor, is_family: bool) -> ErrorMessage {
     m
 }
 
+/// Every name `d` takes in any format: [`Descriptor::sample_names`], which the registry's
+/// run-time duplicate check reaches through here.
+pub(crate) const fn sample_names(d: &Descriptor) -> ([(&'static str, &'static str); 5], usize) {
+    d.sample_names()
+}
+
 /// One name of the [`name_table`]: `base + suffix`, the item of the `MetricsInfo` it comes from,
 /// and the metric that exposes it.
 #[derive(Debug, Clone, Copy)]

@@ -7,6 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::Metrics;
 use crate::catalog::Catalog;
+use crate::check::sample_names;
 use crate::descriptor::{Descriptor, MetricsInfo};
 use crate::encoding::json::JsonEncoder;
 use crate::encoding::openmetrics::OpenMetricsEncoder;
@@ -141,7 +142,7 @@ impl Registry {
         let mut new: Vec<(String, &'static str)> = Vec::new();
         let mut dup = None;
         source.info().for_each(&mut |d: &'static Descriptor| {
-            let (names, n) = d.sample_names();
+            let (names, n) = sample_names(d);
             for &(base, suffix) in &names[..n] {
                 let name = format!("{base}{suffix}");
                 let seen =
