@@ -138,9 +138,9 @@ fn collision_checks(
         const_check(*span, quote!(#m::check_item_names(<#ident as #m::Metrics>::INFO, __ITEMS, #k, __KNOWN, &__TABLE)))
     });
     quote! {
-        const __KNOWN: &[(&'static str, &'static str)] = &[#(#known),*];
-        const __ITEMS: &[usize] = &[#(#positions),*];
-        const __NAMES: usize = #m::count_names(<#ident as #m::Metrics>::INFO, __ITEMS);
+        const __KNOWN: &[(&'static #m::str, &'static #m::str)] = &[#(#known),*];
+        const __ITEMS: &[#m::usize] = &[#(#positions),*];
+        const __NAMES: #m::usize = #m::count_names(<#ident as #m::Metrics>::INFO, __ITEMS);
         const __TABLE: [#m::NameEntry; __NAMES] = #m::name_table::<__NAMES>(<#ident as #m::Metrics>::INFO, __ITEMS);
         #(#checks)*
     }
