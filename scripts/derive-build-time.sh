@@ -1,77 +1,125 @@
 #!/usr/bin/env bash
-# Measures the compile-time cost of #[derive(Metrics)]: builds a crate with a 200-field derived
-# struct and the same struct written by hand (the Metrics impl, descriptors and Default spelt
-# out), each from a warm dependency cache, three times, and prints the median wall time of each.
-# Usage: bash scripts/derive-build-time.sh
+# Measures the compile-time cost of #[derive(Metrics)] against its peer, vise 0.3's derive: for
+# 20, 200 and 400 fields, builds a crate with the struct derived by ours, the same struct written
+# by hand (the Metrics impl, descriptors and Default spelt out: the floor), and the same fields
+# derived by vise. Each crate is rebuilt RUNS times (default 5) from a warm dependency cache and
+# the median wall time printed, so that other builds on a shared machine skew it less.
+# Works offline from the cargo cache (vise is a dependency of the `benches` member, so it is
+# there after any workspace build) and online on a fresh machine.
+# Usage: bash scripts/derive-build-time.sh            (RUNS=9 SIZES="200 400" to change)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="$root/target/derive-cost"
+runs="${RUNS:-5}"
+sizes="${SIZES:-20 200 400}"
 rm -rf "$dir"
-mkdir -p "$dir/derived/src" "$dir/by-hand/src"
-python3 - "$dir" <<'PY'
-import sys
+mkdir -p "$dir"
+python3 - "$dir" $sizes <<'PY'
+import os, sys
 d = sys.argv[1]
-N = 200
-head = '''use metrics_core::{Counter, Family, Gauge, Histogram, LabelSet};
+sizes = [int(n) for n in sys.argv[2:]]
+
+def kind(i):
+    return ["Family<Route, Counter>", "Family<Route, Gauge>", "Family<Route, Histogram>", "Counter"][i % 4]
+
+def ours(n):
+    s = '''use metrics_core::{Counter, Family, Gauge, Histogram, LabelSet};
 
 #[derive(LabelSet)]
 pub struct Route {
     pub route: String,
 }
-'''
-def kind(i):
-    return ["Family<Route, Counter>", "Family<Route, Gauge>", "Family<Route, Histogram>", "Counter"][i % 4]
-derived = head + "\n#[derive(metrics_core::Metrics)]\n#[metrics(prefix = \"app\")]\npub struct Big {\n"
-for i in range(N):
-    attr = '    #[metric(unit = "seconds", buckets = [0.01, 0.1, 1.0])]\n' if i % 4 == 2 else ""
-    derived += f"    /// Metric number {i}.\n{attr}    pub m{i}: {kind(i)},\n"
-derived += "}\n"
-open(f"{d}/derived/src/lib.rs", "w").write(derived)
 
-m = "metrics_core::__private"
-hand = head + "\npub struct Big {\n" + "".join(f"    pub m{i}: {kind(i)},\n" for i in range(N)) + "}\n\n"
-for i in range(N):
-    unit = '"seconds"' if i % 4 == 2 else '""'
-    name = f"app_m{i}_seconds" if i % 4 == 2 else f"app_m{i}"
-    buckets = "&[0.01, 0.1, 1.0]" if i % 4 == 2 else "&[]"
-    hand += (f"const D{i}: {m}::Descriptor = {m}::Descriptor {{ name: \"{name}\", help: \"Metric number {i}.\", "
-             f"kind: <{kind(i)} as {m}::Collect>::KIND, unit: {unit}, labels: <{kind(i)} as {m}::Collect>::LABELS, "
-             f"buckets: {buckets}, quantiles: &[], max_age_secs: 0, limit: 0, legacy_name: false, location: \"Big.m{i}\" }};\n")
-hand += f"\nimpl {m}::Metrics for Big {{\n    const INFO: &'static {m}::MetricsInfo = &{m}::MetricsInfo {{ type_name: \"Big\", items: &[\n"
-hand += "".join(f"        {m}::MetricsItem::Metric(D{i}),\n" for i in range(N))
-hand += f"    ] }};\n    fn encode<E: {m}::Encoder>(&self, e: &mut E) {{\n"
-hand += "".join(f"        {m}::Collect::collect(&self.m{i}, &D{i}, e);\n" for i in range(N))
-hand += "    }\n}\n\nimpl Default for Big {\n    fn default() -> Self {\n        Big {\n"
-hand += "".join(f"            m{i}: <{kind(i)} as {m}::Collect>::from_descriptor(&D{i}),\n" for i in range(N))
-hand += "        }\n    }\n}\n"
-open(f"{d}/by-hand/src/lib.rs", "w").write(hand)
+#[derive(metrics_core::Metrics)]
+#[metrics(prefix = "app")]
+pub struct Big {
+'''
+    for i in range(n):
+        attr = '    #[metric(unit = "seconds", buckets = [0.01, 0.1, 1.0])]\n' if i % 4 == 2 else ""
+        s += f"    /// Metric number {i}.\n{attr}    pub m{i}: {kind(i)},\n"
+    return s + "}\n"
+
+def by_hand(n):
+    m = "metrics_core::__private"
+    s = '''use metrics_core::{Counter, Family, Gauge, Histogram, LabelSet};
+
+#[derive(LabelSet)]
+pub struct Route {
+    pub route: String,
+}
+
+pub struct Big {
+''' + "".join(f"    pub m{i}: {kind(i)},\n" for i in range(n)) + "}\n\n"
+    for i in range(n):
+        unit = '"seconds"' if i % 4 == 2 else '""'
+        name = f"app_m{i}_seconds" if i % 4 == 2 else f"app_m{i}"
+        buckets = "&[0.01, 0.1, 1.0]" if i % 4 == 2 else "&[]"
+        s += (f"const D{i}: {m}::Descriptor = {m}::Descriptor {{ name: \"{name}\", help: \"Metric number {i}.\", "
+              f"kind: <{kind(i)} as {m}::Collect>::KIND, unit: {unit}, labels: <{kind(i)} as {m}::Collect>::LABELS, "
+              f"buckets: {buckets}, quantiles: &[], max_age_secs: 0, limit: 0, legacy_name: false, location: \"Big.m{i}\" }};\n")
+    s += f"\nimpl {m}::Metrics for Big {{\n    const INFO: &'static {m}::MetricsInfo = &{m}::MetricsInfo {{ type_name: \"Big\", items: &[\n"
+    s += "".join(f"        {m}::MetricsItem::Metric(D{i}),\n" for i in range(n))
+    s += f"    ] }};\n    fn encode<E: {m}::Encoder>(&self, e: &mut E) {{\n"
+    s += "".join(f"        {m}::Collect::collect(&self.m{i}, &D{i}, e);\n" for i in range(n))
+    s += "    }\n}\n\nimpl Default for Big {\n    fn default() -> Self {\n        Big {\n"
+    s += "".join(f"            m{i}: <{kind(i)} as {m}::Collect>::from_descriptor(&D{i}),\n" for i in range(n))
+    return s + "        }\n    }\n}\n"
+
+def vise(n):
+    s = '''use vise::{Buckets, Counter, EncodeLabelSet, Family, Gauge, Histogram, Metrics, Unit};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Route {
+    pub route: String,
+}
+
+#[derive(Debug, Metrics)]
+#[metrics(prefix = "app")]
+pub struct Big {
+'''
+    for i in range(n):
+        attr = "    #[metrics(unit = Unit::Seconds, buckets = Buckets::values(&[0.01, 0.1, 1.0]))]\n" if i % 4 == 2 else ""
+        s += f"    /// Metric number {i}.\n{attr}    pub m{i}: {kind(i)},\n"
+    return s + "}\n"
+
+members = []
+for n in sizes:
+    for c, gen in [("ours", ours), ("by-hand", by_hand), ("vise", vise)]:
+        name = f"{c}-{n}"
+        members.append(name)
+        os.makedirs(f"{d}/{name}/src")
+        open(f"{d}/{name}/src/lib.rs", "w").write(gen(n))
+        dep = 'vise = "0.3"' if c == "vise" else 'metrics-core = { path = "ROOT/metrics-core" }'
+        open(f"{d}/{name}/Cargo.toml", "w").write(
+            f'[package]\nname = "cost-{name}"\nversion = "0.0.0"\nedition = "2024"\npublish = false\n[dependencies]\n{dep}\n')
+open(f"{d}/members", "w").write(" ".join(members))
 PY
-for c in derived by-hand; do
-  cat > "$dir/$c/Cargo.toml" <<TOML
-[package]
-name = "cost-$c"
-version = "0.0.0"
-edition = "2024"
-publish = false
-[dependencies]
-metrics-core = { path = "$root/metrics-core" }
-TOML
-done
-cat > "$dir/Cargo.toml" <<TOML
-[workspace]
-members = ["derived", "by-hand"]
-resolver = "3"
-TOML
+members="$(cat "$dir/members")"
+for m in $members; do sed -i "s|ROOT|$root|" "$dir/$m/Cargo.toml"; done
+{
+  echo '[workspace]'
+  printf 'members = [%s]\n' "$(printf '"%s", ' $members | sed 's/, $//')"
+  echo 'resolver = "3"'
+} > "$dir/Cargo.toml"
+# The workspace's lock file pins the versions the cache holds.
+cp "$root/Cargo.lock" "$dir/Cargo.lock"
 cd "$dir"
-cargo build -q 2>/dev/null || cargo build
-for c in derived by-hand; do
-  times=()
-  for _ in 1 2 3; do
-    touch "$c/src/lib.rs"
-    s=$(date +%s.%N)
-    CARGO_INCREMENTAL=0 cargo build -q -p "cost-$c"
-    e=$(date +%s.%N)
-    times+=("$(echo "$e - $s" | bc)")
+# Warm the dependencies (offline from the cache when it can, else from crates.io).
+cargo build -q --offline 2>/dev/null || cargo build -q
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+printf '%-8s %10s %10s %10s   (median of %s builds, seconds)\n' fields ours by-hand vise "$runs"
+for n in $sizes; do
+  row=()
+  for c in ours by-hand vise; do
+    times=()
+    for _ in $(seq "$runs"); do
+      touch "$c-$n/src/lib.rs"
+      s=$(date +%s.%N)
+      CARGO_INCREMENTAL=0 cargo build -q --offline -p "cost-$c-$n"
+      e=$(date +%s.%N)
+      times+=("$(echo "$e - $s" | bc)")
+    done
+    row+=("$(printf '%s\n' "${times[@]}" | median)")
   done
-  printf '%s %s\n' "$c" "$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)"
+  printf '%-8s %10.2f %10.2f %10.2f\n' "$n" "${row[@]}"
 done

@@ -83,7 +83,7 @@ struct Input {
     series: Vec<(String, String, f64)>,
 }
 
-static TWO: &[LabelDescriptor] = &[LabelDescriptor { name: "a", values: &[] }, LabelDescriptor { name: "b", values: &[] }];
+static TWO: &[LabelDescriptor] = &[LabelDescriptor::new("a"), LabelDescriptor::new("b")];
 
 fuzz_target!(|input: Input| {
     let help = intern(input.help);

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::Metrics;
 use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind, MetricsInfo};
+use crate::metric::summary::DEFAULT_MAX_AGE;
 
 /// One metric of the catalog.
 #[derive(Debug, Clone, Serialize)]
@@ -29,7 +30,13 @@ pub struct CatalogEntry {
     /// Summary quantiles.
     #[serde(skip_serializing_if = "<[f64]>::is_empty")]
     pub quantiles: &'static [f64],
-    /// The Rust type that declares it.
+    /// For summaries, the sliding window in seconds (the default when none was declared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age_secs: Option<u64>,
+    /// The most series the family holds, when limited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// The Rust type that declares it: for a flattened struct's metric, that struct.
     pub declared_in: &'static str,
 }
 
@@ -66,12 +73,17 @@ impl Catalog {
     }
 
     pub(crate) fn add_info(&mut self, info: &'static MetricsInfo) {
-        info.for_each(&mut |d: &'static Descriptor| self.add_descriptor(d, info.type_name));
+        info.for_each_declared(&mut |d, declared_in| self.add_descriptor(d, declared_in));
     }
 
     /// Adds one metric, declared in `declared_in`.
     pub(crate) fn add_descriptor(&mut self, d: &Descriptor, declared_in: &'static str) {
         let (base, suffix) = d.prometheus_name();
+        let max_age_secs = match (d.kind, d.max_age_secs) {
+            (MetricKind::Summary, 0) => Some(DEFAULT_MAX_AGE.as_secs()),
+            (MetricKind::Summary, secs) => Some(secs),
+            _ => None,
+        };
         self.metrics.push(CatalogEntry {
             name: format!("{base}{suffix}"),
             kind: d.kind,
@@ -80,6 +92,8 @@ impl Catalog {
             labels: d.labels,
             buckets: d.buckets,
             quantiles: d.quantiles,
+            max_age_secs,
+            limit: (d.limit != 0).then_some(d.limit),
             declared_in,
         });
     }
@@ -89,23 +103,25 @@ impl Catalog {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// The catalog as a Markdown table: name, type, unit, help, labels (with enum values).
+    /// The catalog as a Markdown table: name, type (with buckets, quantiles, window and series
+    /// limit), unit, help, labels (with enum values and what each label means).
     pub fn to_markdown(&self) -> String {
         let mut s = String::from("| Metric | Type | Unit | Help | Labels |\n|---|---|---|---|---|\n");
         for m in &self.metrics {
+            let described = m.labels.iter().any(|l| !l.help.is_empty());
             let labels: Vec<String> = m
                 .labels
                 .iter()
                 .map(|l| {
-                    if l.values.is_empty() {
-                        format!("`{}`", l.name)
-                    } else {
-                        format!(
-                            "`{}` ({})",
-                            l.name,
-                            l.values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
-                        )
+                    let mut out = format!("`{}`", l.name);
+                    if !l.values.is_empty() {
+                        let values = l.values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+                        let _ = write!(out, " ({values})");
                     }
+                    if !l.help.is_empty() {
+                        let _ = write!(out, ": {}", cell(l.help));
+                    }
+                    out
                 })
                 .collect();
             let mut kind = m.kind.as_str().to_owned();
@@ -115,7 +131,15 @@ impl Catalog {
             if !m.quantiles.is_empty() {
                 let _ = write!(kind, " (quantiles {})", join(m.quantiles));
             }
-            let _ = writeln!(s, "| `{}` | {} | {} | {} | {} |", m.name, kind, m.unit, cell(m.help), labels.join(", "));
+            if let Some(secs) = m.max_age_secs {
+                let _ = write!(kind, " (window {secs} s)");
+            }
+            if let Some(limit) = m.limit {
+                let _ = write!(kind, " (at most {limit} series)");
+            }
+            // A label's help may hold commas: one label per line then.
+            let labels = labels.join(if described { "<br>" } else { ", " });
+            let _ = writeln!(s, "| `{}` | {} | {} | {} | {} |", m.name, kind, m.unit, cell(m.help), labels);
         }
         s
     }
@@ -128,4 +152,61 @@ fn join(v: &[f64]) -> String {
 /// Help text inside a Markdown table cell: pipes escaped, newlines folded.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::descriptor::MetricsItem;
+
+    const ROUTE: &[LabelDescriptor] = &[
+        LabelDescriptor { name: "route", values: &[], help: "The route pattern, as in `/v1/{id}`." },
+        LabelDescriptor { name: "class", values: &["ok", "error"], help: "" },
+    ];
+
+    static INNER: MetricsInfo = MetricsInfo {
+        type_name: "Inner",
+        items: &[MetricsItem::Metric(Descriptor::new("pause_seconds", "Pauses.", MetricKind::Summary))],
+    };
+
+    static OUTER: MetricsInfo = MetricsInfo {
+        type_name: "Outer",
+        items: &[
+            MetricsItem::Metric(Descriptor {
+                limit: 100,
+                ..Descriptor::new("requests", "Requests.", MetricKind::Counter).with_labels(ROUTE)
+            }),
+            MetricsItem::Flatten(&INNER),
+        ],
+    };
+
+    struct Outer;
+
+    impl crate::Metrics for Outer {
+        const INFO: &'static MetricsInfo = &OUTER;
+        fn encode<E: crate::Encoder>(&self, _: &mut E) {}
+    }
+
+    #[test]
+    fn a_registry_catalog_names_the_flattened_struct() {
+        let registry = crate::Registry::new();
+        registry.register_arc(std::sync::Arc::new(Outer)).unwrap_or_else(|e| panic!("{e}"));
+        let declared: Vec<_> = registry.catalog().metrics.iter().map(|m| m.declared_in).collect();
+        assert_eq!(declared, ["Outer", "Inner"]);
+    }
+
+    #[test]
+    fn entries_say_where_they_are_declared_and_how_they_are_bounded() {
+        let mut c = Catalog::default();
+        c.add_info(&OUTER);
+        let [requests, pause] = &c.metrics[..] else { panic!("{c:?}") };
+        assert_eq!((requests.declared_in, requests.limit, requests.max_age_secs), ("Outer", Some(100), None));
+        assert_eq!((pause.declared_in, pause.limit, pause.max_age_secs), ("Inner", None, Some(600)));
+        let json = c.to_json();
+        assert!(json.contains("\"help\": \"The route pattern, as in `/v1/{id}`.\""), "{json}");
+        assert!(json.contains("\"limit\": 100") && json.contains("\"max_age_secs\": 600"), "{json}");
+        let md = c.to_markdown();
+        assert!(md.contains("| `requests_total` | counter (at most 100 series) |  | Requests. | `route`: The route pattern, as in `/v1/{id}`.<br>`class` (`ok`, `error`) |"), "{md}");
+        assert!(md.contains("| `pause_seconds` | summary (window 600 s) |"), "{md}");
+    }
 }

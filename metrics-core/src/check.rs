@@ -1,21 +1,26 @@
-//! Rules checked in `const` context, so that the derive (through generated `const` items spanned
-//! at the offending field) and hand-written code share them. A rule broken here is a compile
-//! error in the user's crate.
+//! Rules checked in `const` context, for what the derive cannot see: the type behind an alias
+//! (its kind, its labels) and the names of flattened structs. The derive emits `const` items
+//! calling these, spanned at the offending field, so a broken rule is a compile error there;
+//! hand-written code can call them too.
+//!
+//! Every check is linear (or `n log n`) in the number of metrics: collisions are looked up in
+//! sorted tables, never compared pairwise.
 
 use crate::descriptor::{Descriptor, MetricKind, MetricsInfo, MetricsItem};
-use crate::name::{ends_with, str_eq};
+use crate::name::{NameError, check_name, ends_with, str_eq};
 
-/// A message assembled in `const` context (no allocation is possible there).
+/// An error message assembled in `const` context (no allocation is possible there); empty when
+/// the check passed.
 #[derive(Debug, Clone, Copy)]
-pub struct Msg {
+pub struct ErrorMessage {
     buf: [u8; 512],
     len: usize,
 }
 
-impl Msg {
+impl ErrorMessage {
     /// An empty message.
     pub const fn new() -> Self {
-        Msg { buf: [0; 512], len: 0 }
+        ErrorMessage { buf: [0; 512], len: 0 }
     }
 
     /// Appends `s`, or nothing if it does not fit whole.
@@ -47,16 +52,30 @@ impl Msg {
     }
 }
 
-impl Default for Msg {
+impl Default for ErrorMessage {
     fn default() -> Self {
         Self::new()
     }
 }
 
-/// Checks the rules of one metric that depend on its type (known only once types are resolved):
-/// returns the error message, or an empty one.
-pub const fn check_metric(d: &Descriptor, is_family: bool) -> Msg {
-    let m = Msg::new();
+/// Checks the rules of one metric that depend on its type (known only once types are resolved)
+/// and its name: returns the error message, or an empty one.
+pub const fn check_metric(d: &Descriptor, is_family: bool) -> ErrorMessage {
+    let m = ErrorMessage::new();
+    match check_name(d.name, false) {
+        Ok(()) => {}
+        Err(NameError::Invalid) => {
+            return m
+                .push("`")
+                .push(d.name)
+                .push("` is not a valid metric name: it must match `")
+                .push(crate::name::METRIC_NAME_PATTERN)
+                .push("`");
+        }
+        Err(NameError::Reserved) => {
+            return m.push("metric name `").push(d.name).push("` starts with `__`, which Prometheus reserves");
+        }
+    }
     match d.kind {
         MetricKind::Counter if !d.legacy_name && ends_with(d.name, "_total") => {
             return m
@@ -110,167 +129,304 @@ pub const fn check_metric(d: &Descriptor, is_family: bool) -> Msg {
     m
 }
 
-/// The names a family takes in any format, as `(base, suffix)` pairs: its sample names and its
-/// family name (the one `# TYPE` lines carry). Two families of one exposition may share none:
-/// a counter `x` and a gauge `x` have distinct samples (`x_total`, `x`) but would both be the
-/// OpenMetrics family `x`.
+/// Every name `d` takes in any format: [`Descriptor::sample_names`], which the registry's
+/// run-time duplicate check reaches through here.
 pub(crate) const fn sample_names(d: &Descriptor) -> ([(&'static str, &'static str); 5], usize) {
-    let n = d.name;
-    let none = ("", "");
-    match d.kind {
-        MetricKind::Counter if d.legacy_name => ([(n, ""), (n, "_total"), (n, "_created"), none, none], 3),
-        MetricKind::Counter => ([(n, "_total"), (n, "_created"), (n, ""), none, none], 3),
-        MetricKind::Gauge => ([(n, ""), none, none, none, none], 1),
-        MetricKind::Histogram => ([(n, "_bucket"), (n, "_sum"), (n, "_count"), (n, "_created"), (n, "")], 5),
-        MetricKind::Summary => ([(n, ""), (n, "_sum"), (n, "_count"), (n, "_created"), none], 4),
-        MetricKind::Info if ends_with(n, "_info") => ([(n, ""), (strip_info(n), ""), none, none, none], 2),
-        MetricKind::Info => ([(n, ""), (n, "_info"), none, none, none], 2),
+    d.sample_names()
+}
+
+/// One name of the [`name_table`]: `base + suffix`, the item of the `MetricsInfo` it comes from,
+/// and the metric that exposes it.
+#[derive(Debug, Clone, Copy)]
+pub struct NameEntry {
+    base: &'static str,
+    suffix: &'static str,
+    item: usize,
+    metric: &'static str,
+    owner: &'static str,
+}
+
+impl NameEntry {
+    const EMPTY: NameEntry = NameEntry { base: "", suffix: "", item: 0, metric: "", owner: "" };
+}
+
+/// Who takes a name, for the message: a metric of a type, or a description from the derive.
+#[derive(Clone, Copy)]
+enum Taker {
+    Metric { metric: &'static str, owner: &'static str },
+    Known(&'static str),
+}
+
+impl ErrorMessage {
+    const fn taker(self, t: Taker) -> Self {
+        match t {
+            Taker::Metric { metric, owner } => self.push("metric `").push(metric).push("` of `").push(owner).push("`"),
+            Taker::Known(who) => self.push(who),
+        }
     }
 }
 
-/// `x_info` without `_info`: the OpenMetrics family name of an info metric.
-const fn strip_info(n: &'static str) -> &'static str {
-    let (head, _) = n.as_bytes().split_at(n.len() - "_info".len());
-    match core::str::from_utf8(head) {
-        Ok(s) => s,
-        Err(_) => n,
-    }
-}
-
-/// Whether `a.0 + a.1 == b.0 + b.1`, without building either string.
-const fn concat_eq(a: (&str, &str), b: (&str, &str)) -> bool {
+/// Compares `a.0 + a.1` with `b.0 + b.1` bytewise, without building either string: -1, 0 or 1.
+const fn cmp_concat(a: (&str, &str), b: (&str, &str)) -> i32 {
     let (a0, a1, b0, b1) = (a.0.as_bytes(), a.1.as_bytes(), b.0.as_bytes(), b.1.as_bytes());
-    let len = a0.len() + a1.len();
-    if len != b0.len() + b1.len() {
-        return false;
-    }
+    let (la, lb) = (a0.len() + a1.len(), b0.len() + b1.len());
     let mut i = 0;
-    while i < len {
+    while i < la && i < lb {
         let x = if i < a0.len() { a0[i] } else { a1[i - a0.len()] };
         let y = if i < b0.len() { b0[i] } else { b1[i - b0.len()] };
         if x != y {
-            return false;
+            return if x < y { -1 } else { 1 };
         }
         i += 1;
     }
-    true
+    if la == lb {
+        0
+    } else if la < lb {
+        -1
+    } else {
+        1
+    }
 }
 
-/// Whether one string starts with the other: a sample name `base + suffix` of one family can
-/// only equal one of another family if their bases are so related. Most pairs differ within a
-/// few bytes, which keeps the check linear in practice.
-const fn prefix_related(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let n = if a.len() < b.len() { a.len() } else { b.len() };
-    let mut i = 0;
-    while i < n {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-const fn collides(a: &Descriptor, b: &Descriptor) -> Option<(&'static str, &'static str)> {
-    if !prefix_related(a.name, b.name) {
-        return None;
-    }
-    let (sa, na) = sample_names(a);
-    let (sb, nb) = sample_names(b);
-    let mut i = 0;
-    while i < na {
-        let mut j = 0;
-        while j < nb {
-            if concat_eq(sa[i], sb[j]) {
-                return Some(sa[i]);
-            }
-            j += 1;
-        }
-        i += 1;
-    }
-    None
-}
-
-/// A collision: the two families and the sample name they share.
-type Collision = (&'static Descriptor, &'static Descriptor, (&'static str, &'static str));
-
-/// The first family of `info` (flattened structs included) that collides with `d`.
-const fn against_info(d: &'static Descriptor, info: &'static MetricsInfo) -> Option<Collision> {
+/// How many names the descriptors of `info` (flattened structs included) take.
+const fn count_info(info: &MetricsInfo) -> usize {
+    let mut n = 0;
     let mut i = 0;
     while i < info.items.len() {
-        match &info.items[i] {
-            MetricsItem::Metric(b) => {
-                if let Some(name) = collides(d, b) {
-                    return Some((d, b, name));
-                }
-            }
-            MetricsItem::Flatten(child) => {
-                if let Some(c) = against_info(d, child) {
-                    return Some(c);
-                }
-            }
-        }
+        n += count_item(&info.items[i]);
         i += 1;
     }
-    None
+    n
 }
 
-/// The first collision between a family of `a` and a family of `b`.
-const fn info_against_info(a: &'static MetricsInfo, b: &'static MetricsInfo) -> Option<Collision> {
-    let mut i = 0;
-    while i < a.items.len() {
-        let found = match &a.items[i] {
-            MetricsItem::Metric(d) => against_info(d, b),
-            MetricsItem::Flatten(child) => info_against_info(child, b),
-        };
-        if found.is_some() {
-            return found;
-        }
-        i += 1;
+const fn count_item(item: &MetricsItem) -> usize {
+    match item {
+        MetricsItem::Metric(d) => d.sample_names().1,
+        MetricsItem::Flatten(child) => count_info(child),
     }
-    None
 }
 
-/// Checks that no two metrics of `info` (flattened structs included) expose the same sample
-/// name in any format, the generated `_total`, `_bucket`, `_sum`, `_count`, `_created` and
-/// `_info` suffixes included. Returns the error message, or an empty one.
-///
-/// Each pair of items of `info` is checked once; a flattened struct's own pairs are checked by
-/// its own derive.
-pub const fn check_collisions(info: &'static MetricsInfo) -> Msg {
-    let items = info.items;
+/// How many names the items `items` of `info` take: the length of their [`name_table`].
+pub const fn count_names(info: &'static MetricsInfo, items: &[usize]) -> usize {
+    let mut n = 0;
     let mut i = 0;
     while i < items.len() {
-        let mut j = i + 1;
-        while j < items.len() {
-            let found = match (&items[i], &items[j]) {
-                (MetricsItem::Metric(a), MetricsItem::Metric(b)) => match collides(a, b) {
-                    Some(name) => Some((a, b, name)),
-                    None => None,
-                },
-                (MetricsItem::Metric(a), MetricsItem::Flatten(c)) => against_info(a, c),
-                (MetricsItem::Flatten(c), MetricsItem::Metric(b)) => against_info(b, c),
-                (MetricsItem::Flatten(c), MetricsItem::Flatten(d)) => info_against_info(c, d),
-            };
-            if let Some((a, b, (base, suffix))) = found {
-                return Msg::new()
-                    .push("metrics `")
-                    .push(a.name)
-                    .push("` and `")
-                    .push(b.name)
-                    .push("` of `")
-                    .push(info.type_name)
-                    .push("` both use the name `")
-                    .push(base)
-                    .push(suffix)
-                    .push("` as a sample or family name (the formats add `_total`, `_bucket`, `_sum`, `_count` and `_created`, and flattened structs share the names): rename one of them");
+        n += count_item(&info.items[items[i]]);
+        i += 1;
+    }
+    n
+}
+
+/// Writes the names of `item` into `table` from `at`, tagged `tag`; returns the next free slot.
+const fn fill(
+    item: &'static MetricsItem,
+    owner: &'static str,
+    tag: usize,
+    table: &mut [NameEntry],
+    mut at: usize,
+) -> usize {
+    match item {
+        MetricsItem::Metric(d) => {
+            let (names, n) = d.sample_names();
+            let mut j = 0;
+            while j < n {
+                table[at] = NameEntry { base: names[j].0, suffix: names[j].1, item: tag, metric: d.name, owner };
+                at += 1;
+                j += 1;
             }
-            j += 1;
+        }
+        MetricsItem::Flatten(child) => {
+            let mut i = 0;
+            while i < child.items.len() {
+                at = fill(&child.items[i], child.type_name, tag, table, at);
+                i += 1;
+            }
+        }
+    }
+    at
+}
+
+const fn entry_cmp(a: &NameEntry, b: &NameEntry) -> i32 {
+    cmp_concat((a.base, a.suffix), (b.base, b.suffix))
+}
+
+/// Heap sort: `n log n` in `const` context, where no allocation is possible.
+const fn sort(t: &mut [NameEntry]) {
+    let n = t.len();
+    let mut start = n / 2;
+    while start > 0 {
+        start -= 1;
+        sift_down(t, start, n);
+    }
+    let mut end = n;
+    while end > 1 {
+        end -= 1;
+        let x = t[0];
+        t[0] = t[end];
+        t[end] = x;
+        sift_down(t, 0, end);
+    }
+}
+
+const fn sift_down(t: &mut [NameEntry], mut root: usize, end: usize) {
+    loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && entry_cmp(&t[child], &t[child + 1]) < 0 {
+            child += 1;
+        }
+        if entry_cmp(&t[root], &t[child]) >= 0 {
+            return;
+        }
+        let x = t[root];
+        t[root] = t[child];
+        t[child] = x;
+        root = child;
+    }
+}
+
+/// Every name the items `items` of `info` take (flattened structs included), sorted, each
+/// tagged with its position in `items`. `N` is [`count_names`] of the same arguments.
+pub const fn name_table<const N: usize>(info: &'static MetricsInfo, items: &[usize]) -> [NameEntry; N] {
+    let mut table = [NameEntry::EMPTY; N];
+    let mut at = 0;
+    let mut k = 0;
+    while k < items.len() {
+        at = fill(&info.items[items[k]], info.type_name, k, &mut table, at);
+        k += 1;
+    }
+    sort(&mut table);
+    table
+}
+
+/// The first entry of the sorted `table` equal to `name` and tagged below `before`, if any.
+const fn find_in_table(table: &[NameEntry], name: (&str, &str), before: usize) -> Option<Taker> {
+    // The first entry not less than `name`, then the run of equal entries.
+    let (mut lo, mut hi) = (0, table.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if cmp_concat((table[mid].base, table[mid].suffix), name) < 0 {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    while lo < table.len() && cmp_concat((table[lo].base, table[lo].suffix), name) == 0 {
+        if table[lo].item < before {
+            return Some(Taker::Metric { metric: table[lo].metric, owner: table[lo].owner });
+        }
+        lo += 1;
+    }
+    None
+}
+
+/// Who takes `name` in the sorted `known` table of `(name, who)` pairs, if anyone.
+const fn find_known(known: &[(&'static str, &'static str)], name: (&str, &str)) -> Option<Taker> {
+    let (mut lo, mut hi) = (0, known.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match cmp_concat((known[mid].0, ""), name) {
+            0 => return Some(Taker::Known(known[mid].1)),
+            c if c < 0 => lo = mid + 1,
+            _ => hi = mid,
+        }
+    }
+    None
+}
+
+/// A name two metrics take: the name, the metric of the checked item, the other taker.
+type Collision = ((&'static str, &'static str), Taker, Taker);
+
+/// The first name of `item` (declared in `owner`) that `known` or an earlier item of `table`
+/// also takes.
+const fn item_collision(
+    item: &'static MetricsItem,
+    owner: &'static str,
+    k: usize,
+    known: &[(&'static str, &'static str)],
+    table: &[NameEntry],
+) -> Option<Collision> {
+    match item {
+        MetricsItem::Metric(d) => {
+            let (names, n) = d.sample_names();
+            let this = Taker::Metric { metric: d.name, owner };
+            let mut j = 0;
+            while j < n {
+                if let Some(other) = find_known(known, names[j]) {
+                    return Some((names[j], this, other));
+                }
+                if let Some(other) = find_in_table(table, names[j], k) {
+                    return Some((names[j], this, other));
+                }
+                j += 1;
+            }
+            None
+        }
+        MetricsItem::Flatten(child) => {
+            let mut i = 0;
+            while i < child.items.len() {
+                if let Some(c) = item_collision(&child.items[i], child.type_name, k, known, table) {
+                    return Some(c);
+                }
+                i += 1;
+            }
+            None
+        }
+    }
+}
+
+/// Checks that item `items[k]` of `info` (a flattened struct, or a metric whose type the derive
+/// could not read) takes no name that `known` (the sorted names of the metrics the derive could
+/// read, as `(name, who takes it)`) or an earlier item of `items` also takes, in any format: the
+/// generated `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info` suffixes and the
+/// OpenMetrics family names included. `table` is the [`name_table`] of `items`. Returns the error
+/// message, or an empty one.
+///
+/// Each name is looked up in the two sorted tables, so checking every item is `n log n`.
+pub const fn check_item_names(
+    info: &'static MetricsInfo,
+    items: &[usize],
+    k: usize,
+    known: &[(&'static str, &'static str)],
+    table: &[NameEntry],
+) -> ErrorMessage {
+    match item_collision(&info.items[items[k]], info.type_name, k, known, table) {
+        None => ErrorMessage::new(),
+        Some(((base, suffix), this, other)) => ErrorMessage::new()
+            .taker(this)
+            .push(" takes the name `")
+            .push(base)
+            .push(suffix)
+            .push("`, which ")
+            .taker(other)
+            .push(" takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`, and flattened structs share the names): rename one of them"),
+    }
+}
+
+/// Checks that each metric's type is the kind the derive read from the type's name, as
+/// `(field, read kind, read as a family, actual kind, actual is-family)`: the derive checks the
+/// rules of such fields itself, so a type named like a metric but of another kind must not pass.
+pub const fn check_kinds(fields: &[(&'static str, MetricKind, bool, MetricKind, bool)]) -> ErrorMessage {
+    let mut i = 0;
+    while i < fields.len() {
+        let (field, read, read_family, kind, family) = fields[i];
+        if read as u8 != kind as u8 || read_family != family {
+            return ErrorMessage::new()
+                .push("the type of field `")
+                .push(field)
+                .push("` is named like a ")
+                .push(if read_family { "family of " } else { "" })
+                .push(read.as_str())
+                .push(" but is a ")
+                .push(if family { "family of " } else { "" })
+                .push(kind.as_str())
+                .push(": the derive reads metric types by name, so give other types other names than `Counter`, `Gauge`, `Histogram`, `Summary`, `Info` and `Family`");
         }
         i += 1;
     }
-    Msg::new()
+    ErrorMessage::new()
 }
 
 #[cfg(test)]
@@ -287,48 +443,101 @@ mod tests {
     }
 
     #[test]
+    fn names_are_checked() {
+        let d = Descriptor::new("9lives", "h", MetricKind::Gauge);
+        assert!(check_metric(&d, false).as_str().contains("not a valid metric name"));
+        let d = Descriptor::new("__x", "h", MetricKind::Gauge);
+        assert!(check_metric(&d, false).as_str().contains("reserves"));
+    }
+
+    #[test]
     fn reserved_labels_are_rejected_by_type() {
-        const LE: &[LabelDescriptor] = &[LabelDescriptor { name: "le", values: &[] }];
+        const LE: &[LabelDescriptor] = &[LabelDescriptor::new("le")];
         let h = Descriptor::new("x", "h", MetricKind::Histogram).with_labels(LE);
         assert!(check_metric(&h, true).as_str().contains("`le`"));
         let g = Descriptor::new("x", "h", MetricKind::Gauge).with_labels(LE);
         assert!(check_metric(&g, true).is_empty());
     }
 
+    static CHILD: MetricsInfo = MetricsInfo {
+        type_name: "Child",
+        items: &[
+            MetricsItem::Metric(Descriptor::new("x_count", "h", MetricKind::Gauge)),
+            MetricsItem::Metric(Descriptor::new("build", "h", MetricKind::Info)),
+        ],
+    };
+
+    static INFO: MetricsInfo = MetricsInfo {
+        type_name: "T",
+        items: &[
+            MetricsItem::Metric(Descriptor::new("x", "h", MetricKind::Histogram)),
+            MetricsItem::Metric(Descriptor::new("requests", "h", MetricKind::Gauge)),
+            MetricsItem::Flatten(&CHILD),
+            MetricsItem::Metric(Descriptor::new("build_info", "h", MetricKind::Gauge)),
+        ],
+    };
+
+    fn check(items: &[usize], k: usize, known: &[(&'static str, &'static str)]) -> String {
+        const N: usize = 16;
+        let n = count_names(&INFO, items);
+        assert!(n <= N);
+        let mut table = [NameEntry::EMPTY; N];
+        let mut at = 0;
+        for (tag, &i) in items.iter().enumerate() {
+            at = fill(&INFO.items[i], "T", tag, &mut table, at);
+        }
+        let table = &mut table[..n];
+        sort(table);
+        check_item_names(&INFO, items, k, known, table).as_str().to_owned()
+    }
+
     #[test]
-    fn suffix_collisions_are_found() {
-        static INFO: MetricsInfo = MetricsInfo {
-            type_name: "T",
-            items: &[
-                MetricsItem::Metric(Descriptor::new("x", "h", MetricKind::Histogram)),
-                MetricsItem::Metric(Descriptor::new("x_count", "h", MetricKind::Gauge)),
-            ],
-        };
-        assert!(check_collisions(&INFO).as_str().contains("`x_count`"));
-        static OK: MetricsInfo = MetricsInfo {
-            type_name: "T",
-            items: &[
-                MetricsItem::Metric(Descriptor::new("x", "h", MetricKind::Counter)),
-                MetricsItem::Metric(Descriptor::new("y", "h", MetricKind::Counter)),
-            ],
-        };
-        assert!(check_collisions(&OK).is_empty());
-        // Distinct samples, but the same OpenMetrics family name.
-        static FAMILY: MetricsInfo = MetricsInfo {
+    fn const_items_are_checked_against_known_names_and_earlier_items() {
+        // The histogram `x` (read by the derive) exposes `x_count`; the flattened gauge too.
+        let known =
+            [("x", "x"), ("x_bucket", "x"), ("x_count", "metric `x` (field `x`)"), ("x_created", "x"), ("x_sum", "x")];
+        assert_eq!(
+            check(&[2], 0, &known),
+            "metric `x_count` of `Child` takes the name `x_count`, which metric `x` (field `x`) takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`, and flattened structs share the names): rename one of them"
+        );
+        assert!(check(&[2], 0, &[]).is_empty());
+        // The info `build` of the flattened struct and the gauge `build_info` (not read).
+        assert!(check(&[2, 3], 1, &[]).contains("`build_info`"));
+        assert!(check(&[2, 3], 0, &[]).is_empty(), "only the later item reports");
+        // A counter and a gauge of one name share the OpenMetrics family name.
+        static PAIR: MetricsInfo = MetricsInfo {
             type_name: "T",
             items: &[
                 MetricsItem::Metric(Descriptor::new("requests", "h", MetricKind::Counter)),
                 MetricsItem::Metric(Descriptor::new("requests", "h", MetricKind::Gauge)),
             ],
         };
-        assert!(check_collisions(&FAMILY).as_str().contains("`requests`"));
-        static INFO_FAMILY: MetricsInfo = MetricsInfo {
-            type_name: "T",
-            items: &[
-                MetricsItem::Metric(Descriptor::new("build_info", "h", MetricKind::Info)),
-                MetricsItem::Metric(Descriptor::new("build", "h", MetricKind::Gauge)),
-            ],
-        };
-        assert!(!check_collisions(&INFO_FAMILY).is_empty());
+        let mut table = [NameEntry::EMPTY; 4];
+        let _ = fill(&PAIR.items[0], "T", 0, &mut table, 0);
+        let _ = fill(&PAIR.items[1], "T", 1, &mut table, 3);
+        sort(&mut table);
+        assert!(check_item_names(&PAIR, &[0, 1], 1, &[], &table).as_str().contains("`requests`"));
+    }
+
+    #[test]
+    fn tables_sort_by_the_whole_name() {
+        let mut t = [
+            NameEntry { base: "ab", suffix: "c", item: 0, metric: "m", owner: "T" },
+            NameEntry { base: "a", suffix: "", item: 1, metric: "", owner: "" },
+            NameEntry { base: "a", suffix: "bb", item: 2, metric: "", owner: "" },
+            NameEntry { base: "", suffix: "abc", item: 3, metric: "", owner: "" },
+        ];
+        sort(&mut t);
+        let names: Vec<String> = t.iter().map(|e| format!("{}{}", e.base, e.suffix)).collect();
+        assert_eq!(names, ["a", "abb", "abc", "abc"]);
+        assert!(matches!(find_in_table(&t, ("ab", "c"), 1), Some(Taker::Metric { metric: "m", owner: "T" })));
+        assert!(find_in_table(&t, ("ab", "c"), 0).is_none());
+    }
+
+    #[test]
+    fn kinds_read_from_names_are_confirmed() {
+        assert!(check_kinds(&[("a", MetricKind::Counter, false, MetricKind::Counter, false)]).is_empty());
+        let e = check_kinds(&[("a", MetricKind::Counter, false, MetricKind::Gauge, false)]);
+        assert!(e.as_str().contains("field `a` is named like a counter but is a gauge"), "{}", e.as_str());
     }
 }

@@ -2,33 +2,11 @@
 
 use serde::Serialize;
 
-/// The type of a metric family, as the exposition formats name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MetricKind {
-    /// A monotonically increasing value (`counter`).
-    Counter,
-    /// A value that goes up and down (`gauge`).
-    Gauge,
-    /// Observations counted into buckets (`histogram`).
-    Histogram,
-    /// Observations summarised by quantiles over a sliding window (`summary`).
-    Summary,
-    /// A constant series of value 1 carrying information in its labels (`info` in OpenMetrics,
-    /// a `gauge` in Prometheus text).
-    Info,
-}
+pub use crate::name::MetricKind;
 
-impl MetricKind {
-    /// The lowercase name used in `# TYPE` lines of OpenMetrics and in JSON.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            MetricKind::Counter => "counter",
-            MetricKind::Gauge => "gauge",
-            MetricKind::Histogram => "histogram",
-            MetricKind::Summary => "summary",
-            MetricKind::Info => "info",
-        }
+impl Serialize for MetricKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -40,6 +18,16 @@ pub struct LabelDescriptor {
     pub name: &'static str,
     /// All values the label can take, when it is an enum deriving `LabelValue`; empty otherwise.
     pub values: &'static [&'static str],
+    /// What the label means: the doc comment of its `LabelSet` field; empty when none.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub help: &'static str,
+}
+
+impl LabelDescriptor {
+    /// A label with the given name, no fixed values and no help text.
+    pub const fn new(name: &'static str) -> Self {
+        LabelDescriptor { name, values: &[], help: "" }
+    }
 }
 
 /// The static description of one metric family.
@@ -122,14 +110,25 @@ impl Descriptor {
         self
     }
 
-    /// The name of the family as written in Prometheus text `# HELP`/`# TYPE` lines and in JSON:
-    /// counters carry `_total` (unless [`legacy_name`](Self::legacy_name)), as client_golang does.
-    /// Returned as `(base, suffix)` so that no string is built.
+    /// The name of the family in Prometheus text `# HELP`/`# TYPE` lines and samples, JSON,
+    /// protobuf and the catalog: counters carry `_total` (unless
+    /// [`legacy_name`](Self::legacy_name)), as client_golang does, and info metrics `_info`, as
+    /// their OpenMetrics samples do. Returned as `(base, suffix)` so that no string is built. See
+    /// [`name::exposed_name`](crate::name::exposed_name).
     pub const fn prometheus_name(&self) -> (&'static str, &'static str) {
-        match self.kind {
-            MetricKind::Counter if !self.legacy_name => (self.name, "_total"),
-            _ => (self.name, ""),
-        }
+        crate::name::exposed_name(self.name, self.kind, self.legacy_name)
+    }
+
+    /// The family name of OpenMetrics metadata lines: the name without `_info` for an info
+    /// metric. See [`name::openmetrics_family`](crate::name::openmetrics_family).
+    pub const fn openmetrics_family(&self) -> &'static str {
+        crate::name::openmetrics_family(self.name, self.kind)
+    }
+
+    /// Every name the family takes in any format (see
+    /// [`name::sample_names`](crate::name::sample_names)).
+    pub const fn sample_names(&self) -> ([(&'static str, &'static str); 5], usize) {
+        crate::name::sample_names(self.name, self.kind, self.legacy_name)
     }
 }
 
@@ -158,6 +157,17 @@ impl MetricsInfo {
             match item {
                 MetricsItem::Metric(d) => f(d),
                 MetricsItem::Flatten(info) => info.for_each(f),
+            }
+        }
+    }
+
+    /// Calls `f` with every descriptor and the name of the type that declares it (a flattened
+    /// struct's own), in output order.
+    pub fn for_each_declared(&self, f: &mut dyn FnMut(&'static Descriptor, &'static str)) {
+        for item in self.items {
+            match item {
+                MetricsItem::Metric(d) => f(d, self.type_name),
+                MetricsItem::Flatten(info) => info.for_each_declared(f),
             }
         }
     }

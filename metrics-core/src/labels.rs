@@ -34,6 +34,11 @@ pub trait EncodeLabels {
 ///
 /// The trait carries its own equality, hashing and cloning so that deriving it on an enum is all
 /// a user writes: no `Clone`, `Eq` or `Hash` derives are needed next to it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a label value",
+    label = "not a label value: a string, an integer, a `bool`, or an enum deriving `LabelValue`",
+    note = "add `#[derive(LabelValue)]` to an enum of unit variants; for a type of another crate, wrap it in a newtype and implement `LabelValue` for that"
+)]
 pub trait LabelValue: Send + Sync + 'static {
     /// Every value the type can take, in index order, when it is a fixed-cardinality enum.
     /// Families whose labels are all such enums store their series in a dense array.
@@ -66,6 +71,15 @@ pub trait LabelValue: Send + Sync + 'static {
     fn value_clone(&self) -> Self
     where
         Self: Sized;
+
+    /// Writes the value as the label `name`. Generated code calls it as
+    /// `<T as LabelValue>::write_label`, like every other use of a label's type, so that a type
+    /// that is not a label value is reported once.
+    #[doc(hidden)]
+    #[inline]
+    fn write_label<W: LabelWriter + ?Sized>(&self, name: &'static str, writer: &mut W) {
+        writer.label(name, self);
+    }
 }
 
 /// The labels of a family's series: a struct deriving [`LabelSet`](derive@crate::LabelSet).

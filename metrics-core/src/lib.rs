@@ -112,7 +112,29 @@ pub use registry::{DuplicateMetric, Registry};
 /// text (lines joined with spaces). The generated `Default` builds histograms and summaries with
 /// their declared buckets and quantiles, so `LazyLock::new(T::default)` is all a static needs.
 /// Names are checked at compile time: every mistake is an error pointing at its token (see
-/// `tests/ui` for each one).
+/// `tests/ui` for each one). An attribute is read only where it belongs, and anywhere else is an
+/// error rather than ignored: `#[metrics(...)]` (plural) on the struct, `#[metric(...)]`
+/// (singular) on fields.
+///
+/// An [`Info`] field is exposed as `<name>_info` in every format, whether or not its name ends
+/// in `_info` (OpenMetrics names the family without the suffix).
+///
+/// ```
+/// # use metrics_core::{Catalog, Info, LabelSet, Metrics};
+/// #[derive(LabelSet)]
+/// struct Version {
+///     /// The release, as in `1.2.0`.
+///     version: String,
+/// }
+/// #[derive(Metrics)]
+/// struct M {
+///     /// Build information.
+///     build: Info<Version>,
+/// }
+/// let catalog = Catalog::of::<M>();
+/// assert_eq!(catalog.metrics[0].name, "build_info");
+/// assert_eq!(catalog.metrics[0].labels[0].help, "The release, as in `1.2.0`.");
+/// ```
 ///
 /// # Container attributes: `#[metrics(...)]`
 ///
@@ -132,7 +154,8 @@ pub use registry::{DuplicateMetric, Registry};
 /// ```
 ///
 /// ## `crate = "..."` (path as a string)
-/// Where `metrics_core` is, when it is re-exported under another path.
+/// Where `metrics_core` is, when it is re-exported under another path. `LabelSet` and
+/// `LabelValue` types take it too, as `#[metrics(crate = "...")]`.
 ///
 /// # Field attributes: `#[metric(...)]`
 ///
@@ -222,7 +245,8 @@ pub use metrics_derive::Metrics;
 ///
 /// Each field is a label named after the field; its type is a [`LabelValue`](trait@LabelValue)
 /// (`String`, `&'static str`, `Arc<str>`, `Cow<'static, str>`, integers, `bool`, or an enum
-/// deriving it). When every field is an enum (or `bool`), the family stores its series in a
+/// deriving it; wrap a type of another crate in a newtype implementing it). A field's doc
+/// comment describes the label in the [`Catalog`]. When every field is an enum (or `bool`), the family stores its series in a
 /// dense array. Equality, hashing and cloning are generated too.
 ///
 /// # Field attributes: `#[label(...)]`
@@ -289,7 +313,7 @@ pub trait Metrics: Send + Sync + 'static {
 pub mod __private {
     //! What generated code reaches through absolute paths. Not a public API.
     pub use crate::Metrics;
-    pub use crate::check::{check_collisions, check_metric};
+    pub use crate::check::{NameEntry, check_item_names, check_kinds, check_metric, count_names, name_table};
     pub use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind, MetricsInfo, MetricsItem};
     pub use crate::encoding::Encoder;
     pub use crate::labels::{LabelSet, LabelValue, LabelWriter, ValueSink, cardinality_product, values_or_empty};

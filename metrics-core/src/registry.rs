@@ -45,6 +45,10 @@ where
         self.0.declared_in()
     }
 
+    fn describe_declared(&self, f: &mut dyn FnMut(&Descriptor, &'static str)) {
+        self.0.describe_declared(f)
+    }
+
     #[inline]
     fn collect<E: Encoder>(&self, e: &mut E) {
         self.0.collect(e)
@@ -181,8 +185,7 @@ impl Registry {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         let mut c = Catalog::default();
         for s in &inner.sources {
-            let declared_in = s.declared_in_dyn();
-            s.describe_dyn(&mut |d| c.add_descriptor(d, declared_in));
+            s.describe_declared_dyn(&mut |d, declared_in| c.add_descriptor(d, declared_in));
         }
         c
     }

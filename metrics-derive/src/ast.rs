@@ -2,8 +2,9 @@
 
 use syn::{Data, DeriveInput, Fields, Ident, Type};
 
-use crate::attr::{self, ContainerAttrs, FieldAttrs, LabelAttrs, LabelPlace};
+use crate::attr::{self, ContainerAttrs, FieldAttrs, LabelAttrs, Place};
 use crate::ctxt::Ctxt;
+use crate::name::MetricKind;
 
 /// A struct deriving `Metrics`.
 pub(crate) struct Container<'a> {
@@ -18,6 +19,45 @@ pub(crate) struct Field<'a> {
     pub(crate) ty: &'a Type,
     pub(crate) attrs: FieldAttrs,
     pub(crate) doc: Option<String>,
+}
+
+/// A metric type as the derive reads it from the type's written name: its kind, and whether it
+/// is a `Family`. Through an alias the derive cannot see the type: then there is none, and the
+/// rules that need it are left to `const` checks.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) struct Written {
+    pub(crate) kind: MetricKind,
+    pub(crate) family: bool,
+}
+
+impl Written {
+    /// Reads `Counter`, `metrics_core::Gauge`, `Family<L, Histogram>`, `Info<L>`, ...
+    pub(crate) fn of(ty: &Type) -> Option<Written> {
+        let Type::Path(p) = ty else { return None };
+        // `Counter` or `metrics_core::Counter`; another path is some other crate's type.
+        let first = p.path.segments.first()?;
+        if p.qself.is_some() || (p.path.segments.len() > 1 && first.ident != "metrics_core") {
+            return None;
+        }
+        let last = p.path.segments.last()?;
+        let kind = match last.ident.to_string().as_str() {
+            "Counter" | "FloatCounter" | "CounterFn" => MetricKind::Counter,
+            "Gauge" | "FloatGauge" | "GaugeFn" => MetricKind::Gauge,
+            "Histogram" => MetricKind::Histogram,
+            "Summary" => MetricKind::Summary,
+            "Info" => MetricKind::Info,
+            "Family" => {
+                let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+                let metric = args.args.iter().nth(1)?;
+                let syn::GenericArgument::Type(inner) = metric else { return None };
+                let inner = Written::of(inner)?;
+                return (!inner.family && inner.kind != MetricKind::Info)
+                    .then_some(Written { kind: inner.kind, family: true });
+            }
+            _ => return None,
+        };
+        Some(Written { kind, family: false })
+    }
 }
 
 /// What a field is.
@@ -63,13 +103,14 @@ impl Field<'_> {
 
 impl<'a> Container<'a> {
     /// The named fields of a non-generic struct, or `None` with an error recorded.
-    pub(crate) fn from_syn(cx: &Ctxt, input: &'a DeriveInput, derive: &str) -> Option<Self> {
-        let fields = named_fields(cx, input, derive)?;
-        let attrs = attr::container(cx, &input.attrs);
+    /// `attrs` are the struct's `#[metrics(...)]`, read by the driver.
+    pub(crate) fn from_syn(cx: &Ctxt, input: &'a DeriveInput, attrs: ContainerAttrs) -> Option<Self> {
+        let fields = named_fields(cx, input, "Metrics")?;
         let fields = fields
             .named
             .iter()
             .filter_map(|f| {
+                attr::misplaced(cx, &f.attrs, Place::MetricsField);
                 Some(Field {
                     ident: f.ident.as_ref()?,
                     ty: &f.ty,
@@ -93,6 +134,8 @@ pub(crate) struct LabelField<'a> {
     pub(crate) ident: &'a Ident,
     pub(crate) ty: &'a Type,
     pub(crate) attrs: LabelAttrs,
+    /// The doc comment: what the label means, for the catalog.
+    pub(crate) doc: Option<String>,
 }
 
 impl LabelField<'_> {
@@ -115,17 +158,16 @@ impl LabelField<'_> {
 impl<'a> LabelStruct<'a> {
     pub(crate) fn from_syn(cx: &Ctxt, input: &'a DeriveInput) -> Option<Self> {
         let fields = named_fields(cx, input, "LabelSet")?;
-        for a in input.attrs.iter().filter(|a| a.path().is_ident("label")) {
-            cx.error_spanned_by(a, "`#[label(...)]` on a `LabelSet` struct goes on its fields (`rename`, `skip`)");
-        }
         let fields = fields
             .named
             .iter()
             .filter_map(|f| {
+                attr::misplaced(cx, &f.attrs, Place::LabelField);
                 Some(LabelField {
                     ident: f.ident.as_ref()?,
                     ty: &f.ty,
-                    attrs: attr::label(cx, &f.attrs, LabelPlace::Field),
+                    attrs: attr::label(cx, &f.attrs, Place::LabelField),
+                    doc: attr::doc(&f.attrs),
                 })
             })
             .collect();
@@ -163,7 +205,7 @@ impl<'a> LabelEnum<'a> {
             cx.error_spanned_by(&input.ident, "`#[derive(LabelValue)]` needs at least one variant");
             return None;
         }
-        let container = attr::label(cx, &input.attrs, LabelPlace::Enum);
+        let container = attr::label(cx, &input.attrs, Place::LabelEnum);
         let convention = match &container.rename_all {
             Some(r) if crate::case::apply(&r.value, "X").is_none() => {
                 let list = crate::case::CONVENTIONS.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
@@ -181,7 +223,8 @@ impl<'a> LabelEnum<'a> {
                     format!("variant `{}` has fields: `#[derive(LabelValue)]` supports unit variants only", v.ident),
                 );
             }
-            let a = attr::label(cx, &v.attrs, LabelPlace::Variant);
+            attr::misplaced(cx, &v.attrs, Place::LabelVariant);
+            let a = attr::label(cx, &v.attrs, Place::LabelVariant);
             let (value, span) = match a.rename {
                 Some(r) => (r.value, r.span),
                 None => (crate::case::apply(&convention, &v.ident.to_string()).unwrap_or_default(), v.ident.span()),

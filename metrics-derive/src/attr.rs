@@ -144,49 +144,91 @@ fn buckets(input: syn::parse::ParseStream<'_>) -> syn::Result<BucketsSpec> {
         ));
     }
     let args;
-    syn::parenthesized!(args in input);
-    let start = number(&args)?;
-    args.parse::<Token![,]>()?;
-    let step = number(&args)?;
-    args.parse::<Token![,]>()?;
-    let count: LitInt = args.parse()?;
-    let _: Option<Token![,]> = args.parse()?;
-    if !args.is_empty() {
-        return Err(args.error(format!("`{kind}` takes three arguments")));
-    }
-    Ok(BucketsSpec::Generated { kind, start, step, count: (count.base10_parse()?, count.span()) })
+    let paren = syn::parenthesized!(args in input);
+    let args = syn::punctuated::Punctuated::<GeneratorArg, Token![,]>::parse_terminated(&args)?;
+    let what = if kind == "exponential" { "(start, factor, count)" } else { "(start, width, count)" };
+    let [start, step, count] = <[GeneratorArg; 3]>::try_from(args.into_iter().collect::<Vec<_>>()).map_err(|v| {
+        syn::Error::new(
+            paren.span.join(),
+            format!("`{kind}` takes three arguments {what}, not {}, as in `{kind}{}`", v.len(), example(&kind)),
+        )
+    })?;
+    let count = match count.int {
+        Some(n) => (n, count.span),
+        None => {
+            return Err(syn::Error::new(
+                count.span,
+                format!("the count of `{kind}` is an integer literal, as in `{kind}{}`", example(&kind)),
+            ));
+        }
+    };
+    Ok(BucketsSpec::Generated { kind, start: (start.value, start.span), step: (step.value, step.span), count })
 }
 
-/// `#[metrics(...)]` on a struct.
+fn example(kind: &str) -> &'static str {
+    if kind == "exponential" { "(0.001, 2.0, 15)" } else { "(0.1, 0.1, 10)" }
+}
+
+/// One argument of a bucket generator: a number, and whether it is an integer literal.
+struct GeneratorArg {
+    value: f64,
+    int: Option<u64>,
+    span: Span,
+}
+
+impl syn::parse::Parse for GeneratorArg {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        let int = match input.fork().parse::<LitInt>() {
+            Ok(i) => i.base10_parse::<u64>().ok(),
+            Err(_) => None,
+        };
+        let (value, span) = number(input)?;
+        Ok(GeneratorArg { value, int, span })
+    }
+}
+
+/// `#[metrics(...)]` on a struct (`prefix`, `crate`) or on a label type (`crate` only).
 #[derive(Default)]
 pub(crate) struct ContainerAttrs {
     pub(crate) prefix: Option<Spanned<String>>,
     pub(crate) krate: Option<syn::Path>,
 }
 
-const CONTAINER_KEYS: &str = "`prefix`, `crate`";
-
-pub(crate) fn container(cx: &Ctxt, attrs: &[syn::Attribute]) -> ContainerAttrs {
+pub(crate) fn container(cx: &Ctxt, attrs: &[syn::Attribute], place: Place) -> ContainerAttrs {
     let mut prefix = Slot::new(cx, "metrics", "prefix");
     let mut krate = Slot::new(cx, "metrics", "crate");
-    for attr in attrs.iter().filter(|a| a.path().is_ident("metrics")) {
+    let expected = if place == Place::MetricsStruct { "one of `prefix`, `crate`" } else { "`crate`" };
+    for attr in attrs.iter().filter(|a| a.path().is_ident("metrics") && place.accepts("metrics")) {
         let res = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("prefix") {
+            let key = path_str(&meta.path);
+            if key == "prefix" && place == Place::MetricsStruct {
                 if let Some(s) = lit_str(cx, &meta, "metrics", "prefix", "app")? {
                     prefix.set(s.span(), s.value());
                 }
-            } else if meta.path.is_ident("crate") {
+            } else if key == "crate" {
                 if let Some(s) = lit_str(cx, &meta, "metrics", "crate", "my_crate::metrics_core")? {
                     match s.parse::<syn::Path>() {
                         Ok(p) => krate.set(s.span(), p),
-                        Err(_) => cx.error_spanned_by(&s, format!("`{}` is not a path", s.value())),
+                        Err(_) => cx.error_spanned_by(
+                            &s,
+                            format!("`crate = \"{}\"` is not a path: write it as in `crate = \"my_crate::metrics_core\"`", s.value()),
+                        ),
                     }
                 }
-            } else {
+            } else if key == "prefix" {
                 cx.error_spanned_by(
                     &meta.path,
-                    format!("unknown `metrics` attribute `{}`: expected one of {CONTAINER_KEYS}", path_str(&meta.path)),
+                    "`prefix` applies to `#[derive(Metrics)]` structs: a label type takes only `#[metrics(crate = \"...\")]`",
                 );
+                skip_value(&meta)?;
+            } else if place == Place::MetricsStruct && FIELD_KEYS.contains(&key.as_str()) {
+                cx.error_spanned_by(
+                    &meta.path,
+                    format!("`{key}` is a field attribute: put it in `#[metric(...)]` on the field, not in `#[metrics(...)]` on the struct"),
+                );
+                skip_value(&meta)?;
+            } else {
+                cx.error_spanned_by(&meta.path, format!("unknown `metrics` attribute `{key}`: expected {}", expected));
                 skip_value(&meta)?;
             }
             Ok(())
@@ -213,8 +255,17 @@ pub(crate) struct FieldAttrs {
     pub(crate) legacy_name: Option<Spanned<()>>,
 }
 
-pub(crate) const FIELD_KEYS: &str =
-    "`name`, `help`, `unit`, `buckets`, `quantiles`, `max_age`, `limit`, `legacy_name`, `flatten`, `skip`";
+/// The keys of `#[metric(...)]`.
+pub(crate) const FIELD_KEYS: &[&str] =
+    &["name", "help", "unit", "buckets", "quantiles", "max_age", "limit", "legacy_name", "flatten", "skip"];
+
+/// The keys of `#[metrics(...)]` on a `Metrics` struct.
+const CONTAINER_KEYS: &[&str] = &["prefix", "crate"];
+
+/// `a`, `b` as a message lists them: "`a`, `b`".
+fn list(keys: &[&str]) -> String {
+    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+}
 
 /// Parses `max_age`: seconds as an integer, or a string such as `"30s"`, `"10m"`, `"1h"`.
 fn max_age(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<(u64, Span)>> {
@@ -314,8 +365,15 @@ pub(crate) fn field(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
                     };
                     slot.set(span, ());
                 }
+                _ if CONTAINER_KEYS.contains(&key.as_str()) => {
+                    cx.error_at(
+                        span,
+                        format!("`{key}` is a struct attribute: put it in `#[metrics(...)]` on the struct, not in `#[metric(...)]` on a field"),
+                    );
+                    skip_value(&meta)?;
+                }
                 _ => {
-                    cx.error_at(span, format!("unknown `metric` attribute `{key}`: expected one of {FIELD_KEYS}"));
+                    cx.error_at(span, format!("unknown `metric` attribute `{key}`: expected one of {}", list(FIELD_KEYS)));
                     skip_value(&meta)?;
                 }
             }
@@ -347,32 +405,114 @@ pub(crate) struct LabelAttrs {
     pub(crate) skip: Option<Spanned<()>>,
 }
 
-/// Where a `#[label]` attribute stands, which decides the keys it accepts.
+/// Where an attribute stands, which decides the attributes and keys it accepts.
 #[derive(Clone, Copy, PartialEq)]
-pub(crate) enum LabelPlace {
-    /// A field of a `LabelSet` struct: `rename`, `skip`.
-    Field,
-    /// An enum deriving `LabelValue`: `rename_all`.
-    Enum,
-    /// A variant: `rename`.
-    Variant,
+pub(crate) enum Place {
+    /// A struct deriving `Metrics`: `#[metrics(prefix, crate)]`.
+    MetricsStruct,
+    /// A field of a `Metrics` struct: `#[metric(...)]`.
+    MetricsField,
+    /// A struct deriving `LabelSet`: `#[metrics(crate)]`.
+    LabelStruct,
+    /// A field of a `LabelSet` struct: `#[label(rename, skip)]`.
+    LabelField,
+    /// An enum deriving `LabelValue`: `#[label(rename_all)]`, `#[metrics(crate)]`.
+    LabelEnum,
+    /// A variant of a `LabelValue` enum: `#[label(rename)]`.
+    LabelVariant,
 }
 
-pub(crate) fn label(cx: &Ctxt, attrs: &[syn::Attribute], place: LabelPlace) -> LabelAttrs {
-    let allowed: &[&str] = match place {
-        LabelPlace::Field => &["rename", "skip"],
-        LabelPlace::Enum => &["rename_all"],
-        LabelPlace::Variant => &["rename"],
-    };
-    let list = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+/// The attributes the derives read; any of them elsewhere than [`Place::accepts`] says is an
+/// error rather than ignored.
+const ATTRIBUTES: &[&str] = &["metrics", "metric", "label"];
+
+impl Place {
+    /// Whether `#[attr(...)]` belongs here.
+    pub(crate) fn accepts(self, attr: &str) -> bool {
+        matches!(
+            (self, attr),
+            (Place::MetricsStruct | Place::LabelStruct | Place::LabelEnum, "metrics")
+                | (Place::MetricsField, "metric")
+                | (Place::LabelField | Place::LabelEnum | Place::LabelVariant, "label")
+        )
+    }
+
+    /// The keys of `#[label(...)]` here.
+    fn label_keys(self) -> &'static [&'static str] {
+        match self {
+            Place::LabelField => &["rename", "skip"],
+            Place::LabelEnum => &["rename_all"],
+            Place::LabelVariant => &["rename"],
+            _ => &[],
+        }
+    }
+
+    /// What this place is, and what it takes, for messages.
+    fn takes(self) -> &'static str {
+        match self {
+            Place::MetricsStruct => {
+                "a `#[derive(Metrics)]` struct takes `#[metrics(prefix = \"...\", crate = \"...\")]`"
+            }
+            Place::MetricsField => "a field of a `#[derive(Metrics)]` struct takes `#[metric(...)]`",
+            Place::LabelStruct => {
+                "a `#[derive(LabelSet)]` struct takes only `#[metrics(crate = \"...\")]`, and its fields `#[label(...)]`"
+            }
+            Place::LabelField => {
+                "a field of a `#[derive(LabelSet)]` struct takes `#[label(rename = \"...\")]` or `#[label(skip)]`"
+            }
+            Place::LabelEnum => {
+                "a `#[derive(LabelValue)]` enum takes `#[label(rename_all = \"...\")]` and `#[metrics(crate = \"...\")]`"
+            }
+            Place::LabelVariant => "a variant of a `#[derive(LabelValue)]` enum takes `#[label(rename = \"...\")]`",
+        }
+    }
+}
+
+/// Reports every `#[metrics]`, `#[metric]` or `#[label]` attribute that does not belong at
+/// `place`, at its name, saying which spelling belongs there: an attribute in the wrong place
+/// would otherwise be ignored and the metric silently lose its unit or buckets.
+pub(crate) fn misplaced(cx: &Ctxt, attrs: &[syn::Attribute], place: Place) {
+    for attr in attrs {
+        let Some(name) = ATTRIBUTES.iter().find(|n| attr.path().is_ident(n)) else { continue };
+        if place.accepts(name) {
+            continue;
+        }
+        let msg = match (place, *name) {
+            (Place::MetricsField, "metrics") => {
+                "`#[metrics(...)]` goes on the struct: a field's attributes are spelled `#[metric(...)]` (singular), as in `#[metric(unit = \"seconds\", buckets = [0.1, 1.0])]`".to_owned()
+            }
+            (Place::MetricsStruct, "metric") => {
+                "`#[metric(...)]` goes on fields: the struct's attributes are spelled `#[metrics(...)]` (plural), as in `#[metrics(prefix = \"app\")]`".to_owned()
+            }
+            _ => format!("`#[{name}(...)]` does not belong here: {}", place.takes()),
+        };
+        cx.error_spanned_by(attr.path(), msg);
+    }
+}
+
+pub(crate) fn label(cx: &Ctxt, attrs: &[syn::Attribute], place: Place) -> LabelAttrs {
+    let allowed = place.label_keys();
     let mut rename = Slot::new(cx, "label", "rename");
     let mut rename_all = Slot::new(cx, "label", "rename_all");
     let mut skip = Slot::new(cx, "label", "skip");
-    for attr in attrs.iter().filter(|a| a.path().is_ident("label")) {
+    for attr in attrs.iter().filter(|a| a.path().is_ident("label") && place.accepts("label")) {
         let res = attr.parse_nested_meta(|meta| {
             let key = path_str(&meta.path);
             if !allowed.contains(&key.as_str()) {
-                cx.error_spanned_by(&meta.path, format!("unknown `label` attribute `{key}` here: expected {list}"));
+                let belongs = match key.as_str() {
+                    "rename" if place == Place::LabelEnum => {
+                        "`rename` names one variant: put it on the variant; the enum takes `rename_all`".to_owned()
+                    }
+                    "rename_all" => {
+                        format!("`rename_all` goes on a `#[derive(LabelValue)]` enum, not here: {}", place.takes())
+                    }
+                    "skip" => format!(
+                        "`skip` applies to fields of a `#[derive(LabelSet)]` struct, not here: {}",
+                        place.takes()
+                    ),
+                    _ => format!("unknown `label` attribute `{key}` here: expected {}", list(allowed)),
+                };
+                cx.error_spanned_by(&meta.path, belongs);
                 return skip_value(&meta);
             }
             match key.as_str() {

@@ -1,47 +1,80 @@
-//! Every rule the derive checks on its own, one function per rule. Rules that need the field's
-//! type (a `le` label on a histogram, `buckets` on a gauge, a counter named `..._total`, sample
-//! names colliding through suffixes or `flatten`) are checked by `const` items the expansion
-//! emits, with `metrics_core::check`, so that aliases and hand-written code obey them too.
+//! Every rule the derive checks on its own, one function per rule, and the values the checks
+//! work out for expansion ([`Checked`]). Rules that need what the derive cannot see (the type
+//! behind an alias, a family's labels, the names of a flattened struct) are checked by `const`
+//! items the expansion emits, with `metrics_core::check`, so that aliases and hand-written code
+//! obey them too.
 
 use std::collections::HashMap;
 
-use crate::ast::{Container, Field, LabelEnum, LabelStruct, Role};
+use crate::ast::{Container, Field, LabelEnum, LabelStruct, Role, Written};
 use crate::attr::BucketsSpec;
 use crate::ctxt::Ctxt;
-use crate::name::{ends_with, is_reserved, is_valid_label_name, is_valid_metric_name};
+use crate::name::{
+    LABEL_NAME_PATTERN as LABEL_NAME, METRIC_NAME_PATTERN as METRIC_NAME, MetricKind, NameError, check_name,
+    declared_name, ends_with, sample_names,
+};
 
-const METRIC_NAME: &str = "[a-zA-Z_:][a-zA-Z0-9_:]*";
-const LABEL_NAME: &str = "[a-zA-Z_][a-zA-Z0-9_]*";
+/// What the checks of a `Metrics` struct worked out, one entry per field (skipped and
+/// flattened fields included, in field order).
+pub(crate) struct Checked {
+    pub(crate) fields: Vec<CheckedField>,
+    /// Every name the metrics of written types take, sorted, with who takes it: the
+    /// `const` collision checks of flattened and aliased fields look names up in it.
+    pub(crate) known_names: Vec<(String, String)>,
+}
 
-pub(crate) fn metrics(cx: &Ctxt, c: &Container<'_>) {
+/// One field, checked.
+#[derive(Default)]
+pub(crate) struct CheckedField {
+    /// The declared name: prefix, name and unit.
+    pub(crate) name: String,
+    /// The bucket bounds, when `buckets` was given (and valid).
+    pub(crate) buckets: Option<Vec<f64>>,
+    /// The type as read from its name, if it could be.
+    pub(crate) written: Option<Written>,
+}
+
+pub(crate) fn metrics(cx: &Ctxt, c: &Container<'_>) -> Checked {
     prefix(cx, c);
+    let prefix = c.attrs.prefix.as_ref().map_or("", |p| p.value.as_str());
+    let mut fields = Vec::with_capacity(c.fields.len());
     for f in &c.fields {
         role_exclusive(cx, f);
         if f.role() != Role::Metric {
+            fields.push(CheckedField::default());
             continue;
         }
         metric_name(cx, c, f);
         unit(cx, f);
         help(cx, f);
-        if let Some(b) = &f.attrs.buckets {
-            let _ = bucket_values(cx, &b.value, b.span);
-        }
+        let buckets = f.attrs.buckets.as_ref().and_then(|b| bucket_values(cx, &b.value, b.span));
         quantiles(cx, f);
         positive(cx, "max_age", f.attrs.max_age.as_ref());
         positive(cx, "limit", f.attrs.limit.as_ref());
+        let unit = f.attrs.unit.as_ref().map_or("", |u| u.value.as_str());
+        let name = declared_name(prefix, &f.base_name(), unit);
+        let written = Written::of(f.ty);
+        if let Some(w) = written {
+            type_rules(cx, f, &name, w);
+        }
+        fields.push(CheckedField { name, buckets, written });
     }
+    let known_names = collisions(cx, c, &fields);
+    Checked { fields, known_names }
 }
 
 /// A prefix must itself be a valid, unreserved metric name.
 fn prefix(cx: &Ctxt, c: &Container<'_>) {
     if let Some(p) = &c.attrs.prefix {
-        if !is_valid_metric_name(&p.value) {
-            cx.error_at(
+        match check_name(&p.value, false) {
+            Ok(()) => {}
+            Err(NameError::Invalid) => cx.error_at(
                 p.span,
                 format!("`{}` is not a valid metric name prefix: it must match `{METRIC_NAME}`", p.value),
-            );
-        } else if is_reserved(&p.value) {
-            cx.error_at(p.span, format!("prefix `{}` starts with `__`, which Prometheus reserves", p.value));
+            ),
+            Err(NameError::Reserved) => {
+                cx.error_at(p.span, format!("prefix `{}` starts with `__`, which Prometheus reserves", p.value))
+            }
         }
     }
 }
@@ -78,13 +111,89 @@ fn role_exclusive(cx: &Ctxt, f: &Field<'_>) {
 /// The exposed name (prefix, name, unit) must be a valid, unreserved metric name.
 fn metric_name(cx: &Ctxt, c: &Container<'_>, f: &Field<'_>) {
     let name = f.base_name();
-    if !is_valid_metric_name(&name) {
-        cx.error_at(f.name_span(), format!("`{name}` is not a valid metric name: it must match `{METRIC_NAME}`"));
-        return;
+    match check_name(&name, false) {
+        Ok(()) => {}
+        Err(NameError::Invalid) => {
+            cx.error_at(f.name_span(), format!("`{name}` is not a valid metric name: it must match `{METRIC_NAME}`"))
+        }
+        // Behind a prefix the name does not start the exposed name.
+        Err(NameError::Reserved) if c.attrs.prefix.is_some() => {}
+        Err(NameError::Reserved) => {
+            cx.error_at(f.name_span(), format!("metric name `{name}` starts with `__`, which Prometheus reserves"))
+        }
     }
-    if c.attrs.prefix.is_none() && is_reserved(&name) {
-        cx.error_at(f.name_span(), format!("metric name `{name}` starts with `__`, which Prometheus reserves"));
+}
+
+/// The rules that depend on the metric's type, for a type the derive could read: reported at
+/// the attribute (or name) that breaks them. `const` checks cover the other types.
+fn type_rules(cx: &Ctxt, f: &Field<'_>, name: &str, w: Written) {
+    let a = &f.attrs;
+    let kind = w.kind.as_str();
+    if w.kind == MetricKind::Counter && a.legacy_name.is_none() && ends_with(name, "_total") {
+        cx.error_at(
+            f.name_span(),
+            format!("counter `{name}` already ends in `_total`, which the formats append: remove the suffix from the name, or add `legacy_name` to expose the name exactly as written in Prometheus text"),
+        );
     }
+    if let Some(b) = &a.buckets
+        && w.kind != MetricKind::Histogram
+    {
+        cx.error_at(b.span, format!("`buckets` applies to histograms only, and `{name}` is a {kind}"));
+    }
+    for span in [a.quantiles.as_ref().map(|q| q.span), a.max_age.as_ref().map(|m| m.span)].into_iter().flatten() {
+        if w.kind != MetricKind::Summary {
+            cx.error_at(span, format!("`quantiles` and `max_age` apply to summaries only, and `{name}` is a {kind}"));
+        }
+    }
+    if let Some(l) = &a.limit
+        && !w.family
+    {
+        cx.error_at(l.span, format!("`limit` applies to families only, and `{name}` is not a `Family`"));
+    }
+    if let Some(l) = &a.legacy_name
+        && w.kind != MetricKind::Counter
+    {
+        cx.error_at(l.span, format!("`legacy_name` applies to counters only, and `{name}` is a {kind}"));
+    }
+}
+
+/// No two metrics of written types may take one name in any format (the generated suffixes
+/// and OpenMetrics family names included): reported at the second, in one pass over a hash
+/// map. Returns the names taken, sorted, for the `const` checks of the other fields.
+fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(String, String)> {
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    for (i, (f, checked)) in c.fields.iter().zip(fields).enumerate() {
+        let Some(w) = checked.written.filter(|_| f.role() == Role::Metric) else { continue };
+        let (names, n) = sample_names(&checked.name, w.kind, f.attrs.legacy_name.is_some());
+        let mut reported = false;
+        for (base, suffix) in &names[..n] {
+            let name = format!("{base}{suffix}");
+            match taken.get(&name) {
+                Some(&first) if first != i => {
+                    if !reported {
+                        cx.error_at(
+                            f.name_span(),
+                            format!(
+                                "metric `{}` (field `{}`) takes the name `{name}`, which metric `{}` (field `{}`) takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`): rename one of them",
+                                checked.name, f.ident, fields[first].name, c.fields[first].ident
+                            ),
+                        );
+                        reported = true;
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    taken.insert(name, i);
+                }
+            }
+        }
+    }
+    let mut known: Vec<(String, String)> = taken
+        .into_iter()
+        .map(|(n, i)| (n, format!("metric `{}` (field `{}`)", fields[i].name, c.fields[i].ident)))
+        .collect();
+    known.sort();
+    known
 }
 
 /// A unit is a lowercase word appended to the name, and must not be written twice.
@@ -200,10 +309,14 @@ pub(crate) fn label_set(cx: &Ctxt, s: &LabelStruct<'_>) {
             continue;
         }
         let name = f.name();
-        if !is_valid_label_name(&name) {
-            cx.error_at(f.name_span(), format!("`{name}` is not a valid label name: it must match `{LABEL_NAME}`"));
-        } else if is_reserved(&name) {
-            cx.error_at(f.name_span(), format!("label name `{name}` starts with `__`, which Prometheus reserves"));
+        match check_name(&name, true) {
+            Ok(()) => {}
+            Err(NameError::Invalid) => {
+                cx.error_at(f.name_span(), format!("`{name}` is not a valid label name: it must match `{LABEL_NAME}`"))
+            }
+            Err(NameError::Reserved) => {
+                cx.error_at(f.name_span(), format!("label name `{name}` starts with `__`, which Prometheus reserves"))
+            }
         }
         if let Some(other) = seen.insert(name.clone(), f.ident.to_string()) {
             cx.error_at(

@@ -2,58 +2,17 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::DeriveInput;
 use syn::spanned::Spanned;
 
 use crate::ast::{LabelEnum, LabelStruct};
-use crate::ctxt::Ctxt;
-use crate::expand_metrics::krate;
-use crate::{check, fallback};
 
-/// The `crate = ".."` path of `#[label(crate = "..")]` is not offered: label types live beside
-/// their metrics, so `#[metrics(crate = "..")]` on the container is read here too.
-fn krate_of(input: &DeriveInput) -> TokenStream {
-    let cx = Ctxt::new();
-    let attrs = crate::attr::container(&cx, &input.attrs);
-    // Errors in a `#[metrics]` attribute on a label type are reported by nothing else.
-    let k = krate(attrs.krate.as_ref());
-    match cx.check() {
-        Ok(()) => k,
-        Err(e) => {
-            let mut out = e.to_compile_error();
-            out.extend(k);
-            out
-        }
-    }
-}
-
-pub(crate) fn derive_label_set(input: &DeriveInput) -> TokenStream {
-    let krate = krate_of(input);
-    let cx = Ctxt::new();
-    let parsed = LabelStruct::from_syn(&cx, input);
-    if let Some(s) = &parsed {
-        check::label_set(&cx, s);
-    }
-    let expanded = parsed.as_ref().map(|s| expand_label_set(s, &krate));
-    match cx.check() {
-        Ok(()) => expanded.unwrap_or_default(),
-        Err(e) => {
-            let mut out = e.to_compile_error();
-            // A generic type would get follow-on errors from a non-generic stub: none then.
-            if input.generics.params.is_empty() {
-                out.extend(fallback::label_set(&krate, &input.ident));
-            }
-            out
-        }
-    }
-}
-
-fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> TokenStream {
+pub(crate) fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> TokenStream {
     let m = quote!(#krate::__private);
     let ident = s.ident;
     let labels: Vec<_> = s.fields.iter().filter(|f| f.attrs.skip.is_none()).collect();
     let skipped: Vec<_> = s.fields.iter().filter(|f| f.attrs.skip.is_some()).map(|f| f.ident).collect();
     let names: Vec<String> = labels.iter().map(|f| f.name()).collect();
+    let helps: Vec<String> = labels.iter().map(|f| f.doc.clone().unwrap_or_default()).collect();
     let idents: Vec<_> = labels.iter().map(|f| f.ident).collect();
     // Each field's type, spanned at the field so that a type that is not a label value is
     // reported there.
@@ -64,13 +23,11 @@ fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> TokenStream {
             quote_spanned!(ty.span()=> <#ty as #m::LabelValue>)
         })
         .collect();
-    let label_calls: Vec<TokenStream> = labels
+    let label_calls: Vec<TokenStream> = tys
         .iter()
         .zip(&names)
-        .map(|(f, name)| {
-            let (ty, id) = (f.ty, f.ident);
-            quote_spanned!(ty.span()=> #m::LabelWriter::label::<#ty>(writer, #name, &self.#id);)
-        })
+        .zip(&idents)
+        .map(|((t, name), id)| quote!(#t::write_label(&self.#id, #name, writer);))
         .collect();
     let card: Vec<TokenStream> =
         tys.iter().map(|t| quote!(match #t::VALUES { #m::Some(v) => v.len(), #m::None => 1 })).collect();
@@ -82,7 +39,7 @@ fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> TokenStream {
         #[allow(clippy::all, unused_variables, unused_mut)]
         impl #m::LabelSet for #ident {
             const LABELS: &'static [#m::LabelDescriptor] = &[
-                #(#m::LabelDescriptor { name: #names, values: #m::values_or_empty(#tys::VALUES) }),*
+                #(#m::LabelDescriptor { name: #names, values: #m::values_or_empty(#tys::VALUES), help: #helps }),*
             ];
             const CARDINALITY: #m::Option<#m::usize> = #m::cardinality_product(&[#(#tys::VALUES),*]);
 
@@ -153,28 +110,7 @@ fn expand_label_set(s: &LabelStruct<'_>, krate: &TokenStream) -> TokenStream {
     }
 }
 
-pub(crate) fn derive_label_value(input: &DeriveInput) -> TokenStream {
-    let krate = krate_of(input);
-    let cx = Ctxt::new();
-    let parsed = LabelEnum::from_syn(&cx, input);
-    if let Some(e) = &parsed {
-        check::label_enum(&cx, e);
-    }
-    let expanded = parsed.as_ref().map(|e| expand_label_value(e, &krate));
-    match cx.check() {
-        Ok(()) => expanded.unwrap_or_default(),
-        Err(e) => {
-            let mut out = e.to_compile_error();
-            // A generic type would get follow-on errors from a non-generic stub: none then.
-            if input.generics.params.is_empty() {
-                out.extend(fallback::label_value(&krate, &input.ident));
-            }
-            out
-        }
-    }
-}
-
-fn expand_label_value(e: &LabelEnum<'_>, krate: &TokenStream) -> TokenStream {
+pub(crate) fn expand_label_value(e: &LabelEnum<'_>, krate: &TokenStream) -> TokenStream {
     let m = quote!(#krate::__private);
     let ident = e.ident;
     let variants: Vec<_> = e.variants.iter().map(|(v, _, _)| *v).collect();

@@ -1,48 +1,48 @@
-//! Expands `#[derive(Metrics)]`: descriptors, checks, `impl Metrics`, `impl Default`.
+//! Expands `#[derive(Metrics)]` from checked values: descriptors, the `const` checks of what the
+//! derive could not see, `impl Metrics`, `impl Default`.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::DeriveInput;
 use syn::spanned::Spanned;
 
 use crate::ast::{Container, Field, Role};
-use crate::ctxt::Ctxt;
-use crate::{check, fallback};
-
-pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
-    let cx = Ctxt::new();
-    let container = Container::from_syn(&cx, input, "Metrics");
-    let krate = krate(container.as_ref().and_then(|c| c.attrs.krate.as_ref()));
-    if let Some(c) = &container {
-        check::metrics(&cx, c);
-    }
-    let expanded = container.as_ref().map(|c| expand(&cx, c, &krate));
-    match cx.check() {
-        Ok(()) => expanded.unwrap_or_default(),
-        Err(e) => {
-            let mut out = e.to_compile_error();
-            // A generic type would get follow-on errors from a non-generic stub: none then.
-            if input.generics.params.is_empty() {
-                out.extend(fallback::metrics(&krate, &input.ident));
-            }
-            out
-        }
-    }
-}
-
-pub(crate) fn krate(path: Option<&syn::Path>) -> TokenStream {
-    match path {
-        Some(p) => quote!(#p),
-        None => quote!(::metrics_core),
-    }
-}
+use crate::check::{Checked, CheckedField};
+use crate::name::MetricKind;
 
 fn floats(v: &[f64]) -> TokenStream {
     let lits = v.iter().map(|&x| Literal::f64_suffixed(x));
     quote!(&[#(#lits),*])
 }
 
-fn expand(cx: &Ctxt, c: &Container<'_>, krate: &TokenStream) -> TokenStream {
+/// Panics at compile time with `check`'s message, at `span`.
+fn const_check(span: Span, check: TokenStream) -> TokenStream {
+    quote_spanned! {span=>
+        const _: () = {
+            let msg = #check;
+            if !msg.is_empty() {
+                ::core::panic!("{}", msg.as_str());
+            }
+        };
+    }
+}
+
+/// `<ty as Collect>`, spanned at the type: every use of a field's type goes through it, so that
+/// a type that is not a metric is one error there, not one per use.
+fn collect(ty: &syn::Type, m: &TokenStream) -> TokenStream {
+    quote_spanned!(ty.span()=> <#ty as #m::Collect>)
+}
+
+fn kind_path(m: &TokenStream, kind: MetricKind) -> TokenStream {
+    match kind {
+        MetricKind::Counter => quote!(#m::MetricKind::Counter),
+        MetricKind::Gauge => quote!(#m::MetricKind::Gauge),
+        MetricKind::Histogram => quote!(#m::MetricKind::Histogram),
+        MetricKind::Summary => quote!(#m::MetricKind::Summary),
+        MetricKind::Info => quote!(#m::MetricKind::Info),
+    }
+}
+
+pub(crate) fn expand(c: &Container<'_>, checked: &Checked, krate: &TokenStream) -> TokenStream {
     let m = quote!(#krate::__private);
     let ident = c.ident;
     let type_name = ident.to_string();
@@ -50,36 +50,45 @@ fn expand(cx: &Ctxt, c: &Container<'_>, krate: &TokenStream) -> TokenStream {
     let mut items = Vec::new();
     let mut encode = Vec::new();
     let mut init = Vec::new();
-    for (i, f) in c.fields.iter().enumerate() {
+    // Items (positions in `INFO.items`) the derive could not check itself: flattened structs and
+    // metrics of types it could not read, each with the span its error points at.
+    let mut const_items: Vec<(usize, Span)> = Vec::new();
+    let mut kinds = Vec::new();
+    for (i, (f, cf)) in c.fields.iter().zip(&checked.fields).enumerate() {
         let fid = f.ident;
         let ty = f.ty;
         match f.role() {
             Role::Skip => init.push(quote!(#fid: ::core::default::Default::default())),
             Role::Flatten => {
                 let span = ty.span();
+                const_items.push((items.len(), fid.span()));
                 items.push(quote_spanned!(span=> #m::MetricsItem::Flatten(<#ty as #m::Metrics>::INFO)));
-                encode.push(quote_spanned!(span=> #m::Metrics::encode(&self.#fid, __encoder);));
+                encode.push(quote_spanned!(span=> <#ty as #m::Metrics>::encode(&self.#fid, __encoder);));
                 init.push(quote!(#fid: ::core::default::Default::default()));
             }
             Role::Metric => {
                 let d = format_ident!("__D{}", i);
-                consts.push(descriptor(cx, c, f, &d, &m));
+                consts.push(descriptor(c, f, cf, &d, &m));
+                match cf.written {
+                    None => const_items.push((items.len(), f.name_span())),
+                    Some(w) => {
+                        let (kind, family, field) = (kind_path(&m, w.kind), w.family, fid.to_string());
+                        let collect = collect(ty, &m);
+                        kinds.push(quote!((#field, #kind, #family, #collect::KIND, #collect::IS_FAMILY)));
+                    }
+                }
                 items.push(quote!(#m::MetricsItem::Metric(#d)));
-                // Spanned at the type, so that a type that is not a metric is reported once, there.
-                let span = ty.span();
-                encode.push(quote_spanned!(span=> #m::Collect::collect(&self.#fid, &#d, __encoder);));
-                init.push(quote_spanned!(span=> #fid: <#ty as #m::Collect>::from_descriptor(&#d)));
+                // Every use of the type is the same qualified path spanned at the type, so that a
+                // type that is not a metric is reported once, there.
+                let collect = collect(ty, &m);
+                encode.push(quote!(#collect::collect(&self.#fid, &#d, __encoder);));
+                init.push(quote!(#fid: #collect::from_descriptor(&#d)));
             }
         }
     }
-    let collisions = quote_spanned! {ident.span()=>
-        const _: () = {
-            let msg = #m::check_collisions(<#ident as #m::Metrics>::INFO);
-            if !msg.is_empty() {
-                ::core::panic!("{}", msg.as_str());
-            }
-        };
-    };
+    let kinds =
+        if kinds.is_empty() { quote!() } else { const_check(ident.span(), quote!(#m::check_kinds(&[#(#kinds),*]))) };
+    let collisions = collision_checks(ident, checked, &const_items, &m);
     quote! {
         #[automatically_derived]
         #[allow(non_upper_case_globals, clippy::all)]
@@ -98,6 +107,7 @@ fn expand(cx: &Ctxt, c: &Container<'_>, krate: &TokenStream) -> TokenStream {
                 }
             }
 
+            #kinds
             #collisions
 
             #[automatically_derived]
@@ -110,24 +120,42 @@ fn expand(cx: &Ctxt, c: &Container<'_>, krate: &TokenStream) -> TokenStream {
     }
 }
 
-/// The `const` descriptor of one metric field, and the `const` check of its type-dependent
-/// rules, spanned at the field so that a broken rule points there.
-fn descriptor(cx: &Ctxt, c: &Container<'_>, f: &Field<'_>, d: &syn::Ident, m: &TokenStream) -> TokenStream {
+/// The `const` collision checks of the items the derive could not check itself: each item's
+/// names are looked up in the sorted names of the other metrics and in a sorted table of the
+/// items before it, one check per item, spanned at its field.
+fn collision_checks(
+    ident: &syn::Ident,
+    checked: &Checked,
+    const_items: &[(usize, Span)],
+    m: &TokenStream,
+) -> TokenStream {
+    if const_items.is_empty() {
+        return quote!();
+    }
+    let known = checked.known_names.iter().map(|(name, metric)| quote!((#name, #metric)));
+    let positions = const_items.iter().map(|(p, _)| p);
+    let checks = const_items.iter().enumerate().map(|(k, (_, span))| {
+        const_check(*span, quote!(#m::check_item_names(<#ident as #m::Metrics>::INFO, __ITEMS, #k, __KNOWN, &__TABLE)))
+    });
+    quote! {
+        const __KNOWN: &[(&'static #m::str, &'static #m::str)] = &[#(#known),*];
+        const __ITEMS: &[#m::usize] = &[#(#positions),*];
+        const __NAMES: #m::usize = #m::count_names(<#ident as #m::Metrics>::INFO, __ITEMS);
+        const __TABLE: [#m::NameEntry; __NAMES] = #m::name_table::<__NAMES>(<#ident as #m::Metrics>::INFO, __ITEMS);
+        #(#checks)*
+    }
+}
+
+/// The `const` descriptor of one metric field and, where the derive could not check them, the
+/// `const` check of its type-dependent rules, spanned at the field so that a broken rule points
+/// there.
+fn descriptor(c: &Container<'_>, f: &Field<'_>, cf: &CheckedField, d: &syn::Ident, m: &TokenStream) -> TokenStream {
     let ty = f.ty;
-    let mut name = String::new();
-    if let Some(p) = &c.attrs.prefix {
-        name.push_str(&p.value);
-        name.push('_');
-    }
-    name.push_str(&f.base_name());
+    let name = &cf.name;
     let unit = f.attrs.unit.as_ref().map(|u| u.value.clone()).unwrap_or_default();
-    if !unit.is_empty() {
-        name.push('_');
-        name.push_str(&unit);
-    }
     let help = f.help().unwrap_or_default();
-    let buckets = match &f.attrs.buckets {
-        Some(b) => floats(&check::bucket_values(cx, &b.value, b.span).unwrap_or_default()),
+    let buckets = match &cf.buckets {
+        Some(b) => floats(b),
         None => quote!(&[]),
     };
     let quantiles = match &f.attrs.quantiles {
@@ -139,23 +167,26 @@ fn descriptor(cx: &Ctxt, c: &Container<'_>, f: &Field<'_>, d: &syn::Ident, m: &T
     let legacy = f.attrs.legacy_name.is_some();
     let line = Literal::usize_unsuffixed(f.ident.span().start().line);
     let location = format!("{}.{}", c.ident, f.ident);
-    let span: Span = f.ident.span();
-    let check = quote_spanned! {span=>
-        const _: () = {
-            let msg = #m::check_metric(&#d, <#ty as #m::Collect>::IS_FAMILY);
-            if !msg.is_empty() {
-                ::core::panic!("{}", msg.as_str());
-            }
-        };
+    // A type the derive read needs a check only for the labels of a histogram or summary family
+    // (`le`, `quantile`); the derive checked the rest.
+    let needs_check = match cf.written {
+        None => true,
+        Some(w) => w.family && matches!(w.kind, MetricKind::Histogram | MetricKind::Summary),
     };
-    let kind = quote_spanned!(ty.span()=> <#ty as #m::Collect>::KIND);
+    let check = if needs_check {
+        let collect = collect(ty, m);
+        const_check(f.ident.span(), quote!(#m::check_metric(&#d, #collect::IS_FAMILY)))
+    } else {
+        quote!()
+    };
+    let collect = collect(ty, m);
     quote! {
         const #d: #m::Descriptor = #m::Descriptor {
             name: #name,
             help: #help,
-            kind: #kind,
+            kind: #collect::KIND,
             unit: #unit,
-            labels: <#ty as #m::Collect>::LABELS,
+            labels: #collect::LABELS,
             buckets: #buckets,
             quantiles: #quantiles,
             max_age_secs: #max_age,

@@ -200,7 +200,7 @@ fn metrics_docs_is_current() {
     assert!(have == want, "docs/METRICS.md is stale: run `cargo run -p examples --bin metrics-docs > docs/METRICS.md`");
     assert!(
         want.contains(
-            "| `total_messages_delivered` | counter |  | total number of messages ever delivered | `service` |"
+            "| `total_messages_delivered` | counter |  | total number of messages ever delivered | `service`: `esmtp_listener`, `smtp_client`, `smtp_client:source->mx`, ... |"
         ),
         "{want}"
     );

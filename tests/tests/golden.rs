@@ -48,6 +48,11 @@ struct Version {
     commit: String,
 }
 
+#[derive(LabelSet)]
+struct Runtime {
+    rust: String,
+}
+
 #[derive(Metrics)]
 #[metrics(prefix = "lua")]
 struct Lua {
@@ -60,6 +65,8 @@ struct Lua {
 struct All {
     /// Build information.
     build_info: Info<Version>,
+    /// Runtime information: an info named without `_info` is `app_runtime_info` in every format.
+    runtime: Info<Runtime>,
     /// Requests by method and class (a dense family).
     requests: Family<Dense, Counter>,
     /// Help with a backslash \ and "quotes"
@@ -96,6 +103,7 @@ struct All {
 fn registry() -> Registry {
     let m = All::default();
     let _ = m.build_info.set(Version { version: "1.2.0".into(), commit: "abc\"def".into() });
+    let _ = m.runtime.set(Runtime { rust: "1.90".into() });
     m.requests.get_or_create(&Dense { method: Method::Post, class: Class::ServerError }).inc_by(3);
     m.requests.get_or_create(&Dense { method: Method::Get, class: Class::Ok }).inc_by(9_007_199_254_740_993);
     m.escapes.get_or_create(&Service { service: "back\\slash \"quoted\"\nnew line".into() }).set(-1);
@@ -187,4 +195,20 @@ fn render_into_appends_and_reuses_the_buffer() {
     buf.clear();
     r.render_into(&RenderOptions::new(Format::Prometheus), &mut buf);
     assert_eq!(buf.capacity(), cap, "a second render of the same size reuses the buffer");
+}
+
+#[test]
+fn an_info_has_one_name_in_every_format() {
+    // Declared `runtime` (no `_info`): the sample is `app_runtime_info` in every format, so what
+    // curl shows is what Prometheus stores; OpenMetrics names the family `app_runtime`.
+    let r = registry();
+    let sample = "app_runtime_info{rust=\"1.90\"} 1\n";
+    let prom = r.render(Format::Prometheus);
+    assert!(prom.contains("# TYPE app_runtime_info gauge\n") && prom.contains(sample), "{prom}");
+    let om = r.render(Format::OpenMetrics);
+    assert!(om.contains("# TYPE app_runtime info\n") && om.contains(sample), "{om}");
+    let json: serde_json::Value = serde_json::from_str(&r.render(Format::Json)).unwrap_or_default();
+    assert!(json.get("app_runtime_info").is_some() && json.get("app_runtime").is_none(), "{json}");
+    let catalog = metrics_core::Catalog::of::<All>();
+    assert!(catalog.metrics.iter().any(|m| m.name == "app_runtime_info"), "{catalog:?}");
 }

@@ -80,6 +80,14 @@ pub trait Collector: Send + Sync + 'static {
         std::any::type_name::<Self>()
     }
 
+    /// Calls `f` with every family's descriptor and the name of where it was declared, for the
+    /// catalog: by default [`declared_in`](Self::declared_in) for each (derived structs name
+    /// the flattened struct a metric comes from).
+    fn describe_declared(&self, f: &mut dyn FnMut(&Descriptor, &'static str)) {
+        let declared_in = self.declared_in();
+        self.describe(&mut |d| f(d, declared_in));
+    }
+
     /// Writes every family: [`Encoder::begin_family`], its series, [`Encoder::end_family`].
     fn collect<E: Encoder>(&self, e: &mut E);
 }
@@ -91,6 +99,10 @@ impl<T: Metrics> Collector for T {
 
     fn declared_in(&self) -> &'static str {
         T::INFO.type_name
+    }
+
+    fn describe_declared(&self, f: &mut dyn FnMut(&Descriptor, &'static str)) {
+        T::INFO.for_each_declared(&mut |d, declared_in| f(d, declared_in))
     }
 
     #[inline]
@@ -147,8 +159,8 @@ impl<'a> FormatEncoder<'a> {
 pub trait DynCollector: Send + Sync {
     /// [`Collector::describe`].
     fn describe_dyn(&self, f: &mut dyn FnMut(&Descriptor));
-    /// [`Collector::declared_in`].
-    fn declared_in_dyn(&self) -> &'static str;
+    /// [`Collector::describe_declared`].
+    fn describe_declared_dyn(&self, f: &mut dyn FnMut(&Descriptor, &'static str));
     /// [`Collector::collect`] with the encoder of the rendering's format.
     fn collect_dyn(&self, e: &mut FormatEncoder<'_>);
 }
@@ -158,8 +170,8 @@ impl<C: Collector> DynCollector for C {
         self.describe(f)
     }
 
-    fn declared_in_dyn(&self) -> &'static str {
-        self.declared_in()
+    fn describe_declared_dyn(&self, f: &mut dyn FnMut(&Descriptor, &'static str)) {
+        self.describe_declared(f)
     }
 
     fn collect_dyn(&self, e: &mut FormatEncoder<'_>) {
@@ -201,7 +213,7 @@ mod tests {
 
     fn runtime(prefix: &str) -> Runtime {
         let label = leak("queue".into());
-        let labels: &'static [LabelDescriptor] = Box::leak(Box::new([LabelDescriptor { name: label, values: &[] }]));
+        let labels: &'static [LabelDescriptor] = Box::leak(Box::new([LabelDescriptor::new(label)]));
         let counter =
             Descriptor::new(leak(format!("{prefix}_jobs")), leak("Jobs \"run\".".into()), MetricKind::Counter)
                 .with_labels(labels)

@@ -152,21 +152,7 @@ pub struct RenderOptions<'a> {
     pub(crate) created: bool,
 }
 
-/// A name prefix that would make invalid metric names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidPrefix(pub String);
-
-impl std::fmt::Display for InvalidPrefix {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "prefix `{}` would make invalid metric names: it must match [a-zA-Z_:][a-zA-Z0-9_:]*",
-            self.0.escape_debug()
-        )
-    }
-}
-
-impl std::error::Error for InvalidPrefix {}
+pub use crate::name::InvalidPrefix;
 
 impl<'a> RenderOptions<'a> {
     /// Options for `format`, without a prefix.
@@ -211,9 +197,7 @@ impl<'a> RenderOptions<'a> {
     /// samples included), as KumoMTA's `?prefix=`. It must be empty or itself a valid metric
     /// name.
     pub fn with_prefix(self, prefix: &'a str) -> Result<Self, InvalidPrefix> {
-        if !crate::name::is_valid_prefix(prefix) {
-            return Err(InvalidPrefix(prefix.to_owned()));
-        }
+        crate::name::check_prefix(prefix)?;
         Ok(RenderOptions { prefix, ..self })
     }
 

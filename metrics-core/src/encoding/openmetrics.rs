@@ -1,10 +1,9 @@
 //! The OpenMetrics 1.0 text format.
 
-use crate::descriptor::{Descriptor, MetricKind};
+use crate::descriptor::Descriptor;
 use crate::encoding::text::{Lines, Stem, escape};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
-use crate::name::ends_with;
 
 /// Writes OpenMetrics 1.0 text: families named without `_total` (counters) or `_info` (info),
 /// metadata in the order TYPE, UNIT, HELP, `_created` samples for counters, histograms and
@@ -34,17 +33,9 @@ impl<'a> OpenMetricsEncoder<'a> {
     }
 }
 
-/// The family name: an info metric `build_info` is the family `build` with sample `build_info`.
-fn family_name(desc: &Descriptor) -> &'static str {
-    match desc.kind {
-        MetricKind::Info if ends_with(desc.name, "_info") => &desc.name[..desc.name.len() - "_info".len()],
-        _ => desc.name,
-    }
-}
-
 impl Encoder for OpenMetricsEncoder<'_> {
     fn begin_family(&mut self, desc: &Descriptor) {
-        let name = family_name(desc);
+        let name = desc.openmetrics_family();
         self.lines.meta("TYPE", name, "");
         self.lines.out.push(b' ');
         self.lines.out.extend_from_slice(desc.kind.as_str().as_bytes());
@@ -65,7 +56,7 @@ impl Encoder for OpenMetricsEncoder<'_> {
 
     #[inline]
     fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>) {
-        let name = family_name(desc);
+        let name = desc.openmetrics_family();
         match value {
             SampleValue::Counter { value, created } => {
                 self.lines.family(name, "_total");

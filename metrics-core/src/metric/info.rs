@@ -12,7 +12,8 @@ use crate::metric::Collect;
 ///
 /// Its labels are set once, when the information is known; until then the family has no
 /// series. In Prometheus text it is a gauge of value 1 (as client_golang's `build_info`); in
-/// OpenMetrics an `info` family whose sample ends in `_info`.
+/// OpenMetrics an `info` family. Its samples are named `<name>_info` in every format (JSON and
+/// the catalog too): a field `build` and a field `build_info` both expose `build_info`.
 #[derive(Default)]
 pub struct Info<L: LabelSet> {
     labels: OnceLock<L>,

@@ -106,9 +106,8 @@ fn float_repr(v: f64) -> String {
 
 /// One generated case: two families with hostile help and labels, written in every format.
 fn case(help: String, series: Vec<(String, String, f64)>, counts: Vec<(String, u64)>) -> serde_json::Value {
-    static TWO: &[LabelDescriptor] =
-        &[LabelDescriptor { name: "a", values: &[] }, LabelDescriptor { name: "b", values: &[] }];
-    static ONE: &[LabelDescriptor] = &[LabelDescriptor { name: "a", values: &[] }];
+    static TWO: &[LabelDescriptor] = &[LabelDescriptor::new("a"), LabelDescriptor::new("b")];
+    static ONE: &[LabelDescriptor] = &[LabelDescriptor::new("a")];
     let gauge = Descriptor::new("hostile_gauge", leak(help.clone()), MetricKind::Gauge).with_labels(TWO);
     let counter = Descriptor::new("hostile_events", leak(help.clone()), MetricKind::Counter).with_labels(ONE);
     let g: Family<Two, FloatGauge> = Family::new();

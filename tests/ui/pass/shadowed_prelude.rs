@@ -27,8 +27,22 @@ struct Labels {
 }
 
 #[derive(::metrics_core::Metrics)]
+struct Inner {
+    /// Flattened.
+    inner: ::metrics_core::Gauge,
+}
+
+// An alias: the derive cannot read its kind, so const checks run for it.
+type Errors = ::metrics_core::Counter;
+
+#[derive(::metrics_core::Metrics)]
 #[metrics(prefix = "shadow")]
 struct M {
+    /// Errors.
+    errors: Errors,
+    /// Flattened metrics.
+    #[metric(flatten)]
+    nested: Inner,
     /// Requests.
     requests: ::metrics_core::Family<Labels, ::metrics_core::Counter>,
     /// Latency.
