@@ -136,26 +136,20 @@ impl Registry {
     /// their names itself.
     pub fn register_dyn(&self, source: Box<dyn DynCollector>) -> Result<(), DuplicateMetric> {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        let mut new: Vec<(String, &'static str)> = Vec::new();
-        let mut dup = None;
-        source.describe_dyn(&mut |d: &Descriptor| {
-            let (names, n) = sample_names(d);
-            for &(base, suffix) in &names[..n] {
-                let name = format!("{base}{suffix}");
-                let seen =
-                    inner.names.get(&name).copied().or_else(|| new.iter().find(|(n, _)| *n == name).map(|(_, l)| *l));
-                if let (Some(first), None) = (seen, &dup) {
-                    let (b, s) = d.prometheus_name();
-                    dup = Some(DuplicateMetric { name: format!("{b}{s}"), first, second: d.location });
-                }
-                new.push((name, d.location));
-            }
-        });
-        if let Some(d) = dup {
-            return Err(d);
-        }
+        let new = unclaimed(&inner.names, |f| source.describe_dyn(f))?;
         inner.names.extend(new);
         inner.sources.push(source);
+        Ok(())
+    }
+
+    /// Claims the sample names of a family that a registered collector starts writing after
+    /// its registration (metrics created at run time, as the `metrics` facade's): fails,
+    /// claiming nothing, when another metric already exposes one of them. A collector calls it
+    /// before it writes the family for the first time.
+    pub fn claim(&self, desc: &Descriptor) -> Result<(), DuplicateMetric> {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let new = unclaimed(&inner.names, |f| f(desc))?;
+        inner.names.extend(new);
         Ok(())
     }
 
@@ -188,5 +182,31 @@ impl Registry {
             s.describe_declared_dyn(&mut |d, declared_in| c.add_descriptor(d, declared_in));
         }
         c
+    }
+}
+
+/// The sample names of the families `describe` gives, with where each was declared; or the
+/// first one already in `taken` (or given twice).
+fn unclaimed(
+    taken: &HashMap<String, &'static str>,
+    describe: impl FnOnce(&mut dyn FnMut(&Descriptor)),
+) -> Result<Vec<(String, &'static str)>, DuplicateMetric> {
+    let mut new: Vec<(String, &'static str)> = Vec::new();
+    let mut dup = None;
+    describe(&mut |d: &Descriptor| {
+        let (names, n) = sample_names(d);
+        for &(base, suffix) in &names[..n] {
+            let name = format!("{base}{suffix}");
+            let seen = taken.get(&name).copied().or_else(|| new.iter().find(|(n, _)| *n == name).map(|(_, l)| *l));
+            if let (Some(first), None) = (seen, &dup) {
+                let (b, s) = d.prometheus_name();
+                dup = Some(DuplicateMetric { name: format!("{b}{s}"), first, second: d.location });
+            }
+            new.push((name, d.location));
+        }
+    });
+    match dup {
+        Some(d) => Err(d),
+        None => Ok(new),
     }
 }
