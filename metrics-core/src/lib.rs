@@ -329,5 +329,5 @@ pub mod __private {
     pub use crate::metric::Collect;
     pub use core::hash::Hasher;
     pub use core::option::Option::{self, None, Some};
-    pub use core::primitive::{bool, str, usize};
+    pub use core::primitive::{bool, str, u64, usize};
 }

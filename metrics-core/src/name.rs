@@ -196,6 +196,21 @@ pub const fn sample_names(name: &str, kind: MetricKind, legacy: bool) -> ([(&str
     }
 }
 
+/// The 64-bit FNV-1a hash of `base + suffix`. The derive and the `const` checks of
+/// `metrics_core::check` both compute it, so that their collision tables are sorted and searched
+/// by number: `const` evaluation is slow, and comparing strings there costs a step per byte.
+pub const fn name_hash(base: &str, suffix: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let (a, b) = (base.as_bytes(), suffix.as_bytes());
+    let mut i = 0;
+    while i < a.len() + b.len() {
+        let c = if i < a.len() { a[i] } else { b[i - a.len()] };
+        h = (h ^ c as u64).wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    h
+}
+
 /// Whether `s` ends with `suffix`.
 pub const fn ends_with(s: &str, suffix: &str) -> bool {
     let (s, x) = (s.as_bytes(), suffix.as_bytes());

@@ -221,6 +221,18 @@ pub(crate) fn container(cx: &Ctxt, attrs: &[syn::Attribute], place: Place) -> Co
                     "`prefix` applies to `#[derive(Metrics)]` structs: a label type takes only `#[metrics(crate = \"...\")]`",
                 );
                 skip_value(&meta)?;
+            } else if place != Place::MetricsStruct && ["rename", "rename_all", "skip"].contains(&key.as_str()) {
+                cx.error_spanned_by(
+                    &meta.path,
+                    format!("`{key}` is a label attribute: put it in `#[label(...)]`, not in `#[metrics(...)]`"),
+                );
+                skip_value(&meta)?;
+            } else if place != Place::MetricsStruct && key == "label" {
+                cx.error_spanned_by(
+                    &meta.path,
+                    "`#[metrics(label = \"...\")]` names a one-label newtype in vise: here a `#[derive(LabelSet)]` struct has one named field per label, named after the field or `#[label(rename = \"...\")]`",
+                );
+                skip_value(&meta)?;
             } else if place == Place::MetricsStruct && FIELD_KEYS.contains(&key.as_str()) {
                 cx.error_spanned_by(
                     &meta.path,

@@ -11,16 +11,17 @@ use crate::attr::BucketsSpec;
 use crate::ctxt::Ctxt;
 use crate::name::{
     LABEL_NAME_PATTERN as LABEL_NAME, METRIC_NAME_PATTERN as METRIC_NAME, MetricKind, NameError, check_name,
-    declared_name, ends_with, sample_names,
+    declared_name, ends_with, name_hash, sample_names,
 };
 
 /// What the checks of a `Metrics` struct worked out, one entry per field (skipped and
 /// flattened fields included, in field order).
 pub(crate) struct Checked {
     pub(crate) fields: Vec<CheckedField>,
-    /// Every name the metrics of written types take, sorted, with who takes it: the
+    /// Every name the metrics of written types take, with its hash and who takes it, sorted by
+    /// hash: the
     /// `const` collision checks of flattened and aliased fields look names up in it.
-    pub(crate) known_names: Vec<(String, String)>,
+    pub(crate) known_names: Vec<(u64, String, String)>,
 }
 
 /// One field, checked.
@@ -160,7 +161,7 @@ fn type_rules(cx: &Ctxt, f: &Field<'_>, name: &str, w: Written) {
 /// No two metrics of written types may take one name in any format (the generated suffixes
 /// and OpenMetrics family names included): reported at the second, in one pass over a hash
 /// map. Returns the names taken, sorted, for the `const` checks of the other fields.
-fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(String, String)> {
+fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(u64, String, String)> {
     let mut taken: HashMap<String, usize> = HashMap::new();
     for (i, (f, checked)) in c.fields.iter().zip(fields).enumerate() {
         let Some(w) = checked.written.filter(|_| f.role() == Role::Metric) else { continue };
@@ -188,9 +189,9 @@ fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(Str
             }
         }
     }
-    let mut known: Vec<(String, String)> = taken
+    let mut known: Vec<(u64, String, String)> = taken
         .into_iter()
-        .map(|(n, i)| (n, format!("metric `{}` (field `{}`)", fields[i].name, c.fields[i].ident)))
+        .map(|(n, i)| (name_hash(&n, ""), n, format!("metric `{}` (field `{}`)", fields[i].name, c.fields[i].ident)))
         .collect();
     known.sort();
     known

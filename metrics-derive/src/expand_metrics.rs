@@ -132,16 +132,16 @@ fn collision_checks(
     if const_items.is_empty() {
         return quote!();
     }
-    let known = checked.known_names.iter().map(|(name, metric)| quote!((#name, #metric)));
+    let known = checked.known_names.iter().map(|(hash, name, who)| quote!((#hash, #name, #who)));
     let positions = const_items.iter().map(|(p, _)| p);
     let checks = const_items.iter().enumerate().map(|(k, (_, span))| {
         const_check(*span, quote!(#m::check_item_names(<#ident as #m::Metrics>::INFO, __ITEMS, #k, __KNOWN, &__TABLE)))
     });
     quote! {
-        const __KNOWN: &[(&'static #m::str, &'static #m::str)] = &[#(#known),*];
+        const __KNOWN: &[(#m::u64, &'static #m::str, &'static #m::str)] = &[#(#known),*];
         const __ITEMS: &[#m::usize] = &[#(#positions),*];
         const __NAMES: #m::usize = #m::count_names(<#ident as #m::Metrics>::INFO, __ITEMS);
-        const __TABLE: [#m::NameEntry; __NAMES] = #m::name_table::<__NAMES>(<#ident as #m::Metrics>::INFO, __ITEMS);
+        static __TABLE: [#m::NameEntry; __NAMES] = #m::name_table::<__NAMES>(<#ident as #m::Metrics>::INFO, __ITEMS);
         #(#checks)*
     }
 }

@@ -22,4 +22,17 @@ enum V {
     B,
 }
 
+// vise's spellings on label types.
+#[derive(LabelSet)]
+#[metrics(label = "method")]
+struct Method {
+    method: String,
+}
+
+#[derive(LabelValue)]
+#[metrics(rename_all = "snake_case")]
+enum Status {
+    Ok,
+}
+
 fn main() {}
