@@ -164,7 +164,7 @@ impl<L> SeriesTimer<'_, L> {
 
 impl<L> Drop for SeriesTimer<'_, L> {
     fn drop(&mut self) {
-        self.series.observe(self.start.elapsed().as_secs_f64());
+        self.series.observe(self.start.elapsed());
     }
 }
 
