@@ -41,6 +41,12 @@ type MakeFn<M> = Arc<dyn Fn() -> M + Send + Sync>;
 /// Note: a removed series' handle stays usable but is detached: updates through it are not
 /// shown (a dense series is reset and shows again once re-created).
 ///
+/// Note: each thread keeps the dynamic-family series it used last in a small cache (256
+/// entries per thread, shared by all families). A series that is removed, expired as idle
+/// ([`with_idle_expiry`](Self::with_idle_expiry)) or whose family is dropped is never
+/// rendered or returned again, but its memory (labels and metric) is freed only once every
+/// thread that used it recently has reused the cache slot for another series, or has exited.
+///
 /// ```
 /// use metrics_core::{Counter, Family, LabelSet, LabelValue};
 ///

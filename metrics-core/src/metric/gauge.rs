@@ -9,8 +9,7 @@ use crate::clock::unique_nanos;
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
-use crate::metric::counter::add_f64;
-use crate::metric::{FloatValue, IntValue, Metric};
+use crate::metric::{FloatValue, IntValue, Metric, add_f64};
 
 /// An integer gauge: `Gauge` holds an `i64`; `Gauge<usize>`, `Gauge<u32>`, `Gauge<i32>`, ...
 /// take and return their own type, so lengths and counts need no cast (see [`IntValue`]).

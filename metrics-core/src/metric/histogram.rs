@@ -9,8 +9,7 @@ use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, HistogramData, SampleValue};
 use crate::labels::EncodeLabels;
-use crate::metric::counter::add_f64;
-use crate::metric::{FloatValue, Metric};
+use crate::metric::{FloatValue, Metric, add_f64};
 
 /// The default buckets of the Prometheus client libraries (seconds, from 5 ms to 10 s).
 pub const DEFAULT_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -330,7 +329,7 @@ mod tests {
     /// How a bound prints in Prometheus text.
     fn text(v: f64) -> String {
         let mut out = Vec::new();
-        crate::encoding::number::write_float(&mut out, v, false);
+        crate::encoding::number::write_float(&mut out, v, crate::encoding::number::FloatStyle::Go);
         String::from_utf8(out).unwrap_or_default()
     }
 

@@ -11,6 +11,8 @@ pub(crate) mod summary;
 
 use std::time::Duration;
 
+use crate::sync::{AtomicU64, Ordering};
+
 use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind};
 use crate::encoding::{Encoder, Number};
 use crate::labels::EncodeLabels;
@@ -117,6 +119,19 @@ impl FloatValue for Duration {
     #[inline]
     fn to_f64(self) -> f64 {
         self.as_secs_f64()
+    }
+}
+
+/// Adds `v` to the `f64` stored as bits in `cell` (a compare-and-swap loop: no lost update).
+#[inline]
+pub(crate) fn add_f64(cell: &AtomicU64, v: f64) {
+    let mut cur = cell.load(Ordering::Relaxed);
+    loop {
+        let new = (f64::from_bits(cur) + v).to_bits();
+        match cell.compare_exchange_weak(cur, new, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(actual) => cur = actual,
+        }
     }
 }
 
