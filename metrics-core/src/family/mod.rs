@@ -157,7 +157,7 @@ impl<'a, L> SeriesRef<'a, L, Histogram> {
 /// latency.get_or_create(&Labels { stage: Stage::Send }).start_timer().observe();
 /// assert_eq!(latency.get(&Labels { stage: Stage::Send }).map(|h| h.count()), Some(1));
 /// ```
-#[must_use = "the timer observes when dropped; dropping it at once records a duration of zero"]
+#[must_use = "the timer observes the elapsed time when dropped: dropped at once (or bound to `_`), it records about zero; bind it to a named variable such as `_timer`"]
 pub struct SeriesTimer<'a, L> {
     series: SeriesRef<'a, L, Histogram>,
     start: Instant,

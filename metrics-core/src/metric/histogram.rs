@@ -294,7 +294,7 @@ impl Metric for Histogram {
 
 /// Observes the seconds elapsed since [`Histogram::start_timer`] when dropped.
 #[derive(Debug)]
-#[must_use = "the timer observes when dropped; dropping it at once records zero"]
+#[must_use = "the timer observes the elapsed time when dropped: dropped at once (or bound to `_`), it records about zero; bind it to a named variable such as `_timer`"]
 pub struct HistogramTimer<'a> {
     histogram: &'a Histogram,
     start: Instant,
