@@ -56,6 +56,9 @@
 //!   [`Summary`], [`Info`], [`GaugeFn`], [`CounterFn`] or a [`Family`] of one of the first six;
 //!   the doc comment is the help text. The derive's attributes are documented on
 //!   [`Metrics`](derive@Metrics).
+//! - Values need no casts: `Gauge<usize>` is set from a length ([`IntValue`]), and
+//!   [`FloatGauge`], [`Histogram`] and [`Summary`] take any number or a `Duration` in seconds
+//!   ([`FloatValue`]).
 //! - Definitions Prometheus would reject are compile errors pointing at the field: invalid or
 //!   reserved names, `le` on a histogram, a counter already named `..._total`, two metrics whose
 //!   samples collide, empty or unordered buckets, a missing help text, ...
@@ -110,7 +113,7 @@ pub use metric::gauge::{FloatGauge, Gauge};
 pub use metric::histogram::{Buckets, BucketsError, DEFAULT_BUCKETS, Histogram, HistogramTimer};
 pub use metric::info::Info;
 pub use metric::summary::{DEFAULT_MAX_AGE, DEFAULT_QUANTILES, Summary, SummaryError};
-pub use metric::{Collect, Metric};
+pub use metric::{Collect, FloatValue, IntValue, Metric};
 pub use registry::{DuplicateMetric, Registry};
 
 /// Derives [`Metrics`](trait@Metrics) and `Default` for a struct of metrics.

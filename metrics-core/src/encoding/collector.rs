@@ -188,6 +188,7 @@ mod tests {
     use crate::labels::{EncodeLabels, LabelWriter};
     use crate::{
         Buckets, Counter, Descriptor, Format, Histogram, LabelDescriptor, Metric, MetricKind, Registry, RenderOptions,
+        Summary,
     };
 
     fn leak(s: String) -> &'static str {
@@ -304,6 +305,28 @@ mod tests {
         );
         assert_eq!(r.register_dyn(Box::new(runtime("b"))), Ok(()));
         assert_eq!(r.catalog().metrics.len(), 4);
+    }
+
+    #[test]
+    fn runtime_descriptors_configure_their_metrics() {
+        // A run-time summary takes its quantiles from its descriptor, as a derived one does.
+        let d = Descriptor::new(leak("pause_seconds".into()), "Pauses.", MetricKind::Summary)
+            .with_unit("seconds")
+            .with_quantiles(&[0.0, 1.0]);
+        let s = <Summary as Metric>::from_descriptor(&d);
+        for v in [3.0, 1.0, 2.0] {
+            s.observe(v);
+        }
+        let mut out = Vec::new();
+        let mut e = crate::encoding::PrometheusEncoder::new(&mut out, "");
+        e.begin_family(&d);
+        s.encode(&d, &(), &mut e);
+        e.end_family(&d);
+        assert_eq!(
+            String::from_utf8(out).unwrap_or_default(),
+            "# HELP pause_seconds Pauses.\n# TYPE pause_seconds summary\npause_seconds{quantile=\"0\"} 1\n\
+             pause_seconds{quantile=\"1\"} 3\npause_seconds_sum 6\npause_seconds_count 3\n"
+        );
     }
 
     #[test]

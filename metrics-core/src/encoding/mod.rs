@@ -66,6 +66,25 @@ impl Number {
     }
 }
 
+macro_rules! number_from {
+    ($($t:ty => $v:ident as $as:ty),*) => {$(
+        impl From<$t> for Number {
+            fn from(v: $t) -> Self {
+                Number::$v(v as $as)
+            }
+        }
+    )*};
+}
+number_from!(u8 => U64 as u64, u16 => U64 as u64, u32 => U64 as u64, u64 => U64 as u64, usize => U64 as u64,
+    i8 => I64 as i64, i16 => I64 as i64, i32 => I64 as i64, i64 => I64 as i64, isize => I64 as i64,
+    f32 => F64 as f64, f64 => F64 as f64);
+
+impl From<bool> for Number {
+    fn from(v: bool) -> Self {
+        Number::U64(v as u64)
+    }
+}
+
 /// A histogram as one scrape sees it. Bucket counts are stored per bucket (not cumulated) and
 /// read once each, so the cumulated `+Inf` bucket always equals the count: no scrape can show a
 /// torn histogram.

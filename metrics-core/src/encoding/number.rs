@@ -52,10 +52,20 @@ fn digits(f: f64) -> Digits {
     d
 }
 
+/// How the text formats spell an integral float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FloatStyle {
+    /// As Go's `%g` (Prometheus 0.0.4, what client_golang writes): `1`, `1e+06`.
+    Go,
+    /// OpenMetrics' canonical form: integral values written without exponent get a `.0`
+    /// (`1.0`, `1e+06`).
+    OpenMetrics,
+}
+
 /// Appends `f` as Go's `strconv.FormatFloat(f, 'g', -1, 64)` does, with `+Inf`, `-Inf` and
-/// `NaN` spelled as the exposition formats require. With `point`, integral values written
-/// without exponent get a `.0` (the OpenMetrics canonical form: `1.0`).
-pub(crate) fn write_float(out: &mut Vec<u8>, f: f64, point: bool) {
+/// `NaN` spelled as the exposition formats require, and integral values as `style` says.
+pub(crate) fn write_float(out: &mut Vec<u8>, f: f64, style: FloatStyle) {
+    let point = style == FloatStyle::OpenMetrics;
     if f.is_nan() {
         out.extend_from_slice(b"NaN");
         return;
@@ -129,11 +139,11 @@ pub(crate) fn write_float(out: &mut Vec<u8>, f: f64, point: bool) {
 }
 
 /// Appends a number for the text formats: integers exactly, floats as [`write_float`].
-pub(crate) fn write_number(out: &mut Vec<u8>, n: super::Number, point: bool) {
+pub(crate) fn write_number(out: &mut Vec<u8>, n: super::Number, style: FloatStyle) {
     match n {
         super::Number::U64(v) => put_u64(out, v),
         super::Number::I64(v) => put_i64(out, v),
-        super::Number::F64(v) => write_float(out, v, point),
+        super::Number::F64(v) => write_float(out, v, style),
     }
 }
 
@@ -211,13 +221,13 @@ mod tests {
 
     fn go(f: f64) -> String {
         let mut v = Vec::new();
-        write_float(&mut v, f, false);
+        write_float(&mut v, f, FloatStyle::Go);
         String::from_utf8(v).unwrap_or_default()
     }
 
     fn om(f: f64) -> String {
         let mut v = Vec::new();
-        write_float(&mut v, f, true);
+        write_float(&mut v, f, FloatStyle::OpenMetrics);
         String::from_utf8(v).unwrap_or_default()
     }
 
@@ -239,8 +249,8 @@ mod tests {
             assert_eq!(out, format!("x{v}|").into_bytes());
         }
         let mut out = Vec::new();
-        write_number(&mut out, crate::encoding::Number::I64(i64::MIN), false);
-        write_number(&mut out, crate::encoding::Number::I64(-7), false);
+        write_number(&mut out, crate::encoding::Number::I64(i64::MIN), FloatStyle::Go);
+        write_number(&mut out, crate::encoding::Number::I64(-7), FloatStyle::Go);
         assert_eq!(out, b"-9223372036854775808-7");
     }
 

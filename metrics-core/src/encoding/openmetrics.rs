@@ -1,7 +1,8 @@
 //! The OpenMetrics 1.0 text format.
 
 use crate::descriptor::Descriptor;
-use crate::encoding::text::{Lines, Stem, escape};
+use crate::encoding::number::FloatStyle;
+use crate::encoding::text::{Escape, Lines, Stem, escape};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
 
@@ -17,7 +18,7 @@ pub struct OpenMetricsEncoder<'a> {
 impl<'a> OpenMetricsEncoder<'a> {
     /// An encoder appending to `out`, writing `prefix` before every metric name.
     pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
-        OpenMetricsEncoder { lines: Lines::new(out, prefix, true), created: true }
+        OpenMetricsEncoder { lines: Lines::new(out, prefix, FloatStyle::OpenMetrics), created: true }
     }
 
     /// Whether to write `_created` samples (the default, `true`); see
@@ -49,7 +50,7 @@ impl Encoder for OpenMetricsEncoder<'_> {
         if !desc.help.is_empty() {
             self.lines.meta("HELP", name, "");
             self.lines.out.push(b' ');
-            escape(self.lines.out, desc.help, true);
+            escape(self.lines.out, desc.help, Escape::WithQuotes);
             self.lines.out.push(b'\n');
         }
     }

@@ -1,7 +1,8 @@
 //! The Prometheus text exposition format, version 0.0.4.
 
 use crate::descriptor::{Descriptor, MetricKind};
-use crate::encoding::text::{Lines, Stem, escape};
+use crate::encoding::number::FloatStyle;
+use crate::encoding::text::{Escape, Lines, Stem, escape};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
 
@@ -15,7 +16,7 @@ pub struct PrometheusEncoder<'a> {
 impl<'a> PrometheusEncoder<'a> {
     /// An encoder appending to `out`, writing `prefix` before every metric name.
     pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
-        PrometheusEncoder { lines: Lines::new(out, prefix, false) }
+        PrometheusEncoder { lines: Lines::new(out, prefix, FloatStyle::Go) }
     }
 }
 
@@ -25,7 +26,7 @@ impl Encoder for PrometheusEncoder<'_> {
         if !desc.help.is_empty() {
             self.lines.meta("HELP", name, suffix);
             self.lines.out.push(b' ');
-            escape(self.lines.out, desc.help, false);
+            escape(self.lines.out, desc.help, Escape::HelpText);
             self.lines.out.push(b'\n');
         }
         self.lines.meta("TYPE", name, suffix);

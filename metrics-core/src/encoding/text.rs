@@ -1,12 +1,21 @@
 //! What the two text formats share: escaping, label rendering and sample lines.
 
-use crate::encoding::number::{put_i64, put_u64, write_float};
+use crate::encoding::number::{FloatStyle, put_i64, put_u64, write_float};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 
-/// Appends `s` with `\`, `"` and newline escaped (label values in both formats; HELP text in
-/// OpenMetrics when `quote` is set, else only `\` and newline as Prometheus 0.0.4 says).
+/// Which characters [`escape`] escapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Escape {
+    /// `\`, `"` and newline: label values in both formats, HELP text in OpenMetrics.
+    WithQuotes,
+    /// `\` and newline only: HELP text in Prometheus 0.0.4, where a quote is plain.
+    HelpText,
+}
+
+/// Appends `s` with the characters `mode` names escaped.
 #[inline]
-pub(crate) fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
+pub(crate) fn escape(out: &mut Vec<u8>, s: &str, mode: Escape) {
+    let quote = mode == Escape::WithQuotes;
     let bytes = s.as_bytes();
     let mut start = 0;
     while let Some(i) = find_special(&bytes[start..], quote) {
@@ -70,7 +79,7 @@ struct Escaped<'a>(&'a mut Vec<u8>);
 impl ValueSink for Escaped<'_> {
     #[inline]
     fn write_str(&mut self, s: &str) {
-        escape(self.0, s, true)
+        escape(self.0, s, Escape::WithQuotes)
     }
     fn write_u64(&mut self, v: u64) {
         put_u64(self.0, v)
@@ -185,8 +194,8 @@ impl Seconds {
 pub(crate) struct Lines<'a> {
     pub(crate) out: &'a mut Vec<u8>,
     pub(crate) prefix: &'a str,
-    /// OpenMetrics' canonical numbers (`1.0` rather than `1`).
-    point: bool,
+    /// How integral floats are spelled (`1` or OpenMetrics' `1.0`).
+    style: FloatStyle,
     stems: Stems,
     seconds: Seconds,
     /// `{a="x",b="y"} `, or ` ` without labels: what follows every sample name of the series.
@@ -197,11 +206,11 @@ pub(crate) struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    pub(crate) fn new(out: &'a mut Vec<u8>, prefix: &'a str, point: bool) -> Self {
+    pub(crate) fn new(out: &'a mut Vec<u8>, prefix: &'a str, style: FloatStyle) -> Self {
         Lines {
             out,
             prefix,
-            point,
+            style,
             stems: Stems::default(),
             seconds: Seconds::new(0),
             block: Vec::with_capacity(256),
@@ -260,7 +269,7 @@ impl<'a> Lines<'a> {
     pub(crate) fn single<L: EncodeLabels + ?Sized>(&mut self, labels: &L, v: super::Number) {
         self.out.extend_from_slice(&self.stems.names[Stem::Main as usize]);
         write_block(self.out, labels);
-        super::number::write_number(self.out, v, self.point);
+        super::number::write_number(self.out, v, self.style);
         self.out.push(b'\n');
     }
 
@@ -277,7 +286,7 @@ impl<'a> Lines<'a> {
         let block = self.out.len();
         write_block(self.out, labels);
         let block = block..self.out.len();
-        super::number::write_number(self.out, v, self.point);
+        super::number::write_number(self.out, v, self.style);
         self.out.push(b'\n');
         self.out.extend_from_slice(&self.stems.names[Stem::Created as usize]);
         self.out.extend_from_within(block);
@@ -296,7 +305,7 @@ impl<'a> Lines<'a> {
     #[inline]
     pub(crate) fn float(&mut self, stem: Stem, v: f64) {
         self.start(stem);
-        write_float(self.out, v, self.point);
+        write_float(self.out, v, self.style);
         self.out.push(b'\n');
     }
 
@@ -330,7 +339,7 @@ impl<'a> Lines<'a> {
                 b'\n',
             ]);
         } else {
-            write_float(self.out, v, self.point);
+            write_float(self.out, v, self.style);
             self.out.push(b'\n');
         }
     }
@@ -357,7 +366,7 @@ impl<'a> Lines<'a> {
             let mut text = Vec::with_capacity(SLOT);
             for b in bounds.iter().copied().chain([f64::INFINITY]) {
                 text.clear();
-                write_float(&mut text, b, self.point);
+                write_float(&mut text, b, self.style);
                 text.extend_from_slice(b"\"} ");
                 // The longest float spelling is 24 bytes (`-1.7976931348623157e+308`), so with
                 // `"} ` every bound fits a slot.
@@ -386,9 +395,9 @@ impl<'a> Lines<'a> {
         self.head(Stem::Main, "quantile");
         for &(quantile, value) in quantiles {
             self.out.extend_from_slice(&self.head);
-            write_float(self.out, quantile, self.point);
+            write_float(self.out, quantile, self.style);
             self.out.extend_from_slice(b"\"} ");
-            write_float(self.out, value, self.point);
+            write_float(self.out, value, self.style);
             self.out.push(b'\n');
         }
     }
@@ -403,8 +412,9 @@ pub(crate) fn same_bits(key: &[u64], bounds: &[f64]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Lines, escape, find_special};
+    use super::{Escape, Lines, escape, find_special};
     use crate::encoding::HistogramData;
+    use crate::encoding::number::FloatStyle;
     use crate::sync::AtomicU64;
 
     #[test]
@@ -414,7 +424,7 @@ mod tests {
         let counts: Vec<AtomicU64> = (0..3).map(|_| AtomicU64::new(1)).collect();
         let mut bounds = vec![0.5, 1.0];
         let mut out = Vec::new();
-        let mut lines = Lines::new(&mut out, "", false);
+        let mut lines = Lines::new(&mut out, "", FloatStyle::Go);
         lines.family("h", "");
         lines.set_labels(&());
         fn data<'a>(bounds: &'a [f64], counts: &'a [AtomicU64]) -> HistogramData<'a> {
@@ -464,7 +474,7 @@ mod tests {
     #[test]
     fn timestamps_to_the_millisecond_across_seconds() {
         let mut out = Vec::new();
-        let mut lines = Lines::new(&mut out, "", true);
+        let mut lines = Lines::new(&mut out, "", FloatStyle::OpenMetrics);
         for v in [0.0, 1.5, 1_700_000_000.123, 1_700_000_000.999_4, 1_700_000_001.0, 1.5, 999_999_999_999.0, 1e12, -1.0]
         {
             lines.created(v);
@@ -479,10 +489,10 @@ mod tests {
     #[test]
     fn escapes_per_format() {
         let mut v = Vec::new();
-        escape(&mut v, "a\\b\"c\nd", true);
+        escape(&mut v, "a\\b\"c\nd", Escape::WithQuotes);
         assert_eq!(v, b"a\\\\b\\\"c\\nd");
         v.clear();
-        escape(&mut v, "a\\b\"c\nd", false);
+        escape(&mut v, "a\\b\"c\nd", Escape::HelpText);
         assert_eq!(v, b"a\\\\b\"c\\nd");
     }
 }

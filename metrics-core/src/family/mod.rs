@@ -41,6 +41,12 @@ type MakeFn<M> = Arc<dyn Fn() -> M + Send + Sync>;
 /// Note: a removed series' handle stays usable but is detached: updates through it are not
 /// shown (a dense series is reset and shows again once re-created).
 ///
+/// Note: each thread keeps the dynamic-family series it used last in a small cache (256
+/// entries per thread, shared by all families). A series that is removed, expired as idle
+/// ([`with_idle_expiry`](Self::with_idle_expiry)) or whose family is dropped is never
+/// rendered or returned again, but its memory (labels and metric) is freed only once every
+/// thread that used it recently has reused the cache slot for another series, or has exited.
+///
 /// ```
 /// use metrics_core::{Counter, Family, LabelSet, LabelValue};
 ///
@@ -151,7 +157,7 @@ impl<'a, L> SeriesRef<'a, L, Histogram> {
 /// latency.get_or_create(&Labels { stage: Stage::Send }).start_timer().observe();
 /// assert_eq!(latency.get(&Labels { stage: Stage::Send }).map(|h| h.count()), Some(1));
 /// ```
-#[must_use = "the timer observes when dropped; dropping it at once records a duration of zero"]
+#[must_use = "the timer observes the elapsed time when dropped: dropped at once (or bound to `_`), it records about zero; bind it to a named variable such as `_timer`"]
 pub struct SeriesTimer<'a, L> {
     series: SeriesRef<'a, L, Histogram>,
     start: Instant,
@@ -164,7 +170,7 @@ impl<L> SeriesTimer<'_, L> {
 
 impl<L> Drop for SeriesTimer<'_, L> {
     fn drop(&mut self) {
-        self.series.observe(self.start.elapsed().as_secs_f64());
+        self.series.observe(self.start.elapsed());
     }
 }
 

@@ -10,22 +10,21 @@ use crate::metric::Collect;
 
 type ReadFn = Box<dyn Fn() -> Number + Send + Sync>;
 
-macro_rules! number_from {
-    ($($t:ty => $v:ident as $as:ty),*) => {$(
-        impl From<$t> for Number {
-            fn from(v: $t) -> Self {
-                Number::$v(v as $as)
-            }
-        }
-    )*};
-}
-number_from!(u8 => U64 as u64, u16 => U64 as u64, u32 => U64 as u64, u64 => U64 as u64, usize => U64 as u64,
-    i8 => I64 as i64, i16 => I64 as i64, i32 => I64 as i64, i64 => I64 as i64, isize => I64 as i64,
-    f32 => F64 as f64, f64 => F64 as f64);
+/// The closure of a callback metric: set once, called at every scrape.
+#[derive(Default)]
+struct ReadCell(OnceLock<ReadFn>);
 
-impl From<bool> for Number {
-    fn from(v: bool) -> Self {
-        Number::U64(v as u64)
+impl ReadCell {
+    const fn new() -> Self {
+        ReadCell(OnceLock::new())
+    }
+
+    fn set<N: Into<Number>>(&self, f: impl Fn() -> N + Send + Sync + 'static) -> bool {
+        self.0.set(Box::new(move || f().into())).is_ok()
+    }
+
+    fn read(&self) -> Option<Number> {
+        self.0.get().map(|f| f())
     }
 }
 
@@ -41,23 +40,23 @@ impl From<bool> for Number {
 /// ```
 #[derive(Default)]
 pub struct GaugeFn {
-    f: OnceLock<ReadFn>,
+    f: ReadCell,
 }
 
 impl GaugeFn {
     /// A gauge with no closure yet.
     pub const fn new() -> Self {
-        GaugeFn { f: OnceLock::new() }
+        GaugeFn { f: ReadCell::new() }
     }
 
     /// Sets the closure; it can be set once, and `false` is returned if one was already set.
     pub fn set<N: Into<Number>>(&self, f: impl Fn() -> N + Send + Sync + 'static) -> bool {
-        self.f.set(Box::new(move || f().into())).is_ok()
+        self.f.set(f)
     }
 
     /// Calls the closure.
     pub fn read(&self) -> Option<Number> {
-        self.f.get().map(|f| f())
+        self.f.read()
     }
 }
 
@@ -95,24 +94,24 @@ impl Collect for GaugeFn {
 /// assert_eq!(c.read(), Some(metrics_core::Number::U64(7)));
 /// ```
 pub struct CounterFn {
-    f: OnceLock<ReadFn>,
+    f: ReadCell,
     created: f64,
 }
 
 impl CounterFn {
     /// A counter with no closure yet.
     pub fn new() -> Self {
-        CounterFn { f: OnceLock::new(), created: seconds(unique_nanos()) }
+        CounterFn { f: ReadCell::new(), created: seconds(unique_nanos()) }
     }
 
     /// Sets the closure; it can be set once, and `false` is returned if one was already set.
     pub fn set<N: Into<Number>>(&self, f: impl Fn() -> N + Send + Sync + 'static) -> bool {
-        self.f.set(Box::new(move || f().into())).is_ok()
+        self.f.set(f)
     }
 
     /// Calls the closure.
     pub fn read(&self) -> Option<Number> {
-        self.f.get().map(|f| f())
+        self.f.read()
     }
 }
 

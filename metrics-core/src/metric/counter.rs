@@ -6,7 +6,7 @@ use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
-use crate::metric::Metric;
+use crate::metric::{Metric, add_f64};
 
 /// A monotonically increasing integer counter.
 ///
@@ -162,18 +162,5 @@ impl Metric for FloatCounter {
 
     fn order(&self) -> u64 {
         self.created.load(Ordering::Relaxed)
-    }
-}
-
-/// Adds `v` to the `f64` stored as bits in `cell` (a compare-and-swap loop: no lost update).
-#[inline]
-pub(crate) fn add_f64(cell: &AtomicU64, v: f64) {
-    let mut cur = cell.load(Ordering::Relaxed);
-    loop {
-        let new = (f64::from_bits(cur) + v).to_bits();
-        match cell.compare_exchange_weak(cur, new, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => return,
-            Err(actual) => cur = actual,
-        }
     }
 }

@@ -1,15 +1,18 @@
 //! Gauges: values that go up and down.
 
+use std::fmt;
+use std::marker::PhantomData;
+
 use crate::sync::{AtomicI64, AtomicU64, Ordering};
 
 use crate::clock::unique_nanos;
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
-use crate::metric::Metric;
-use crate::metric::counter::add_f64;
+use crate::metric::{FloatValue, IntValue, Metric, add_f64};
 
-/// An integer gauge.
+/// An integer gauge: `Gauge` holds an `i64`; `Gauge<usize>`, `Gauge<u32>`, `Gauge<i32>`, ...
+/// take and return their own type, so lengths and counts need no cast (see [`IntValue`]).
 ///
 /// ```
 /// use metrics_core::Gauge;
@@ -19,23 +22,34 @@ use crate::metric::counter::add_f64;
 /// g.dec();
 /// g.add(-3);
 /// assert_eq!(g.get(), 7);
+///
+/// let connections: Gauge<usize> = Gauge::default();
+/// connections.set(vec![(); 3].len());
+/// connections.sub(1);
+/// assert_eq!(connections.get(), 2usize);
 /// ```
-#[derive(Debug)]
-pub struct Gauge {
+pub struct Gauge<V: IntValue = i64> {
     value: AtomicI64,
     created: AtomicU64,
+    _value: PhantomData<fn() -> V>,
 }
 
 impl Gauge {
-    /// A gauge at zero.
+    /// A gauge at zero (`Gauge<V>::default()` for other value types).
     pub fn new() -> Self {
-        Gauge { value: AtomicI64::new(0), created: AtomicU64::new(unique_nanos()) }
+        Self::zero()
+    }
+}
+
+impl<V: IntValue> Gauge<V> {
+    fn zero() -> Self {
+        Gauge { value: AtomicI64::new(0), created: AtomicU64::new(unique_nanos()), _value: PhantomData }
     }
 
     /// Sets the value.
     #[inline]
-    pub fn set(&self, v: i64) {
-        self.value.store(v, Ordering::Relaxed);
+    pub fn set(&self, v: V) {
+        self.value.store(v.to_i64(), Ordering::Relaxed);
     }
 
     /// Adds one.
@@ -50,48 +64,54 @@ impl Gauge {
         self.value.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// Adds `v` (which may be negative).
+    /// Adds `v` (which may be negative, for signed value types).
     #[inline]
-    pub fn add(&self, v: i64) {
-        self.value.fetch_add(v, Ordering::Relaxed);
+    pub fn add(&self, v: V) {
+        self.value.fetch_add(v.to_i64(), Ordering::Relaxed);
     }
 
     /// Subtracts `v`.
     #[inline]
-    pub fn sub(&self, v: i64) {
-        self.value.fetch_sub(v, Ordering::Relaxed);
+    pub fn sub(&self, v: V) {
+        self.value.fetch_sub(v.to_i64(), Ordering::Relaxed);
     }
 
     /// The current value.
     #[inline]
-    pub fn get(&self) -> i64 {
-        self.value.load(Ordering::Relaxed)
+    pub fn get(&self) -> V {
+        V::from_i64(self.value.load(Ordering::Relaxed))
     }
 }
 
-impl Default for Gauge {
+impl<V: IntValue> Default for Gauge<V> {
     fn default() -> Self {
-        Self::new()
+        Self::zero()
     }
 }
 
-impl Metric for Gauge {
+impl<V: IntValue> fmt::Debug for Gauge<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gauge").field("value", &V::number(self.value.load(Ordering::Relaxed))).finish()
+    }
+}
+
+impl<V: IntValue> Metric for Gauge<V> {
     const KIND: MetricKind = MetricKind::Gauge;
 
     fn from_descriptor(_: &Descriptor) -> Self {
-        Self::new()
+        Self::zero()
     }
 
     fn reset(&self) {
-        self.set(0);
+        self.value.store(0, Ordering::Relaxed);
     }
 
     fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
-        e.sample(desc, labels, SampleValue::Gauge(Number::I64(self.get())));
+        e.sample(desc, labels, SampleValue::Gauge(V::number(self.value.load(Ordering::Relaxed))));
     }
 
     fn fingerprint(&self) -> u64 {
-        self.get() as u64
+        self.value.load(Ordering::Relaxed) as u64
     }
 
     fn order(&self) -> u64 {
@@ -99,7 +119,8 @@ impl Metric for Gauge {
     }
 }
 
-/// A float gauge.
+/// A float gauge. It is set and changed by any number, or a `Duration` in seconds (see
+/// [`FloatValue`]).
 ///
 /// ```
 /// use metrics_core::FloatGauge;
@@ -122,18 +143,21 @@ impl FloatGauge {
     }
 
     /// Sets the value.
-    pub fn set(&self, v: f64) {
-        self.bits.store(v.to_bits(), Ordering::Relaxed);
+    #[inline]
+    pub fn set(&self, v: impl FloatValue) {
+        self.bits.store(v.to_f64().to_bits(), Ordering::Relaxed);
     }
 
     /// Adds `v`.
-    pub fn add(&self, v: f64) {
-        add_f64(&self.bits, v);
+    #[inline]
+    pub fn add(&self, v: impl FloatValue) {
+        add_f64(&self.bits, v.to_f64());
     }
 
     /// Subtracts `v`.
-    pub fn sub(&self, v: f64) {
-        add_f64(&self.bits, -v);
+    #[inline]
+    pub fn sub(&self, v: impl FloatValue) {
+        add_f64(&self.bits, -v.to_f64());
     }
 
     /// Adds one.

@@ -9,8 +9,7 @@ use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, HistogramData, SampleValue};
 use crate::labels::EncodeLabels;
-use crate::metric::Metric;
-use crate::metric::counter::add_f64;
+use crate::metric::{FloatValue, Metric, add_f64};
 
 /// The default buckets of the Prometheus client libraries (seconds, from 5 ms to 10 s).
 pub const DEFAULT_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -178,10 +177,15 @@ impl Histogram {
         Histogram { buckets, counts, sum: AtomicU64::new(0f64.to_bits()), created: AtomicU64::new(unique_nanos()) }
     }
 
-    /// Records one observation. NaN is counted in the `+Inf` bucket and makes the sum NaN, as in
-    /// client_golang.
+    /// Records one observation: any number, or a [`Duration`] in seconds (see [`FloatValue`]).
+    /// NaN is counted in the `+Inf` bucket and makes the sum NaN, as in client_golang.
     #[inline]
-    pub fn observe(&self, v: f64) {
+    pub fn observe(&self, v: impl FloatValue) {
+        self.record(v.to_f64())
+    }
+
+    #[inline]
+    fn record(&self, v: f64) {
         let bounds = self.buckets.as_slice();
         // A linear scan beats a binary search on the short bucket lists histograms use.
         let i = if bounds.len() <= 16 {
@@ -199,9 +203,9 @@ impl Histogram {
         add_f64(&self.sum, v);
     }
 
-    /// Records a duration in seconds.
+    /// Records a duration in seconds (the same as `observe(d)`).
     pub fn observe_duration(&self, d: Duration) {
-        self.observe(d.as_secs_f64());
+        self.record(d.as_secs_f64());
     }
 
     /// Starts a timer that observes the elapsed seconds when dropped.
@@ -290,7 +294,7 @@ impl Metric for Histogram {
 
 /// Observes the seconds elapsed since [`Histogram::start_timer`] when dropped.
 #[derive(Debug)]
-#[must_use = "the timer observes when dropped; dropping it at once records zero"]
+#[must_use = "the timer observes the elapsed time when dropped: dropped at once (or bound to `_`), it records about zero; bind it to a named variable such as `_timer`"]
 pub struct HistogramTimer<'a> {
     histogram: &'a Histogram,
     start: Instant,
@@ -303,7 +307,7 @@ impl HistogramTimer<'_> {
 
 impl Drop for HistogramTimer<'_> {
     fn drop(&mut self) {
-        self.histogram.observe(self.start.elapsed().as_secs_f64());
+        self.histogram.observe(self.start.elapsed());
     }
 }
 
@@ -325,7 +329,7 @@ mod tests {
     /// How a bound prints in Prometheus text.
     fn text(v: f64) -> String {
         let mut out = Vec::new();
-        crate::encoding::number::write_float(&mut out, v, false);
+        crate::encoding::number::write_float(&mut out, v, crate::encoding::number::FloatStyle::Go);
         String::from_utf8(out).unwrap_or_default()
     }
 

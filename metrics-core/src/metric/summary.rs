@@ -11,7 +11,7 @@ use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, SampleValue, SummaryData};
 use crate::labels::EncodeLabels;
-use crate::metric::Metric;
+use crate::metric::{FloatValue, Metric};
 
 /// The quantiles a summary reports when none are given.
 pub const DEFAULT_QUANTILES: &[f64] = &[0.5, 0.9, 0.99];
@@ -129,9 +129,10 @@ impl Summary {
         s
     }
 
-    /// Records one observation. NaN counts towards `_count` and makes `_sum` NaN, but is left
-    /// out of the quantiles.
-    pub fn observe(&self, v: f64) {
+    /// Records one observation: any number, or a [`Duration`] in seconds (see [`FloatValue`]).
+    /// NaN counts towards `_count` and makes `_sum` NaN, but is left out of the quantiles.
+    pub fn observe(&self, v: impl FloatValue) {
+        let v = v.to_f64();
         let mut s = self.lock();
         if !v.is_nan() {
             let head = s.head;
