@@ -113,7 +113,7 @@ pub use metric::gauge::{FloatGauge, Gauge};
 pub use metric::histogram::{Buckets, BucketsError, DEFAULT_BUCKETS, Histogram, HistogramTimer};
 pub use metric::info::Info;
 pub use metric::summary::{DEFAULT_MAX_AGE, DEFAULT_QUANTILES, Summary, SummaryError};
-pub use metric::{Collect, FloatValue, IntValue, Metric};
+pub use metric::{Collect, FloatValue, IntValue, Metric, Metrics};
 pub use registry::{DuplicateMetric, Registry};
 
 /// Derives [`Metrics`](trait@Metrics) and `Default` for a struct of metrics.
@@ -305,21 +305,6 @@ pub use metrics_derive::LabelSet;
 /// assert_eq!(<Method as LabelValue>::VALUES, Some(&["GET", "POST", "PROPFIND"][..]));
 /// ```
 pub use metrics_derive::LabelValue;
-
-/// A set of metrics: what [`#[derive(Metrics)]`](derive@Metrics) implements for a struct, and
-/// what a [`Registry`] holds.
-///
-/// Hand-written implementations (collectors reading `/proc`, say) describe their metrics in
-/// [`INFO`](Self::INFO) and write them in [`encode`](Self::encode) in the same order. Every
-/// `Metrics` type is a [`Collector`]; metrics whose descriptions are only known at run time
-/// implement [`Collector`] instead.
-pub trait Metrics: Send + Sync + 'static {
-    /// The static description of every metric, in output order.
-    const INFO: &'static MetricsInfo;
-
-    /// Writes every metric family to the encoder.
-    fn encode<E: Encoder>(&self, e: &mut E);
-}
 
 #[doc(hidden)]
 pub mod __private {

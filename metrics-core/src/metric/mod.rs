@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::sync::{AtomicU64, Ordering};
 
-use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind};
+use crate::descriptor::{Descriptor, LabelDescriptor, MetricKind, MetricsInfo};
 use crate::encoding::{Encoder, Number};
 use crate::labels::EncodeLabels;
 
@@ -133,6 +133,21 @@ pub(crate) fn add_f64(cell: &AtomicU64, v: f64) {
             Err(actual) => cur = actual,
         }
     }
+}
+
+/// A set of metrics: what [`#[derive(Metrics)]`](derive@crate::Metrics) implements for a struct, and
+/// what a [`Registry`](crate::Registry) holds.
+///
+/// Hand-written implementations (collectors reading `/proc`, say) describe their metrics in
+/// [`INFO`](Self::INFO) and write them in [`encode`](Self::encode) in the same order. Every
+/// `Metrics` type is a [`Collector`](crate::encoding::Collector); metrics whose descriptions are only known at run time
+/// implement [`Collector`](crate::encoding::Collector) instead.
+pub trait Metrics: Send + Sync + 'static {
+    /// The static description of every metric, in output order.
+    const INFO: &'static MetricsInfo;
+
+    /// Writes every metric family to the encoder.
+    fn encode<E: Encoder>(&self, e: &mut E);
 }
 
 /// A metric that can be one series of a [`Family`](crate::Family).
