@@ -1,5 +1,5 @@
-//! Infra: the client_golang-style `/metrics` of its seed, in Rust. Build and database info,
-//! inventory gauges, a summary, runtime gauges (tokio's, in the place of the seed's `go_*`),
+//! Infra: the client_golang-style `/metrics` of its published page, in Rust. Build and database info,
+//! inventory gauges, a summary, runtime gauges (tokio's, in the place of the page's `go_*`),
 //! the request metrics of a small axum API recorded by the tower middleware, the process
 //! collector, and the exporter's own scrape metrics, all on one listener.
 
@@ -39,7 +39,7 @@ pub struct InfraMetrics {
     pub query_duration: Summary,
 }
 
-/// The async runtime's gauges, in the spirit of the seed's `go_goroutines` and `go_threads`.
+/// The async runtime's gauges, in the spirit of the page's `go_goroutines` and `go_threads`.
 #[derive(Metrics)]
 pub struct RuntimeMetrics {
     /// Number of tasks currently alive in the tokio runtime.

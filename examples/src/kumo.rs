@@ -1,4 +1,4 @@
-//! KumoMTA: every metric of its `/metrics` seed, with the exact name, type, help text and label
+//! KumoMTA: every metric of its documented `/metrics` page, with the exact name, type, help text and label
 //! names, served on `/metrics` (with `?prefix=`) and `/metrics.json` to trusted IPs only.
 //!
 //! KumoMTA names its counters without `_total` (`total_messages_delivered`); those counters use
@@ -40,7 +40,7 @@ pub struct LuaMetrics {
     pub lua_spare_count: Gauge,
 }
 
-/// KumoMTA's metrics, in the seed's order.
+/// KumoMTA's metrics, in the documented page's order.
 #[derive(Metrics)]
 pub struct KumoMetrics {
     /// number of active connections
@@ -94,7 +94,7 @@ fn resident_bytes() -> u64 {
 }
 
 impl KumoMetrics {
-    /// Metrics with the series of the seed's example present from the start.
+    /// Metrics with the series of the documented example present from the start.
     pub fn new() -> Self {
         let m = Self::default();
         for s in ["esmtp_listener", "smtp_client", "smtp_client:source2->"] {

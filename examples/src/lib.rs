@@ -1,5 +1,5 @@
-//! The seeds' servers rebuilt with `metrics-core` and `metrics-http`: KumoMTA ([`kumo`]),
-//! Infra ([`infra`]) and Stalwart ([`stalwart`]). Each module declares the metrics of its seed
+//! Three real servers' metrics endpoints rebuilt with `metrics-core` and `metrics-http`: KumoMTA ([`kumo`]),
+//! Infra ([`infra`]) and Stalwart ([`stalwart`]). Each module declares the metrics of its public page
 //! with `#[derive(Metrics)]` and has a `start` function that serves them, used by the binaries
 //! and by the tests (which bind port 0).
 

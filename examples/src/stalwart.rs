@@ -1,4 +1,4 @@
-//! Stalwart: the Prometheus exporter of its seed. Reads `[metrics.prometheus]` (`enable`,
+//! Stalwart: the Prometheus exporter its documentation describes. Reads `[metrics.prometheus]` (`enable`,
 //! `auth.username`, `auth.secret`, plus `listen`) from a TOML file, serves
 //! `/metrics/prometheus` behind basic auth, and does not listen at all when disabled.
 

@@ -100,7 +100,7 @@ pub enum AccessMode {
 
 /// The exporter's configuration.
 ///
-/// The Stalwart seed's table parses as written:
+/// Stalwart's own `[metrics.prometheus]` table parses as written:
 ///
 /// ```
 /// use metrics_http::{AccessMode, ExporterConfig};

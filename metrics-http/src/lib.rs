@@ -1,4 +1,4 @@
-//! Serves `metrics-core` registries over HTTP, as the seeds' servers do: KumoMTA's `/metrics`
+//! Serves `metrics-core` registries over HTTP, as the servers it was built against do: KumoMTA's `/metrics`
 //! and `/metrics.json` behind trusted IPs, Stalwart's `/metrics/prometheus` behind basic auth,
 //! Infra's client_golang-style endpoint with its own scrape metrics.
 //!

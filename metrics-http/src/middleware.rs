@@ -1,4 +1,4 @@
-//! A tower middleware recording the request metrics of the Infra seed:
+//! A tower middleware recording the request metrics of Infra's `/metrics` page:
 //! `http_requests_total{handler,method,status}`,
 //! `http_requests_duration_seconds{handler,method,status}` and
 //! `http_requests_in_progress{handler,method}`, with the route template (not the raw path) as
@@ -36,7 +36,7 @@ pub struct ProgressLabels {
 }
 
 /// HTTP request metrics, named as client_golang's promhttp middleware names them in the Infra
-/// seed.
+/// page.
 #[derive(Metrics)]
 pub struct HttpMetrics {
     /// A histogram of the duration, in seconds, handling HTTP requests.
@@ -91,7 +91,7 @@ pub struct HttpMetricsLayer {
     route: RouteFn,
 }
 
-/// axum 0.8 writes parameters as `{id}` and `{*rest}`; the seed (and client_golang users)
+/// axum 0.8 writes parameters as `{id}` and `{*rest}`; Infra's page (and client_golang users)
 /// write `:id` and `*rest`.
 #[cfg(feature = "axum")]
 fn axum_route(ext: &Extensions, _: &Uri) -> Option<String> {

@@ -78,7 +78,7 @@ fn stat() -> Option<procfs::process::Stat> {
 fn limit(v: LimitValue) -> f64 {
     match v {
         LimitValue::Value(n) => n as f64,
-        // client_golang reports "unlimited" as the largest u64, as in the Infra seed.
+        // client_golang reports "unlimited" as the largest u64, as on Infra's published `/metrics` page.
         LimitValue::Unlimited => u64::MAX as f64,
     }
 }

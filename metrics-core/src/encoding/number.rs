@@ -1,6 +1,6 @@
 //! Number formatting for the text formats, written by hand on top of `ryu`'s shortest
 //! round-trip digits: no crate renders floats the way client_golang does (`%g` with the
-//! shortest precision: `1e+06`, `0.005`, `1.01234377728e+11`), and dashboards and the seeds'
+//! shortest precision: `1e+06`, `0.005`, `1.01234377728e+11`), and dashboards and the published pages'
 //! `le` label values depend on that spelling.
 
 /// Shortest decimal digits of a finite, non-zero `|f|`: `value = 0.d1d2... * 10^dp`.
@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn matches_go_shortest_g() {
-        // Expected strings are what client_golang prints (see the Infra seed).
+        // Expected strings are what client_golang prints (see Infra's published `/metrics` page).
         let cases = [
             (0.0, "0"),
             (1.0, "1"),

@@ -102,7 +102,7 @@ impl Buckets {
         Self::new(super::bounds::linear(start, width, count))
     }
 
-    /// `count` bounds `start, start * factor, ...` (the Infra seed uses
+    /// `count` bounds `start, start * factor, ...` (Infra's `/metrics` page uses
     /// `exponential(0.001, 2.0, 15)`), computed in decimal as [`linear`](Self::linear) is, so
     /// that `exponential(0.1, 10.0, 4)` is `0.1, 1, 10, 100` and
     /// `exponential(0.3, 1.5, 3)` ends in `0.675`. The derive's `buckets = exponential(..)`

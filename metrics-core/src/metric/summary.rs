@@ -24,7 +24,7 @@ const AGE_BUCKETS: usize = 5;
 const RELATIVE_ACCURACY: f64 = 0.01;
 
 /// A summary: `quantile` samples over the last `max_age` of observations, plus `_sum` and
-/// `_count` over all of them, as client_golang's summary (the Infra seed's
+/// `_count` over all of them, as client_golang's summary (Infra's
 /// `go_gc_duration_seconds`).
 ///
 /// Quantile φ of the `n` observations in the window is the observation of rank `⌈φ·n⌉` (the
