@@ -77,6 +77,7 @@ impl fmt::Display for FacadeError {
 impl std::error::Error for FacadeError {}
 
 /// Builds a [`Recorder`] with bucket and error-reporting settings.
+#[must_use = "a recorder builder does nothing until `build` is called"]
 pub struct RecorderBuilder {
     registry: Arc<Registry>,
     buckets: Buckets,

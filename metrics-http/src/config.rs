@@ -129,7 +129,8 @@ pub enum AccessMode {
 /// `json-path` (`"/metrics.json"`, `""` to serve no JSON), `trusted-hosts` (loopback),
 /// `trusted-proxies` (none), `access` (`"trusted-ip"`, or `"basic-auth"` when `auth` is set;
 /// also `"both"`, `"either"` and `"anyone"`, see [`AccessMode`]),
-/// `auth.username`, `auth.secret`, `gzip` (`true`), `openmetrics` (`true`), `max-concurrent-scrapes` (`4`),
+/// `auth.username`, `auth.secret`, `gzip` (`true`), `openmetrics` (`true`), `openmetrics-created` (`true`: `_created` samples in
+/// OpenMetrics), `max-concurrent-scrapes` (`4`),
 /// `max-connections` (`256`), `request-timeout` (seconds, `10`), `max-header-bytes` (`16384`).
 /// Unknown keys are errors, as are values that do not parse; both name the key.
 #[derive(Debug, Clone, Deserialize)]
@@ -155,6 +156,8 @@ pub struct ExporterConfig {
     pub gzip: bool,
     /// Whether OpenMetrics is served to scrapers that prefer it.
     pub openmetrics: bool,
+    /// Whether OpenMetrics output carries `_created` samples.
+    pub openmetrics_created: bool,
     /// Scrapes rendered at once; more get 503.
     pub max_concurrent_scrapes: usize,
     /// Open connections at once; more get 503 and are closed.
@@ -178,6 +181,7 @@ impl Default for ExporterConfig {
             auth: None,
             gzip: true,
             openmetrics: true,
+            openmetrics_created: true,
             max_concurrent_scrapes: 4,
             max_connections: 256,
             request_timeout: 10,

@@ -66,6 +66,7 @@ struct Inner {
     policy: AccessPolicy,
     gzip: bool,
     openmetrics: bool,
+    created: bool,
     max_scrapes: usize,
     scrapes: AtomicUsize,
     size_hint: AtomicUsize,
@@ -81,6 +82,7 @@ pub struct ExporterBuilder {
     policy: AccessPolicy,
     gzip: bool,
     openmetrics: bool,
+    created: bool,
     max_scrapes: usize,
 }
 
@@ -117,6 +119,14 @@ impl ExporterBuilder {
         self
     }
 
+    /// Whether OpenMetrics output carries `_created` samples (default: yes). Prometheus stores
+    /// them as series of their own unless its `created-timestamp-zero-ingestion` feature is
+    /// on; turn them off to save those series, keeping OpenMetrics.
+    pub fn openmetrics_created(mut self, on: bool) -> Self {
+        self.created = on;
+        self
+    }
+
     /// Scrapes rendered at once; more get 503 (default 4).
     pub fn max_concurrent_scrapes(mut self, n: usize) -> Self {
         self.max_scrapes = n.max(1);
@@ -131,6 +141,7 @@ impl ExporterBuilder {
             .access(AccessPolicy::from_config(c))
             .gzip(c.gzip)
             .openmetrics(c.openmetrics)
+            .openmetrics_created(c.openmetrics_created)
             .max_concurrent_scrapes(c.max_concurrent_scrapes)
     }
 
@@ -147,6 +158,7 @@ impl ExporterBuilder {
                 policy: self.policy,
                 gzip: self.gzip,
                 openmetrics: self.openmetrics,
+                created: self.created,
                 max_scrapes: self.max_scrapes,
                 scrapes: AtomicUsize::new(0),
                 size_hint: AtomicUsize::new(4096),
@@ -245,12 +257,13 @@ struct Scrape {
     prefix: String,
     head: bool,
     gzip: bool,
+    created: bool,
     _slot: Slot,
 }
 
 impl Scrape {
     fn options(&self) -> Result<RenderOptions<'_>, InvalidPrefix> {
-        RenderOptions::new(self.format).with_prefix(&self.prefix)
+        Ok(RenderOptions::new(self.format).with_prefix(&self.prefix)?.with_created(self.created))
     }
 }
 
@@ -264,6 +277,7 @@ impl Exporter {
             policy: AccessPolicy::default(),
             gzip: true,
             openmetrics: true,
+            created: true,
             max_scrapes: 4,
         }
     }
@@ -359,7 +373,7 @@ impl Exporter {
         let gzip = inner.gzip && accepts_gzip(headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
         RenderOptions::new(format).with_prefix(&prefix).map_err(Refusal::BadPrefix)?;
         let slot = Slot::take(&self.inner).ok_or(Refusal::Busy)?;
-        Ok(Scrape { format, prefix, head: method == Method::HEAD, gzip, _slot: slot })
+        Ok(Scrape { format, prefix, head: method == Method::HEAD, gzip, created: inner.created, _slot: slot })
     }
 
     /// Renders, compresses and sends an accepted scrape: the CPU work, which async

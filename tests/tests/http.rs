@@ -250,6 +250,24 @@ fn concurrent_scrape_limit() {
 }
 
 #[test]
+fn openmetrics_created_can_be_turned_off() {
+    let on = serve_with(|b| b);
+    let body = request("GET", &url(&on, "/metrics"), &[("accept", PROM2_ACCEPT)]).body;
+    assert!(body.contains("delivered_created{service=\"smtp_client\"}"), "{body}");
+    let c: ExporterConfig = toml::from_str("openmetrics-created = false\n").unwrap_or_else(|e| panic!("{e}"));
+    assert!(!c.openmetrics_created);
+    let off = serve_with(|b| b.config(&c));
+    let r = request("GET", &url(&off, "/metrics"), &[("accept", PROM2_ACCEPT)]);
+    assert_eq!(r.header("content-type"), Some("application/openmetrics-text; version=1.0.0; charset=utf-8"));
+    assert!(
+        !r.body.contains("_created") && r.body.contains("delivered_total{service=\"smtp_client\"} 5\n"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.ends_with("# EOF\n"));
+}
+
+#[test]
 fn config_cases() {
     #[derive(serde::Deserialize)]
     struct Root {
@@ -260,7 +278,7 @@ fn config_cases() {
         prometheus: ExporterConfig,
     }
     let parse = |t: &str| toml::from_str::<Root>(t).map(|r| r.metrics.prometheus).map_err(|e| e.to_string());
-    // The Stalwart seed as written.
+    // Stalwart's table as its documentation writes it.
     let c = parse("[metrics.prometheus]\nenable = true\n\n[metrics.prometheus.auth]\nusername = \"prometheus\"\nsecret = \"password123\"\n")
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(c.enable);
