@@ -23,8 +23,8 @@
 //! ```
 //!
 //! Details:
-//! - Counters are [`Counter`]s (a name already ending in `_total` loses it: the encoders add
-//!   it back), gauges [`FloatGauge`]s, histograms [`Histogram`]s with the buckets of
+//! - Counters are [`Counter`]s named without `_total`, which the encoders add: `x` and
+//!   `x_total` are one counter. Labels given in another order are the same series. gauges [`FloatGauge`]s, histograms [`Histogram`]s with the buckets of
 //!   [`RecorderBuilder::buckets`] ([`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS) unless set, or per
 //!   metric with [`RecorderBuilder::buckets_for`]): never a summary.
 //! - Names and labels get the checks a derived struct gets at compile time, here at run time: an
@@ -267,6 +267,8 @@ struct Family {
     desc: &'static Descriptor,
     buckets: Buckets,
     series: Vec<(Box<[String]>, Handle)>,
+    /// Where each label-value combination is in `series`.
+    by_values: HashMap<Box<[String]>, usize>,
 }
 
 #[derive(Default)]
@@ -274,11 +276,11 @@ struct State {
     /// Every key seen, refused ones included (so each error is reported once): counters,
     /// gauges, histograms.
     handles: [HashMap<Key, Handle, foldhash::fast::RandomState>; 3],
-    /// Families by the name the library wrote, in first-recorded order.
+    /// Families by their name (a counter's without `_total`), in first-recorded order.
     index: HashMap<String, usize>,
     families: Vec<Family>,
     /// Help texts and units described before the first update.
-    described: HashMap<String, (&'static str, Option<Unit>)>,
+    described: HashMap<(String, MetricKind), (&'static str, Option<Unit>)>,
 }
 
 struct Shared {
@@ -358,7 +360,7 @@ impl Shared {
             }
         }
         let written = key.name();
-        let family = match state.index.get(written) {
+        let family = match state.index.get(family_key(written, kind)) {
             Some(&i) => i,
             None => self.new_family(state, written, kind, &labels)?,
         };
@@ -380,12 +382,19 @@ impl Shared {
                 "its series have the labels {names:?}; every series of a metric has the same label names"
             ));
         }
+        // The same series may come through several keys: labels in another order, or a counter
+        // named with and without `_total`.
+        let values = values.into_boxed_slice();
+        if let Some(&i) = f.by_values.get(&values) {
+            return Ok(f.series[i].1.clone());
+        }
         let handle = match kind {
             MetricKind::Counter => Handle::Counter(Arc::default()),
             MetricKind::Gauge => Handle::Gauge(Arc::default()),
             _ => Handle::Histogram(Arc::new(FacadeHistogram(Histogram::new(f.buckets.clone())))),
         };
-        f.series.push((values.into_boxed_slice(), handle.clone()));
+        f.by_values.insert(values.clone(), f.series.len());
+        f.series.push((values, handle.clone()));
         Ok(handle)
     }
 
@@ -397,17 +406,14 @@ impl Shared {
         kind: MetricKind,
         labels: &[(&str, &str)],
     ) -> Result<usize, String> {
-        let base = match kind {
-            MetricKind::Counter => written.strip_suffix("_total").unwrap_or(written),
-            _ => written,
-        };
+        let base = family_key(written, kind);
         if !name::is_valid_metric_name(base) {
             return Err("the name must match [a-zA-Z_:][a-zA-Z0-9_:]*".into());
         }
         if name::is_reserved(base) {
             return Err("names starting with `__` are reserved for Prometheus".into());
         }
-        let (help, unit) = state.described.get(written).copied().unwrap_or(("", None));
+        let (help, unit) = state.described.get(&(base.to_owned(), kind)).copied().unwrap_or(("", None));
         let name = intern(base);
         let labels: Vec<LabelDescriptor> = labels.iter().map(|(n, _)| LabelDescriptor::new(intern(n))).collect();
         let mut desc = Descriptor::new(name, help, kind)
@@ -417,15 +423,17 @@ impl Shared {
         let registry = self.registry.upgrade().ok_or("the registry is gone")?;
         registry.claim(&desc).map_err(|e| e.to_string())?;
         let buckets = self.buckets(written);
-        state.index.insert(written.to_owned(), state.families.len());
-        state.families.push(Family { desc: Box::leak(Box::new(desc)), buckets, series: Vec::new() });
+        state.index.insert(base.to_owned(), state.families.len());
+        let desc = Box::leak(Box::new(desc));
+        state.families.push(Family { desc, buckets, series: Vec::new(), by_values: HashMap::default() });
         Ok(state.families.len() - 1)
     }
 
-    fn describe(&self, key: KeyName, unit: Option<Unit>, help: SharedString) {
+    fn describe(&self, key: KeyName, kind: MetricKind, unit: Option<Unit>, help: SharedString) {
+        let name = family_key(key.as_str(), kind);
         let help = intern(&help);
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(&i) = state.index.get(key.as_str()) {
+        if let Some(&i) = state.index.get(name) {
             let f = &mut state.families[i];
             // The unit is part of the names claimed when the family was made: only the help
             // text can change now.
@@ -433,7 +441,16 @@ impl Shared {
                 f.desc = Box::leak(Box::new(Descriptor { help, ..*f.desc }));
             }
         }
-        state.described.insert(key.as_str().to_owned(), (help, unit));
+        state.described.insert((name.to_owned(), kind), (help, unit));
+    }
+}
+
+/// The family a written name belongs to: a counter's without `_total` (the encoders add it), so
+/// that `x` and `x_total` are one counter.
+fn family_key(written: &str, kind: MetricKind) -> &str {
+    match kind {
+        MetricKind::Counter => written.strip_suffix("_total").unwrap_or(written),
+        _ => written,
     }
 }
 
@@ -482,15 +499,15 @@ impl Collector for Source {
 
 impl metrics::Recorder for Recorder {
     fn describe_counter(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.shared.describe(key, unit, description);
+        self.shared.describe(key, MetricKind::Counter, unit, description);
     }
 
     fn describe_gauge(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.shared.describe(key, unit, description);
+        self.shared.describe(key, MetricKind::Gauge, unit, description);
     }
 
     fn describe_histogram(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.shared.describe(key, unit, description);
+        self.shared.describe(key, MetricKind::Histogram, unit, description);
     }
 
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> metrics::Counter {
@@ -661,6 +678,23 @@ mod tests {
             .sum();
         assert_eq!(total, 20_000, "{text}");
         assert_eq!(text.lines().filter(|l| l.starts_with("hits_by_thread_total{")).count(), 4);
+    }
+
+    #[test]
+    fn one_series_whatever_key_reaches_it() {
+        let (registry, r, seen) = recorder();
+        metrics::with_local_recorder(&r, || {
+            metrics::describe_counter!("writes_total", "Writes.");
+            metrics::counter!("writes", "a" => "1", "b" => "2").increment(1);
+            metrics::counter!("writes_total", "a" => "1", "b" => "2").increment(2);
+            metrics::counter!("writes", "b" => "2", "a" => "1").increment(4);
+            metrics::counter!("writes", "a" => "1").increment(1);
+        });
+        let text = registry.render(Format::Prometheus);
+        assert_eq!(text, "# HELP writes_total Writes.\n# TYPE writes_total counter\nwrites_total{a=\"1\",b=\"2\"} 7\n");
+        let errors = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("every series of a metric has the same label names"), "{errors:?}");
     }
 
     #[test]

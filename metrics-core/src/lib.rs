@@ -111,7 +111,7 @@ pub use metric::callback::{CounterFn, GaugeFn};
 pub use metric::counter::{Counter, FloatCounter};
 pub use metric::gauge::{FloatGauge, Gauge};
 pub use metric::histogram::{Buckets, BucketsError, DEFAULT_BUCKETS, Histogram, HistogramTimer};
-pub use metric::info::Info;
+pub use metric::info::{AlreadySet, Info};
 pub use metric::summary::{DEFAULT_MAX_AGE, DEFAULT_QUANTILES, Summary, SummaryError};
 pub use metric::{Collect, FloatValue, IntValue, Metric, Metrics};
 pub use registry::{DuplicateMetric, Registry};

@@ -108,6 +108,12 @@ impl HttpMetricsLayer {
     /// A layer recording into `metrics`, with the route template axum matched
     /// (`MatchedPath`): add it with `Router::layer`, so that it runs after routing. Requests
     /// no route matched, or seen outside the router, are `unmatched`.
+    ///
+    /// Note: axum's `{id}` and `{*rest}` parameters are written `:id` and `*rest`, as
+    /// client_golang users write them (`/v1/items/{id}` gives `handler="/v1/items/:id"`).
+    /// `Router::layer` wraps the routes and fallback added before it: add the layer last (after
+    /// `merge`-ing the exporter's router, whose scrapes are then counted too) so that requests
+    /// no route matched are counted as `unmatched`.
     #[cfg(feature = "axum")]
     #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
     pub fn new(metrics: Arc<HttpMetrics>) -> Self {

@@ -167,7 +167,7 @@ impl Server {
 
     /// Runs the server on a thread of its own with its own runtime, for applications without
     /// an async runtime. Dropping the handle (or calling [`ServerHandle::shutdown`]) stops it.
-    #[must_use = "dropping the ServerHandle stops the server: keep it for as long as the server should run"]
+    #[must_use = "dropping the ServerHandle stops the server: bind it to a named variable (`let _server = ...`, not `let _ = ...`) that lives as long as the server should run"]
     pub fn spawn_thread(builder: ServerBuilder) -> io::Result<ServerHandle> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -202,7 +202,7 @@ impl Server {
 /// server.shutdown()?; // or let `server` go out of scope
 /// # Ok(()) }
 /// ```
-#[must_use = "dropping the ServerHandle stops the server: keep it for as long as the server should run"]
+#[must_use = "dropping the ServerHandle stops the server: bind it to a named variable (`let _server = ...`, not `let _ = ...`) that lives as long as the server should run"]
 pub struct ServerHandle {
     addr: SocketAddr,
     stop: watch::Sender<bool>,

@@ -25,9 +25,22 @@ impl<L: LabelSet> Info<L> {
         Info { labels: OnceLock::new() }
     }
 
-    /// Sets the labels. They can be set once: a second call returns its labels back as `Err`.
-    pub fn set(&self, labels: L) -> Result<(), L> {
-        self.labels.set(labels)
+    /// Sets the labels. They can be set once: a second call leaves the first labels in place
+    /// and returns its own back in the error.
+    ///
+    /// ```
+    /// use metrics_core::{Info, LabelSet};
+    /// #[derive(LabelSet)]
+    /// struct Version { version: String }
+    ///
+    /// let build: Info<Version> = Info::new();
+    /// build.set(Version { version: "1.2.0".into() }).unwrap();
+    /// let again = build.set(Version { version: "2.0.0".into() }).unwrap_err();
+    /// assert_eq!(again.to_string(), "the info metric's labels are already set");
+    /// assert_eq!(again.into_inner().version, "2.0.0");
+    /// ```
+    pub fn set(&self, labels: L) -> Result<(), AlreadySet<L>> {
+        self.labels.set(labels).map_err(AlreadySet)
     }
 
     /// The labels, if set.
@@ -59,3 +72,30 @@ impl<L: LabelSet> Collect for Info<L> {
         e.end_family(desc);
     }
 }
+
+/// The error of a second [`Info::set`]: the labels it was given, which were not used.
+///
+/// It implements `Debug` and `Error` whatever the label type, so `set(..).unwrap()` and `?`
+/// work on label sets that do not derive `Debug`.
+pub struct AlreadySet<L>(pub L);
+
+impl<L> AlreadySet<L> {
+    /// The labels that were not set.
+    pub fn into_inner(self) -> L {
+        self.0
+    }
+}
+
+impl<L> fmt::Debug for AlreadySet<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AlreadySet(..)")
+    }
+}
+
+impl<L> fmt::Display for AlreadySet<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the info metric's labels are already set")
+    }
+}
+
+impl<L> std::error::Error for AlreadySet<L> {}
