@@ -70,7 +70,7 @@ struct Inner {
     max_scrapes: usize,
     scrapes: AtomicUsize,
     size_hint: AtomicUsize,
-    own: Arc<ScrapeMetrics>,
+    scrape_metrics: Arc<ScrapeMetrics>,
 }
 
 /// Builds an [`Exporter`].
@@ -148,8 +148,8 @@ impl ExporterBuilder {
     /// The exporter. Its own metrics (`promhttp_metric_handler_*`) are registered into the
     /// registry, which fails if they are there already.
     pub fn build(self) -> Result<Exporter, DuplicateMetric> {
-        let own = Arc::new(ScrapeMetrics::new());
-        self.registry.register_arc(own.clone())?;
+        let scrape_metrics = Arc::new(ScrapeMetrics::new());
+        self.registry.register_arc(scrape_metrics.clone())?;
         Ok(Exporter {
             inner: Arc::new(Inner {
                 registry: self.registry,
@@ -162,7 +162,7 @@ impl ExporterBuilder {
                 max_scrapes: self.max_scrapes,
                 scrapes: AtomicUsize::new(0),
                 size_hint: AtomicUsize::new(4096),
-                own,
+                scrape_metrics,
             }),
         })
     }
@@ -239,7 +239,7 @@ impl Slot {
             inner.scrapes.fetch_sub(1, Ordering::AcqRel);
             return None;
         }
-        inner.own.0.in_flight.inc();
+        inner.scrape_metrics.0.in_flight.inc();
         Some(Slot(inner.clone()))
     }
 }
@@ -330,7 +330,7 @@ impl Exporter {
     }
 
     fn count(&self, resp: Response<Bytes>) -> Response<Bytes> {
-        self.inner.own.0.requests.with(&CodeLabels { code: resp.status().as_u16() }, |c| c.inc());
+        self.inner.scrape_metrics.0.requests.with(&CodeLabels { code: resp.status().as_u16() }, |c| c.inc());
         resp
     }
 
@@ -388,7 +388,7 @@ impl Exporter {
         let mut body = Vec::with_capacity(inner.size_hint.load(Ordering::Relaxed));
         inner.registry.render_into(&opts, &mut body);
         inner.size_hint.store(body.len() + body.len() / 8, Ordering::Relaxed);
-        inner.own.0.size.observe(body.len() as f64);
+        inner.scrape_metrics.0.size.observe(body.len() as f64);
         if scrape.gzip {
             let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
             match enc.write_all(&body).and_then(|_| enc.finish()) {
@@ -396,7 +396,7 @@ impl Exporter {
                 Err(_) => return text(StatusCode::INTERNAL_SERVER_ERROR, "compression failed\n"),
             }
         }
-        inner.own.0.duration.observe(start.elapsed().as_secs_f64());
+        inner.scrape_metrics.0.duration.observe(start.elapsed().as_secs_f64());
         let mut r = Response::new(if scrape.head { Bytes::new() } else { Bytes::from(body) });
         let h = r.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static(scrape.format.content_type()));
