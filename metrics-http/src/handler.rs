@@ -247,7 +247,7 @@ impl Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.0.scrapes.fetch_sub(1, Ordering::AcqRel);
-        self.0.own.0.in_flight.dec();
+        self.0.scrape_metrics.0.in_flight.dec();
     }
 }
 
