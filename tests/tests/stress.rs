@@ -324,3 +324,54 @@ fn dense_retain_and_clear_decode_label_sets() {
     // A re-created dense series starts from zero.
     assert_eq!(fam.get_or_create(&Dense { method: Method::Post, status: Status::Ok }).get(), 0);
 }
+
+/// Spreads `c` over its cells: this thread increments it, another thread does, and this
+/// thread does again, seeing the other's increment.
+fn spread(c: &Counter) {
+    c.inc();
+    thread::scope(|s| drop(s.spawn(|| c.inc())));
+    c.inc();
+    assert!(format!("{c:?}").contains("striped: Some("), "spread: {c:?}");
+}
+
+#[test]
+fn shared_counters_spread_over_cells_and_lose_nothing() {
+    // One counter spread before the threads start, one that spreads (or not) as they go, and
+    // the series of a dense family, spread, removed (reset) and used again.
+    let (before, during) = (Counter::new(), Counter::new());
+    spread(&before);
+    let fam: Family<Dense, Counter> = Family::new();
+    let key = Dense { method: Method::Get, status: Status::Ok };
+    spread(&fam.get_or_create(&key));
+    assert!(fam.remove(&key));
+    assert_eq!(fam.get_or_create(&key).get(), 0, "a removed series' cells are reset");
+    let done = AtomicBool::new(false);
+    thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut last = (0, 0, 0);
+            while !done.load(Ordering::Acquire) {
+                let now = (before.get(), during.get(), fam.get(&key).map_or(0, |c| c.get()));
+                assert!(now.0 >= last.0 && now.1 >= last.1 && now.2 >= last.2, "went backwards: {last:?} -> {now:?}");
+                last = now;
+            }
+        });
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                s.spawn(|| {
+                    for i in 0..ITERS {
+                        before.inc();
+                        during.inc_by(i % 3);
+                        fam.with(&key, |c| c.inc());
+                    }
+                })
+            })
+            .collect();
+        writers.into_iter().for_each(|w| w.join().unwrap_or_else(|_| panic!("a writer panicked")));
+        done.store(true, Ordering::Release);
+        reader.join().unwrap_or_else(|_| panic!("the reader panicked"));
+    });
+    let total = WRITERS as u64 * ITERS;
+    assert_eq!(before.get(), 3 + total);
+    assert_eq!(during.get(), WRITERS as u64 * (0..ITERS).map(|i| i % 3).sum::<u64>());
+    assert_eq!(fam.get(&key).map(|c| c.get()), Some(total));
+}

@@ -4,8 +4,12 @@
 //! machine where a locked add dominates the time (as on the 2-core VM of BENCHMARKS.md), the
 //! timings of the three tie, and the instruction counts show the work beside the atomic.
 //!
-//! Usage: `increments <ours|measured|raw> [n]` (default 1 000 000). Prints the sum of the
-//! counters, which must equal `n`.
+//! `counter-ours` and `counter-raw` increment one unlabelled counter instead (ours, or a raw
+//! atomic), and `shared-ours`, `shared-raw` do it from two threads (`n` increments each) on one
+//! counter.
+//!
+//! Usage: `increments <ours|measured|raw|counter-ours|counter-raw|shared-ours|shared-raw> [n]`
+//! (default 1 000 000). Prints the sum of the counters, which must equal `n` (`2n` shared).
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -50,8 +54,38 @@ fn main() -> ExitCode {
             }
             raw.iter().map(|a| a.load(Ordering::Relaxed)).sum()
         }
+        "counter-ours" => {
+            let c = metrics_core::Counter::new();
+            (0..n).for_each(|_| black_box(&c).inc());
+            c.get()
+        }
+        "counter-raw" => {
+            let c = AtomicU64::new(0);
+            (0..n).for_each(|_| {
+                black_box(&c).fetch_add(1, Ordering::Relaxed);
+            });
+            c.load(Ordering::Relaxed)
+        }
+        "shared-ours" => {
+            let c = metrics_core::Counter::new();
+            std::thread::scope(|s| (0..2).for_each(|_| drop(s.spawn(|| (0..n).for_each(|_| black_box(&c).inc())))));
+            c.get()
+        }
+        "shared-raw" => {
+            let c = AtomicU64::new(0);
+            std::thread::scope(|s| {
+                (0..2).for_each(|_| {
+                    drop(s.spawn(|| {
+                        (0..n).for_each(|_| {
+                            black_box(&c).fetch_add(1, Ordering::Relaxed);
+                        })
+                    }))
+                })
+            });
+            c.load(Ordering::Relaxed)
+        }
         _ => {
-            eprintln!("usage: increments <ours|measured|raw> [n]");
+            eprintln!("usage: increments <ours|measured|raw|counter-ours|counter-raw|shared-ours|shared-raw> [n]");
             return ExitCode::from(2);
         }
     };
