@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rm -rf target/criterion
-cargo bench -p benches --bench peers -- --noplot 2>&1 | grep -E "^[a-z_0-9/.-]+ *time:|^[a-z_0-9/.-]+$|time:" || true
+cargo bench -p benches --bench peers --bench encoding -- --noplot 2>&1 | grep -E "^[a-z_0-9/.-]+ *time:|^[a-z_0-9/.-]+$|time:" || true
 cargo run --release -q -p benches --bin memory > target/memory.txt
 # Instructions per dense-family increment (callgrind), when valgrind is there: the timings of
 # that workload sit on the cost of one locked add, and these show the work beside it.

@@ -15,7 +15,8 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use benches::{EnumLabels, enum_keys, measured_dense};
+use benches::peers::ms;
+use benches::{EnumLabels, enum_keys};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -38,8 +39,8 @@ fn main() -> ExitCode {
             keys.iter().map(|k| family.get(k).map_or(0, |c| c.get())).sum::<u64>()
         }
         "measured" => {
-            let family = measured::CounterVec::<measured_dense::EnumSet>::dense();
-            let keys = measured_dense::enum_keys();
+            let family = measured::CounterVec::<ms::EnumSet>::dense();
+            let keys = ms::enum_keys();
             for i in 0..n {
                 family.inc(black_box(keys[i % 20]));
             }

@@ -4,6 +4,7 @@
 
 use std::alloc::System;
 
+use benches::peers::{ms, pc, vs};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 // The instrumented allocator comes from `stats_alloc`, so this file needs no `unsafe`.
@@ -26,28 +27,6 @@ fn measure<T>(name: &str, build: impl FnOnce() -> T) {
     drop(kept);
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
-struct PcRoute {
-    route: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, vise::EncodeLabelSet)]
-struct VRoute {
-    route: String,
-}
-
-#[derive(Debug, vise::Metrics)]
-struct VMetrics {
-    fam: vise::Family<VRoute, vise::Counter>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, measured::LabelGroup)]
-#[label(set = MRouteSet)]
-struct MRoute<'a> {
-    #[label(dynamic_with = paracord::ParaCord)]
-    route: &'a str,
-}
-
 fn main() {
     measure("ours", || {
         let f: metrics_core::Family<benches::Route, metrics_core::Counter> = metrics_core::Family::new();
@@ -57,9 +36,9 @@ fn main() {
         f
     });
     measure("prometheus-client", || {
-        let f = prometheus_client::metrics::family::Family::<PcRoute, prometheus_client::metrics::counter::Counter>::default();
+        let f = prometheus_client::metrics::family::Family::<pc::Route, prometheus_client::metrics::counter::Counter>::default();
         for i in 0..N {
-            f.get_or_create(&PcRoute { route: route(i) }).inc();
+            f.get_or_create(&pc::Route { route: route(i) }).inc();
         }
         f
     });
@@ -72,16 +51,16 @@ fn main() {
         v
     });
     measure("vise", || {
-        let m = VMetrics::default();
+        let m = vs::Hot::default();
         for i in 0..N {
-            m.fam[&VRoute { route: route(i) }].inc();
+            m.memory[&vs::Route { route: route(i) }].inc();
         }
         m
     });
     measure("measured", || {
-        let v = measured::CounterVec::with_label_set(MRouteSet { route: paracord::ParaCord::default() });
+        let v = measured::CounterVec::with_label_set(ms::route_set());
         for i in 0..N {
-            v.inc(MRoute { route: &route(i) });
+            v.inc(ms::Route { route: &route(i) });
         }
         v
     });
