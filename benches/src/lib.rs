@@ -113,6 +113,13 @@ pub struct Route {
     pub route: String,
 }
 
+/// The `route` label, stored inline in the series when short.
+#[derive(LabelSet)]
+pub struct InlineRoute {
+    /// route
+    pub route: metrics_core::labels::SmolStr,
+}
+
 /// The encoding workload: 10 counter, 10 gauge and 5 histogram families of 100 series.
 #[derive(Metrics)]
 #[allow(missing_docs)]
