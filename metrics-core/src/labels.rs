@@ -273,4 +273,3 @@ impl LabelValue for bool {
         *self
     }
 }
-

@@ -104,9 +104,10 @@ fn loom_get_or_create_races_with_removal() {
     });
 }
 
-/// Two threads increment one counter twice each while a third reads it: in the interleavings
-/// where a thread sees the other's increment between two of its own, the counter spreads over
-/// cells mid-way. Reads never go backwards, and the total is exact.
+/// Two threads increment one counter while the main thread reads it: in the interleavings
+/// where one thread's add lands between the other's add and its read-back, the counter spreads
+/// over cells, and the first thread's second increment goes to a cell. Reads never go
+/// backwards, and the total is exact.
 #[test]
 fn loom_counter_spreads_without_losing_increments() {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -114,13 +115,11 @@ fn loom_counter_spreads_without_losing_increments() {
     static SPREAD: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
     loom::model(|| {
         let c = Arc::new(Counter::new());
-        let writers: Vec<_> = (0..2)
-            .map(|_| {
+        let writers: Vec<_> = [2, 1]
+            .into_iter()
+            .map(|adds| {
                 let c = c.clone();
-                thread::spawn(move || {
-                    c.inc();
-                    c.inc_by(2);
-                })
+                thread::spawn(move || (0..adds).for_each(|_| c.inc_by(2)))
             })
             .collect();
         let first = c.get();
@@ -140,7 +139,7 @@ fn loom_counter_spreads_without_losing_increments() {
 #[test]
 fn loom_striped_counter_sums_every_cell() {
     loom::model(|| {
-        let c = Arc::new(Counter::striped());
+        let c = Arc::new(Counter::contended());
         let writers: Vec<_> = (0..2)
             .map(|i| {
                 let c = c.clone();

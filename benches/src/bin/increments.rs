@@ -6,7 +6,8 @@
 //!
 //! `counter-ours` and `counter-raw` increment one unlabelled counter instead (ours, or a raw
 //! atomic), and `shared-ours`, `shared-raw` do it from two threads (`n` increments each) on one
-//! counter.
+//! counter (and print
+//! the counter's state to stderr: `cells: Some(n)` once it spread).
 //!
 //! Usage: `increments <ours|measured|raw|counter-ours|counter-raw|shared-ours|shared-raw> [n]`
 //! (default 1 000 000). Prints the sum of the counters, which must equal `n` (`2n` shared).
@@ -70,6 +71,8 @@ fn main() -> ExitCode {
         "shared-ours" => {
             let c = metrics_core::Counter::new();
             std::thread::scope(|s| (0..2).for_each(|_| drop(s.spawn(|| (0..n).for_each(|_| black_box(&c).inc())))));
+            // Whether the threads met and the counter spread over its cells (`cells: Some(_)`).
+            eprintln!("{c:?}");
             c.get()
         }
         "shared-raw" => {
