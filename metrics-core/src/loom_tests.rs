@@ -6,7 +6,7 @@ use std::sync::Arc;
 use loom::thread;
 
 use crate::encoding::{HistogramData, SampleValue};
-use crate::{Buckets, Counter, Family, Histogram, LabelSet, Metric};
+use crate::{Buckets, Counter, Family, FloatCounter, Histogram, LabelSet, Metric};
 
 #[derive(LabelSet)]
 struct Route {
@@ -130,6 +130,32 @@ fn loom_counter_spreads_without_losing_increments() {
         }
         assert_eq!(c.get(), 6, "no lost increment");
         SPREAD[usize::from(c.is_striped())].store(true, Ordering::Relaxed);
+    });
+    assert!(SPREAD.iter().all(|s| s.load(Ordering::Relaxed)), "both paths explored");
+}
+
+/// The float counter: its compare-and-swap fails when the other thread's add lands between
+/// its load and its swap, which spreads it; the total is exact (halves add exactly).
+#[test]
+fn loom_float_counter_spreads_without_losing_increments() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static SPREAD: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
+    loom::model(|| {
+        let c = Arc::new(FloatCounter::new());
+        let writers: Vec<_> = [2, 1]
+            .into_iter()
+            .map(|adds| {
+                let c = c.clone();
+                thread::spawn(move || (0..adds).for_each(|_| assert!(c.inc_by(0.5))))
+            })
+            .collect();
+        let seen = c.get();
+        assert!((0.0..=1.5).contains(&seen), "never more than was added: {seen}");
+        for w in writers {
+            w.join().unwrap_or_default();
+        }
+        assert_eq!(c.get(), 1.5, "no lost increment");
+        SPREAD[usize::from(format!("{c:?}").contains("cells: Some("))].store(true, Ordering::Relaxed);
     });
     assert!(SPREAD.iter().all(|s| s.load(Ordering::Relaxed)), "both paths explored");
 }

@@ -174,6 +174,21 @@ impl Stripes {
         }
     }
 
+    /// The float counterpart of [`add`](Self::add): a compare-and-swap loop on the cell, whose
+    /// failures tell that another thread was there.
+    #[cold]
+    #[inline(never)]
+    fn add_f64(&self, v: f64) {
+        let probe = probe();
+        if add_f64_watching(&self.cells[probe as usize & (self.cells.len() - 1)].0, v) {
+            rehash(probe);
+        }
+    }
+
+    fn sum_f64(&self, base: f64) -> f64 {
+        self.cells.iter().fold(base, |sum, c| sum + f64::from_bits(c.0.load(Ordering::Relaxed)))
+    }
+
     fn sum(&self, base: u64) -> u64 {
         self.cells.iter().fold(base, |sum, c| sum.wrapping_add(c.0.load(Ordering::Relaxed)))
     }
@@ -290,6 +305,11 @@ impl Metric for Counter {
 /// Note: a negative or NaN increment would make the counter go backwards or lose its value, so
 /// [`inc_by`](Self::inc_by) rejects it: the counter is left unchanged and `false` is returned.
 ///
+/// Like [`Counter`], it spreads over cells the first time two threads' increments collide
+/// (here, when its compare-and-swap fails), and [`get`](Self::get) sums them. Float addition
+/// is not associative: the sum of the cells may differ from the sum of the same increments
+/// made in one sequence in its last bits, as it would with the increments in another order.
+///
 /// ```
 /// use metrics_core::FloatCounter;
 /// let c = FloatCounter::new();
@@ -298,16 +318,21 @@ impl Metric for Counter {
 /// assert!(!c.inc_by(f64::NAN));
 /// assert_eq!(c.get(), 0.25);
 /// ```
-#[derive(Debug)]
 pub struct FloatCounter {
     bits: AtomicU64,
     created: AtomicU64,
+    /// Set on the first collision of two increments, never unset.
+    stripes: OnceBox<Stripes>,
 }
 
 impl FloatCounter {
     /// A counter at zero.
     pub fn new() -> Self {
-        FloatCounter { bits: AtomicU64::new(0f64.to_bits()), created: AtomicU64::new(unique_nanos()) }
+        FloatCounter {
+            bits: AtomicU64::new(0f64.to_bits()),
+            created: AtomicU64::new(unique_nanos()),
+            stripes: OnceBox::new(),
+        }
     }
 
     /// Adds one.
@@ -320,13 +345,40 @@ impl FloatCounter {
         if v.is_nan() || v < 0.0 {
             return false;
         }
-        add_f64(&self.bits, v);
+        match self.stripes.get() {
+            None => {
+                if add_f64_watching(&self.bits, v) {
+                    self.spread();
+                }
+            }
+            Some(stripes) => stripes.add_f64(v),
+        }
         true
     }
 
-    /// The current value.
+    #[cold]
+    #[inline(never)]
+    fn spread(&self) {
+        self.stripes.get_or_init(|| Box::new(Stripes::new()));
+    }
+
+    /// The current value: the sum of the counter and its cells.
     pub fn get(&self) -> f64 {
-        f64::from_bits(self.bits.load(Ordering::Relaxed))
+        let base = f64::from_bits(self.bits.load(Ordering::Relaxed));
+        match self.stripes.get() {
+            None => base,
+            Some(stripes) => stripes.sum_f64(base),
+        }
+    }
+}
+
+impl fmt::Debug for FloatCounter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FloatCounter")
+            .field("value", &self.get())
+            .field("created", &seconds(self.created.load(Ordering::Relaxed)))
+            .field("cells", &self.stripes.get().map(|s| s.cells.len()))
+            .finish()
     }
 }
 
@@ -345,6 +397,9 @@ impl Metric for FloatCounter {
 
     fn reset(&self) {
         self.bits.store(0f64.to_bits(), Ordering::Relaxed);
+        if let Some(stripes) = self.stripes.get() {
+            stripes.reset();
+        }
         self.created.store(unique_nanos(), Ordering::Relaxed);
     }
 
@@ -354,11 +409,31 @@ impl Metric for FloatCounter {
     }
 
     fn fingerprint(&self) -> u64 {
-        self.bits.load(Ordering::Relaxed)
+        self.get().to_bits()
     }
 
     fn order(&self) -> u64 {
         self.created.load(Ordering::Relaxed)
+    }
+}
+
+/// Adds `v` to the `f64` stored as bits in `cell`, as [`add_f64`] does; returns whether a
+/// compare-and-swap failed, that is whether another thread wrote the cell meanwhile.
+#[inline]
+fn add_f64_watching(cell: &AtomicU64, v: f64) -> bool {
+    let mut cur = cell.load(Ordering::Relaxed);
+    let mut collided = false;
+    loop {
+        let new = (f64::from_bits(cur) + v).to_bits();
+        // A strong compare-and-swap: a weak one may fail spuriously, which would not tell a
+        // collision.
+        match cell.compare_exchange(cur, new, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return collided,
+            Err(actual) => {
+                cur = actual;
+                collided = true;
+            }
+        }
     }
 }
 
@@ -430,6 +505,26 @@ mod tests {
                 assert_ne!(after & mask, before & mask, "{before} and {after} share a cell of {}", mask + 1);
             }
         }
+    }
+
+    #[test]
+    fn a_float_counter_spreads_on_a_failed_swap_and_sums_its_cells() {
+        let cell = AtomicU64::new(0f64.to_bits());
+        assert!(!add_f64_watching(&cell, 0.5), "alone, the first swap succeeds");
+        let c = FloatCounter::new();
+        c.spread();
+        assert!(c.inc_by(0.25));
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| (0..1000).for_each(|_| c.inc()));
+            }
+        });
+        // Every partial sum is a multiple of 0.25 well under 2^53: exact whatever the order.
+        assert_eq!(c.get(), 4000.25);
+        assert!(format!("{c:?}").contains("cells: Some("));
+        c.reset();
+        assert_eq!(c.get(), 0.0);
+        assert_eq!(std::mem::size_of::<FloatCounter>(), 24);
     }
 
     #[test]
