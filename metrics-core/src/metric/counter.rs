@@ -2,18 +2,20 @@
 //!
 //! A [`Counter`] is one atomic until two threads collide on it; from then on it spreads its
 //! increments over cells in their own cache lines, as Java's `LongAdder` does (see
-//! [`Stripes`]).
+//! [`stripes`]).
 
-use std::cell::Cell;
+mod stripes;
+
 use std::fmt;
 
-use crate::sync::{AtomicU64, OnceBox, Ordering};
+use crate::sync::{AtomicU64, Ordering};
 
-use crate::clock::{seconds, unique_nanos};
+use crate::clock::seconds;
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
 use crate::metric::Metric;
+use stripes::{Spread, Stripes, add_f64_watching, add_watching, is_spread, rehash};
 
 /// A monotonically increasing integer counter.
 ///
@@ -21,7 +23,8 @@ use crate::metric::Metric;
 /// [`Descriptor::legacy_name`](crate::Descriptor::legacy_name) for names that must stay as
 /// written), with a `_created` sample in OpenMetrics.
 ///
-/// Note: a counter is one atomic (24 bytes in all) as long as its increments do not collide.
+/// Note: a counter is one atomic and its creation stamp (16 bytes) as long as its increments do
+/// not collide.
 /// The first time a thread sees another one incrementing it at the same moment (it checks once
 /// every 256 increments or so), the counter allocates one cell per CPU (a power of two up to 64, each
 /// in its own 128-byte block on x86-64 and aarch64) and from then on each thread adds to a cell
@@ -47,15 +50,14 @@ use crate::metric::Metric;
 pub struct Counter {
     /// The count while uncontended (and the part of it added before the cells existed).
     value: AtomicU64,
-    created: AtomicU64,
-    /// Set on the first collision of two increments, never unset.
-    stripes: OnceBox<Stripes>,
+    /// The creation stamp, or the cells once the counter spread.
+    spread: Spread,
 }
 
 impl Counter {
     /// A counter at zero.
     pub fn new() -> Self {
-        Counter { value: AtomicU64::new(0), created: AtomicU64::new(unique_nanos()), stripes: OnceBox::new() }
+        Counter { value: AtomicU64::new(0), spread: Spread::new() }
     }
 
     /// A counter at zero that starts spread over its cells, for a counter that many threads
@@ -74,7 +76,7 @@ impl Counter {
     /// ```
     pub fn contended() -> Self {
         let c = Self::new();
-        c.spread();
+        c.spread.spread();
         c
     }
 
@@ -87,28 +89,38 @@ impl Counter {
     /// Adds `n`. The counter wraps at `u64::MAX`, as an atomic does.
     #[inline]
     pub fn inc_by(&self, n: u64) {
-        match self.stripes.get() {
-            None => {
-                if add_watching(&self.value, n) {
-                    self.spread();
-                }
+        let word = self.spread.load();
+        if !is_spread(word) {
+            if add_watching(&self.value, n) {
+                self.spread.spread();
             }
-            Some(stripes) => stripes.add(n),
+        } else {
+            self.add_to_cell(word, n);
         }
     }
 
-    /// Gives the counter its cells, for the increments to come.
+    /// Out of line and marked cold, so that the uncontended path falls through at every
+    /// increment site (laid out the other way, the dense family's increment took 8 % longer).
     #[cold]
     #[inline(never)]
-    fn spread(&self) -> &Stripes {
-        self.stripes.get_or_init(|| Box::new(Stripes::new()))
+    fn add_to_cell(&self, word: u64, n: u64) {
+        match Stripes::of(word) {
+            Some(stripes) => {
+                let (cell, probe) = stripes.cell();
+                if add_watching(cell, n) {
+                    rehash(probe);
+                }
+            }
+            // Entries are never removed: not reached, but the value is the right place.
+            None => drop(self.value.fetch_add(n, Ordering::Relaxed)),
+        }
     }
 
     /// The current value: the sum of the counter and its cells.
     #[inline]
     pub fn get(&self) -> u64 {
         let base = self.value.load(Ordering::Relaxed);
-        match self.stripes.get() {
+        match self.spread.stripes() {
             None => base,
             Some(stripes) => stripes.sum(base),
         }
@@ -117,12 +129,12 @@ impl Counter {
     /// Whether the counter has spread over cells (after two threads' increments collided).
     #[cfg(test)]
     pub(crate) fn is_striped(&self) -> bool {
-        self.stripes.get().is_some()
+        self.spread.stripes().is_some()
     }
 
     /// The creation time (seconds since the Unix epoch), as OpenMetrics' `_created` shows it.
     pub fn created(&self) -> f64 {
-        seconds(self.created.load(Ordering::Relaxed))
+        seconds(self.spread.created())
     }
 }
 
@@ -131,139 +143,9 @@ impl fmt::Debug for Counter {
         f.debug_struct("Counter")
             .field("value", &self.get())
             .field("created", &self.created())
-            .field("cells", &self.stripes.get().map(|s| s.cells.len()))
+            .field("cells", &self.spread.stripes().map(Stripes::len))
             .finish()
     }
-}
-
-/// One cell of a contended counter, alone in its block of cache lines (128 bytes where the
-/// hardware prefetches lines in pairs, as for the series of a dense family).
-#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), repr(align(128)))]
-#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), repr(align(64)))]
-struct Padded(AtomicU64);
-
-/// The cells a contended counter adds to, one per CPU (a power of two, from 2 to 64).
-///
-/// Each thread adds to the cell its probe picks. Probes are handed out in turn to new threads,
-/// so that threads fewer than the cells start apart; when a thread sees another one adding to
-/// its cell at the same moment, it moves its probe to another cell for the next time, and
-/// threads spread out.
-struct Stripes {
-    cells: Box<[Padded]>,
-}
-
-impl Stripes {
-    fn new() -> Self {
-        #[cfg(not(loom))]
-        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
-        // Two cells keep the model small and still let two threads meet or stay apart.
-        #[cfg(loom)]
-        let cpus = 2usize;
-        let n = cpus.next_power_of_two().clamp(2, 64);
-        Stripes { cells: (0..n).map(|_| Padded(AtomicU64::new(0))).collect() }
-    }
-
-    /// Out of line and marked cold, so that the uncontended path falls through at every
-    /// increment site (laid out the other way, the dense family's increment took 8 % longer).
-    #[cold]
-    #[inline(never)]
-    fn add(&self, n: u64) {
-        let probe = probe();
-        if add_watching(&self.cells[probe as usize & (self.cells.len() - 1)].0, n) {
-            rehash(probe);
-        }
-    }
-
-    /// The float counterpart of [`add`](Self::add): a compare-and-swap loop on the cell, whose
-    /// failures tell that another thread was there.
-    #[cold]
-    #[inline(never)]
-    fn add_f64(&self, v: f64) {
-        let probe = probe();
-        if add_f64_watching(&self.cells[probe as usize & (self.cells.len() - 1)].0, v) {
-            rehash(probe);
-        }
-    }
-
-    fn sum_f64(&self, base: f64) -> f64 {
-        self.cells.iter().fold(base, |sum, c| sum + f64::from_bits(c.0.load(Ordering::Relaxed)))
-    }
-
-    fn sum(&self, base: u64) -> u64 {
-        self.cells.iter().fold(base, |sum, c| sum.wrapping_add(c.0.load(Ordering::Relaxed)))
-    }
-
-    fn reset(&self) {
-        self.cells.iter().for_each(|c| c.0.store(0, Ordering::Relaxed));
-    }
-}
-
-/// Adds `n` to `cell`; returns whether another thread was seen adding to it at the same time.
-///
-/// Once every 256 or so (whenever the add carries past a multiple of 256), the cell is read
-/// back: another value than the one just left there means another thread wrote the cell in
-/// those few nanoseconds, which under contention happens within a few such samples and
-/// otherwise almost never. Between samples the add is a bare fetch-and-add: no load before it
-/// and no store after it, either of which sits on the path of the locked instruction (a
-/// compare-and-swap to detect collisions made one thread's increment 18 % slower, and a
-/// per-thread memory of the value left in each cell 50 % slower on the dense family loop;
-/// `increments` in `benches`, with those earlier versions).
-#[inline]
-fn add_watching(cell: &AtomicU64, n: u64) -> bool {
-    let prev = cell.fetch_add(n, Ordering::Relaxed);
-    let left = prev.wrapping_add(n);
-    let sample = if cfg!(loom) {
-        // Every add samples under loom, whose models make a few increments.
-        true
-    } else if n == 1 {
-        // The same test for an add of one, in two instructions where the general one takes
-        // four: on the dense family loop, 1.10x a raw atomic's time against 1.19x.
-        prev as u8 == u8::MAX
-    } else {
-        (left ^ prev) >> 8 != 0
-    };
-    sample && cell.load(Ordering::Relaxed) != left
-}
-
-#[cfg(not(loom))]
-std::thread_local! {
-    /// This thread's probe into the cells of contended counters; 0 until first used.
-    static PROBE: Cell<u32> = const { Cell::new(0) };
-}
-#[cfg(loom)]
-loom::thread_local! {
-    static PROBE: Cell<u32> = Cell::new(0);
-}
-
-/// An odd step (2^32 / the golden ratio): adding it to a probe moves the probe to another cell
-/// whatever the (power-of-two) number of cells, and successive multiples spread evenly.
-const STEP: u32 = 0x9E37_79B9;
-
-/// This thread's probe, handed out on first use: consecutive threads get consecutive multiples
-/// of [`STEP`], so they start on different cells.
-#[inline]
-fn probe() -> u32 {
-    PROBE.with(|p| match p.get() {
-        0 => {
-            // Only a hint for spreading threads: no ordering needed, and not modelled by loom.
-            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-            let next = nonzero(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed).wrapping_mul(STEP));
-            p.set(next);
-            next
-        }
-        probe => probe,
-    })
-}
-
-/// Moves this thread's probe to another cell, for its next increment of a contended counter.
-#[cold]
-fn rehash(probe: u32) {
-    PROBE.with(|p| p.set(nonzero(probe.wrapping_add(STEP))));
-}
-
-/// 0 marks a thread without a probe yet.
-fn nonzero(probe: u32) -> u32 {
-    if probe == 0 { STEP } else { probe }
 }
 
 impl Default for Counter {
@@ -281,10 +163,7 @@ impl Metric for Counter {
 
     fn reset(&self) {
         self.value.store(0, Ordering::Relaxed);
-        if let Some(stripes) = self.stripes.get() {
-            stripes.reset();
-        }
-        self.created.store(unique_nanos(), Ordering::Relaxed);
+        self.spread.reset();
     }
 
     fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
@@ -296,7 +175,7 @@ impl Metric for Counter {
     }
 
     fn order(&self) -> u64 {
-        self.created.load(Ordering::Relaxed)
+        self.spread.created()
     }
 }
 
@@ -320,19 +199,14 @@ impl Metric for Counter {
 /// ```
 pub struct FloatCounter {
     bits: AtomicU64,
-    created: AtomicU64,
-    /// Set on the first collision of two increments, never unset.
-    stripes: OnceBox<Stripes>,
+    /// The creation stamp, or the cells once the counter spread.
+    spread: Spread,
 }
 
 impl FloatCounter {
     /// A counter at zero.
     pub fn new() -> Self {
-        FloatCounter {
-            bits: AtomicU64::new(0f64.to_bits()),
-            created: AtomicU64::new(unique_nanos()),
-            stripes: OnceBox::new(),
-        }
+        FloatCounter { bits: AtomicU64::new(0f64.to_bits()), spread: Spread::new() }
     }
 
     /// Adds one.
@@ -345,27 +219,26 @@ impl FloatCounter {
         if v.is_nan() || v < 0.0 {
             return false;
         }
-        match self.stripes.get() {
-            None => {
-                if add_f64_watching(&self.bits, v) {
-                    self.spread();
+        let cell = match self.spread.stripes() {
+            None => &self.bits,
+            Some(stripes) => {
+                let (cell, probe) = stripes.cell();
+                if add_f64_watching(cell, v) {
+                    rehash(probe);
                 }
+                return true;
             }
-            Some(stripes) => stripes.add_f64(v),
+        };
+        if add_f64_watching(cell, v) {
+            self.spread.spread();
         }
         true
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn spread(&self) {
-        self.stripes.get_or_init(|| Box::new(Stripes::new()));
     }
 
     /// The current value: the sum of the counter and its cells.
     pub fn get(&self) -> f64 {
         let base = f64::from_bits(self.bits.load(Ordering::Relaxed));
-        match self.stripes.get() {
+        match self.spread.stripes() {
             None => base,
             Some(stripes) => stripes.sum_f64(base),
         }
@@ -376,8 +249,8 @@ impl fmt::Debug for FloatCounter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FloatCounter")
             .field("value", &self.get())
-            .field("created", &seconds(self.created.load(Ordering::Relaxed)))
-            .field("cells", &self.stripes.get().map(|s| s.cells.len()))
+            .field("created", &seconds(self.spread.created()))
+            .field("cells", &self.spread.stripes().map(Stripes::len))
             .finish()
     }
 }
@@ -397,14 +270,11 @@ impl Metric for FloatCounter {
 
     fn reset(&self) {
         self.bits.store(0f64.to_bits(), Ordering::Relaxed);
-        if let Some(stripes) = self.stripes.get() {
-            stripes.reset();
-        }
-        self.created.store(unique_nanos(), Ordering::Relaxed);
+        self.spread.reset();
     }
 
     fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
-        let created = seconds(self.created.load(Ordering::Relaxed));
+        let created = seconds(self.spread.created());
         e.sample(desc, labels, SampleValue::Counter { value: Number::F64(self.get()), created });
     }
 
@@ -413,27 +283,7 @@ impl Metric for FloatCounter {
     }
 
     fn order(&self) -> u64 {
-        self.created.load(Ordering::Relaxed)
-    }
-}
-
-/// Adds `v` to the `f64` stored as bits in `cell`, as [`add_f64`] does; returns whether a
-/// compare-and-swap failed, that is whether another thread wrote the cell meanwhile.
-#[inline]
-fn add_f64_watching(cell: &AtomicU64, v: f64) -> bool {
-    let mut cur = cell.load(Ordering::Relaxed);
-    let mut collided = false;
-    loop {
-        let new = (f64::from_bits(cur) + v).to_bits();
-        // A strong compare-and-swap: a weak one may fail spuriously, which would not tell a
-        // collision.
-        match cell.compare_exchange(cur, new, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => return collided,
-            Err(actual) => {
-                cur = actual;
-                collided = true;
-            }
-        }
+        self.spread.created()
     }
 }
 
@@ -455,23 +305,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_uncontended_counter_is_three_words() {
-        assert_eq!(std::mem::size_of::<Counter>(), 24);
+    fn an_uncontended_counter_is_two_words() {
+        assert_eq!(std::mem::size_of::<Counter>(), 16);
+        assert_eq!(std::mem::size_of::<FloatCounter>(), 16);
         let c = Counter::new();
         c.inc_by(5);
         assert!(!c.is_striped(), "one thread never collides with itself");
         assert_eq!(c.get(), 5);
-    }
-
-    #[test]
-    fn a_thread_alone_samples_and_sees_no_collision() {
-        let cell = AtomicU64::new(0);
-        // 255 adds without a sample, then one carrying past 256: read back, unchanged.
-        assert!((0..256).all(|_| !add_watching(&cell, 1)));
-        assert!(!add_watching(&cell, 300), "a large add samples, and sees nothing");
-        assert_eq!(cell.load(Ordering::Relaxed), 556);
-        // Another thread's add between the add and its sample is modelled by loom
-        // (`loom_counter_spreads_without_losing_increments` checks that both paths are taken).
     }
 
     #[test]
@@ -480,6 +320,7 @@ mod tests {
         c.inc_by(7);
         let s = Counter::contended();
         s.inc_by(7);
+        let created = s.created();
         std::thread::scope(|scope| {
             for _ in 0..8 {
                 scope.spawn(|| {
@@ -492,27 +333,13 @@ mod tests {
         });
         assert_eq!(c.get(), 80_007);
         assert_eq!(s.get(), 7 + 8 * (0..10_000u64).map(|i| i % 3).sum::<u64>());
+        assert_eq!(s.created(), created, "the creation time survives the spreading");
     }
 
     #[test]
-    fn a_rehash_moves_the_probe_to_another_cell() {
-        for _ in 0..1000 {
-            let before = probe();
-            assert_ne!(before, 0);
-            rehash(before);
-            let after = probe();
-            for mask in [1, 3, 7, 63] {
-                assert_ne!(after & mask, before & mask, "{before} and {after} share a cell of {}", mask + 1);
-            }
-        }
-    }
-
-    #[test]
-    fn a_float_counter_spreads_on_a_failed_swap_and_sums_its_cells() {
-        let cell = AtomicU64::new(0f64.to_bits());
-        assert!(!add_f64_watching(&cell, 0.5), "alone, the first swap succeeds");
+    fn a_float_counter_sums_its_cells() {
         let c = FloatCounter::new();
-        c.spread();
+        c.spread.spread();
         assert!(c.inc_by(0.25));
         std::thread::scope(|s| {
             for _ in 0..4 {
@@ -524,21 +351,21 @@ mod tests {
         assert!(format!("{c:?}").contains("cells: Some("));
         c.reset();
         assert_eq!(c.get(), 0.0);
-        assert_eq!(std::mem::size_of::<FloatCounter>(), 24);
     }
 
     #[test]
-    fn reset_clears_the_cells() {
+    fn reset_clears_the_cells_and_restamps() {
         let c = Counter::contended();
+        let stamp = c.order();
         c.inc_by(3);
         c.inc_by(u64::MAX);
         assert_eq!(c.get(), 2, "wraps like an atomic");
         c.reset();
         assert_eq!(c.get(), 0);
         assert!(c.is_striped());
+        assert!(c.order() > stamp, "a new creation stamp");
+        let cells = c.spread.stripes().map_or(0, Stripes::len);
         assert!(format!("{c:?}").starts_with("Counter { value: 0,"));
-        assert!(
-            format!("{c:?}").ends_with(&format!("cells: Some({}) }}", c.stripes.get().map_or(0, |s| s.cells.len())))
-        );
+        assert!(format!("{c:?}").ends_with(&format!("cells: Some({cells}) }}")));
     }
 }
