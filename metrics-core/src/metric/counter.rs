@@ -15,7 +15,7 @@ use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
 use crate::metric::Metric;
-use stripes::{Spread, Stripes, add_f64_watching, add_watching, is_spread, rehash};
+use stripes::{Spread, Stripes, add_f64_watching, add_watching, cell_of, is_spread, rehash};
 
 /// A monotonically increasing integer counter.
 ///
@@ -83,15 +83,21 @@ impl Counter {
     /// Adds one.
     #[inline]
     pub fn inc(&self) {
-        self.inc_by(1);
+        self.add::<true>(1);
     }
 
     /// Adds `n`. The counter wraps at `u64::MAX`, as an atomic does.
     #[inline]
     pub fn inc_by(&self, n: u64) {
+        self.add::<false>(n);
+    }
+
+    /// Adds `n`, which is 1 if `ONE`.
+    #[inline]
+    fn add<const ONE: bool>(&self, n: u64) {
         let word = self.spread.load();
         if !is_spread(word) {
-            if add_watching(&self.value, n) {
+            if add_watching::<ONE>(&self.value, n) {
                 self.spread.spread();
             }
         } else {
@@ -104,10 +110,9 @@ impl Counter {
     #[cold]
     #[inline(never)]
     fn add_to_cell(&self, word: u64, n: u64) {
-        match Stripes::of(word) {
-            Some(stripes) => {
-                let (cell, probe) = stripes.cell();
-                if add_watching(cell, n) {
+        match cell_of(word) {
+            Some((cell, probe)) => {
+                if add_watching::<false>(cell, n) {
                     rehash(probe);
                 }
             }
@@ -219,18 +224,18 @@ impl FloatCounter {
         if v.is_nan() || v < 0.0 {
             return false;
         }
-        let cell = match self.spread.stripes() {
-            None => &self.bits,
-            Some(stripes) => {
-                let (cell, probe) = stripes.cell();
+        let word = self.spread.load();
+        match is_spread(word).then(|| cell_of(word)).flatten() {
+            Some((cell, probe)) => {
                 if add_f64_watching(cell, v) {
                     rehash(probe);
                 }
-                return true;
             }
-        };
-        if add_f64_watching(cell, v) {
-            self.spread.spread();
+            None => {
+                if add_f64_watching(&self.bits, v) {
+                    self.spread.spread();
+                }
+            }
         }
         true
     }

@@ -166,13 +166,6 @@ impl Stripes {
         FREE.lock().unwrap_or_else(PoisonError::into_inner).push(index);
     }
 
-    /// The cell this thread adds to, and its probe.
-    #[inline]
-    pub(super) fn cell(&self) -> (&AtomicU64, u32) {
-        let probe = probe();
-        (&self.cells[probe as usize & (self.cells.len() - 1)].0, probe)
-    }
-
     pub(super) fn sum(&self, base: u64) -> u64 {
         self.cells.iter().fold(base, |sum, c| sum.wrapping_add(c.0.load(Ordering::Relaxed)))
     }
@@ -197,16 +190,18 @@ impl Stripes {
 /// compare-and-swap to detect collisions made one thread's increment 18 % slower, and a
 /// per-thread memory of the value left in each cell 50 % slower on the dense family loop;
 /// `increments` in `benches`, with those earlier versions).
+///
+/// `ONE` tells that `n` is 1 where the caller knows it at compile time: the same test then
+/// takes two instructions where the general one takes four (on the dense family loop, 1.10x a
+/// raw atomic's time against 1.19x).
 #[inline]
-pub(super) fn add_watching(cell: &AtomicU64, n: u64) -> bool {
+pub(super) fn add_watching<const ONE: bool>(cell: &AtomicU64, n: u64) -> bool {
     let prev = cell.fetch_add(n, Ordering::Relaxed);
     let left = prev.wrapping_add(n);
     let sample = if cfg!(loom) {
         // Every add samples under loom, whose models make a few increments.
         true
-    } else if n == 1 {
-        // The same test for an add of one, in two instructions where the general one takes
-        // four: on the dense family loop, 1.10x a raw atomic's time against 1.19x.
+    } else if ONE {
         prev as u8 == u8::MAX
     } else {
         (left ^ prev) >> 8 != 0
@@ -234,40 +229,70 @@ pub(super) fn add_f64_watching(cell: &AtomicU64, v: f64) -> bool {
     }
 }
 
+/// What a thread keeps to add to the cells of contended counters.
+struct Local {
+    /// Its probe into the cells; 0 until first used.
+    probe: Cell<u32>,
+    /// The spread word it added through last, and the cells it points to: a thread adding to
+    /// one contended counter again and again finds its cells without the arena's index
+    /// arithmetic (65 instructions an increment without this, 40 with it: `increments
+    /// counter-spread` under callgrind).
+    word: Cell<u64>,
+    stripes: Cell<Option<&'static Stripes>>,
+}
+
 #[cfg(not(loom))]
 std::thread_local! {
-    /// This thread's probe into the cells of contended counters; 0 until first used.
-    static PROBE: Cell<u32> = const { Cell::new(0) };
+    static LOCAL: Local = const { Local { probe: Cell::new(0), word: Cell::new(0), stripes: Cell::new(None) } };
 }
 #[cfg(loom)]
 loom::thread_local! {
-    static PROBE: Cell<u32> = Cell::new(0);
+    static LOCAL: Local = Local { probe: Cell::new(0), word: Cell::new(0), stripes: Cell::new(None) };
+}
+
+/// The cell this thread adds to among the cells of the spread word `word`, and its probe.
+#[inline]
+pub(super) fn cell_of(word: u64) -> Option<(&'static AtomicU64, u32)> {
+    let (cached, stripes, probe) = LOCAL.with(|l| (l.word.get(), l.stripes.get(), l.probe.get()));
+    let (stripes, probe) = match stripes {
+        Some(stripes) if cached == word && probe != 0 => (stripes, probe),
+        _ => refresh(word)?,
+    };
+    Some((&stripes.cells[probe as usize & (stripes.cells.len() - 1)].0, probe))
+}
+
+/// Looks the cells of `word` up in the arena and keeps them, with a probe for a new thread.
+#[cold]
+#[inline(never)]
+fn refresh(word: u64) -> Option<(&'static Stripes, u32)> {
+    LOCAL.with(|l| {
+        // An index is reused only by the entry it names: what is kept stays right.
+        let stripes = Stripes::of(word);
+        l.word.set(word);
+        l.stripes.set(stripes);
+        if l.probe.get() == 0 {
+            l.probe.set(first_probe());
+        }
+        Some((stripes?, l.probe.get()))
+    })
 }
 
 /// An odd step (2^32 / the golden ratio): adding it to a probe moves the probe to another cell
 /// whatever the (power-of-two) number of cells, and successive multiples spread evenly.
 const STEP: u32 = 0x9E37_79B9;
 
-/// This thread's probe, handed out on first use: consecutive threads get consecutive multiples
-/// of [`STEP`], so they start on different cells.
-#[inline]
-fn probe() -> u32 {
-    PROBE.with(|p| match p.get() {
-        0 => {
-            // Only a hint for spreading threads: no ordering needed, and not modelled by loom.
-            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-            let next = nonzero(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed).wrapping_mul(STEP));
-            p.set(next);
-            next
-        }
-        probe => probe,
-    })
+/// A new thread's probe: consecutive threads get consecutive multiples of [`STEP`], so they
+/// start on different cells.
+fn first_probe() -> u32 {
+    // Only a hint for spreading threads: no ordering needed, and not modelled by loom.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    nonzero(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed).wrapping_mul(STEP))
 }
 
 /// Moves this thread's probe to another cell, for its next increment of a contended counter.
 #[cold]
 pub(super) fn rehash(probe: u32) {
-    PROBE.with(|p| p.set(nonzero(probe.wrapping_add(STEP))));
+    LOCAL.with(|l| l.probe.set(nonzero(probe.wrapping_add(STEP))));
 }
 
 /// 0 marks a thread without a probe yet.
@@ -283,8 +308,9 @@ mod tests {
     fn a_thread_alone_samples_and_sees_no_collision() {
         let cell = AtomicU64::new(0);
         // 255 adds without a sample, then one carrying past 256: read back, unchanged.
-        assert!((0..256).all(|_| !add_watching(&cell, 1)));
-        assert!(!add_watching(&cell, 300), "a large add samples, and sees nothing");
+        assert!((0..255).all(|_| !add_watching::<true>(&cell, 1)));
+        assert!(!add_watching::<false>(&cell, 1), "the 256th samples, and sees nothing");
+        assert!(!add_watching::<false>(&cell, 300), "a large add samples, and sees nothing");
         assert_eq!(cell.load(Ordering::Relaxed), 556);
         let cell = AtomicU64::new(0f64.to_bits());
         assert!(!add_f64_watching(&cell, 0.5), "alone, the first swap succeeds");
@@ -294,6 +320,9 @@ mod tests {
 
     #[test]
     fn a_rehash_moves_the_probe_to_another_cell() {
+        let s = Spread::new();
+        s.spread();
+        let probe = || cell_of(s.load()).map_or(0, |(_, p)| p);
         for _ in 0..1000 {
             let before = probe();
             assert_ne!(before, 0);
