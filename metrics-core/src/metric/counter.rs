@@ -24,11 +24,13 @@ use stripes::{Spread, Stripes, add_f64_watching, add_watching, cell_of, is_sprea
 /// written), with a `_created` sample in OpenMetrics.
 ///
 /// Note: a counter is one atomic and its creation stamp (16 bytes) as long as its increments do
-/// not collide.
-/// The first time a thread sees another one incrementing it at the same moment (it checks once
-/// every 256 increments or so), the counter allocates one cell per CPU (a power of two up to 64, each
-/// in its own 128-byte block on x86-64 and aarch64) and from then on each thread adds to a cell
-/// of its own, so that threads sharing a counter stop passing its cache line to each other.
+/// not collide. The first time a thread sees another one incrementing it at the same moment (it
+/// checks once every 256 increments or so), the counter takes one cell per CPU (a power of two
+/// up to 64, each in its own 128-byte block on x86-64 and aarch64; kept for the life of the
+/// counter, then reused by the next counter that needs cells) and from then on each thread adds
+/// to a cell of its own, so that threads sharing a counter stop passing its cache line to each
+/// other (two threads on one counter then count 5x as fast as on one atomic: `increments
+/// shared-ours` against `shared-raw` in `benches`, on a 2-core VM).
 /// Reading it ([`get`](Self::get), a scrape) sums the cells: no increment is lost, and the total
 /// is exact once the increments it races with are done.
 ///
