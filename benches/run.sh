@@ -6,15 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rm -rf target/criterion
-cargo bench -p benches --bench peers -- --noplot 2>&1 | grep -E "^[a-z_0-9/.-]+ *time:|^[a-z_0-9/.-]+$|time:" || true
+cargo bench -p benches --bench peers --bench encoding -- --noplot 2>&1 | grep -E "^[a-z_0-9/.-]+ *time:|^[a-z_0-9/.-]+$|time:" || true
 cargo run --release -q -p benches --bin memory > target/memory.txt
-# Instructions per dense-family increment (callgrind), when valgrind is there: the timings of
-# that workload sit on the cost of one locked add, and these show the work beside it.
+# Instructions per increment (dense family, unlabelled counter; callgrind), when valgrind is
+# there: the timings of those workloads sit on the cost of one locked add, and these show the
+# work beside it.
 : > target/instructions.txt
 if command -v valgrind > /dev/null; then
   cargo build --release -q -p benches --bin increments
   ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/increments "$1" "$2" 2>&1 | awk '/Collected/ {print $4}'; }
-  for impl in raw ours measured; do
+  for impl in raw ours measured counter-raw counter-ours; do
     a=$(ir "$impl" 1000000); b=$(ir "$impl" 3000000)
     echo "$impl $(( (b - a) / 2000000 ))" >> target/instructions.txt
   done

@@ -1,6 +1,6 @@
 //! The workloads the benchmarks run, built the same way for this project and for each peer:
 //! label types, the 25-family registry, the hand-written ideal encoder (a floor), and an HTTP
-//! scrape client.
+//! scrape client. The peers' side of each workload is in [`peers`].
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use metrics_core::{Counter, Family, Gauge, Histogram, LabelSet, LabelValue, Metrics, Registry};
+
+pub mod peers;
 
 /// Series per family in the encoding workload.
 pub const SERIES: usize = 100;
@@ -109,6 +111,13 @@ pub fn str_keys() -> Vec<StrLabels> {
 pub struct Route {
     /// route
     pub route: String,
+}
+
+/// The `route` label, stored inline in the series when short.
+#[derive(LabelSet)]
+pub struct InlineRoute {
+    /// route
+    pub route: metrics_core::labels::SmolStr,
 }
 
 /// The encoding workload: 10 counter, 10 gauge and 5 histogram families of 100 series.
@@ -386,43 +395,5 @@ impl ScrapeClient {
             self.buf.extend_from_slice(&chunk[..n]);
         }
         Ok(length)
-    }
-}
-
-/// measured's all-enum label set of the dense family workload, shared by the criterion
-/// benchmarks and the `increments` binary.
-#[allow(missing_docs)]
-pub mod measured_dense {
-    use measured::{FixedCardinalityLabel, LabelGroup};
-
-    #[derive(Clone, Copy, Debug, PartialEq, FixedCardinalityLabel)]
-    #[label(rename_all = "SHOUTY_SNAKE_CASE")]
-    pub enum Method {
-        Get,
-        Post,
-        Put,
-        Delete,
-    }
-
-    #[derive(Clone, Copy, Debug, PartialEq, FixedCardinalityLabel)]
-    pub enum Status {
-        S200,
-        S201,
-        S404,
-        S500,
-        S503,
-    }
-
-    #[derive(Clone, Copy, Debug, PartialEq, LabelGroup)]
-    #[label(set = EnumSet)]
-    pub struct EnumLabels {
-        pub method: Method,
-        pub status: Status,
-    }
-
-    pub fn enum_keys() -> Vec<EnumLabels> {
-        let m = [Method::Get, Method::Post, Method::Put, Method::Delete];
-        let s = [Status::S200, Status::S201, Status::S404, Status::S500, Status::S503];
-        (0..20).map(|i| EnumLabels { method: m[i % 4], status: s[i % 5] }).collect()
     }
 }

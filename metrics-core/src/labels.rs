@@ -1,9 +1,40 @@
 //! Label sets and label values: how a family identifies its series and how labels reach the
 //! encoders.
+//!
+//! A dynamic family keeps an owned copy of each series' label set. A `String` value costs a
+//! heap allocation of its own per series; a [`SmolStr`] value of up to 23 bytes is stored inline
+//! in the series (longer ones are shared, reference-counted, with the copy they came from):
+//!
+//! ```
+//! use metrics_core::labels::SmolStr;
+//! use metrics_core::{Counter, Family, LabelSet};
+//!
+//! #[derive(LabelSet)]
+//! struct Route {
+//!     route: SmolStr,
+//! }
+//!
+//! let requests: Family<Route, Counter> = Family::new();
+//! let long = "/api/v1/a/route/longer/than/23/bytes";
+//! for path in [String::from("/api/v1/users"), long.to_owned()] {
+//!     requests.get_or_create(&Route { route: path.into() }).inc();
+//! }
+//! assert_eq!(requests.get(&Route { route: SmolStr::new_static("/api/v1/users") }).map(|c| c.get()), Some(1));
+//! // The family's own copies: the short value inline, the long one on the heap.
+//! let mut stored = Vec::new();
+//! requests.retain(|l, _| {
+//!     stored.push((l.route.len(), l.route.is_heap_allocated()));
+//!     true
+//! });
+//! stored.sort();
+//! assert_eq!(stored, [(13, false), (long.len(), true)]);
+//! ```
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+
+pub use smol_str::SmolStr;
 
 use crate::descriptor::LabelDescriptor;
 
@@ -193,7 +224,7 @@ macro_rules! string_like {
         }
     )*};
 }
-string_like!(String, Box<str>, Arc<str>, Cow<'static, str>);
+string_like!(String, Box<str>, Arc<str>, Cow<'static, str>, SmolStr);
 
 impl LabelValue for &'static str {
     fn write_value<S: ValueSink + ?Sized>(&self, sink: &mut S) {

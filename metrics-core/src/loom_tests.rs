@@ -6,7 +6,7 @@ use std::sync::Arc;
 use loom::thread;
 
 use crate::encoding::{HistogramData, SampleValue};
-use crate::{Buckets, Counter, Family, Histogram, LabelSet, Metric};
+use crate::{Buckets, Counter, Family, FloatCounter, Histogram, LabelSet, Metric};
 
 #[derive(LabelSet)]
 struct Route {
@@ -101,5 +101,87 @@ fn loom_get_or_create_races_with_removal() {
         if present {
             assert_eq!(fam.get(&Route { route: "/a".into() }).map(|c| c.get()), Some(1));
         }
+    });
+}
+
+/// Two threads increment one counter while the main thread reads it: in the interleavings
+/// where one thread's add lands between the other's add and its read-back, the counter spreads
+/// over cells, and the first thread's second increment goes to a cell. Reads never go
+/// backwards, and the total is exact.
+#[test]
+fn loom_counter_spreads_without_losing_increments() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // Whether some interleavings spread the counter and some did not: the model covers both.
+    static SPREAD: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
+    loom::model(|| {
+        let c = Arc::new(Counter::new());
+        let writers: Vec<_> = [2, 1]
+            .into_iter()
+            .map(|adds| {
+                let c = c.clone();
+                thread::spawn(move || (0..adds).for_each(|_| c.inc_by(2)))
+            })
+            .collect();
+        let first = c.get();
+        let second = c.get();
+        assert!(first <= second && second <= 6, "reads {first} then {second}");
+        for w in writers {
+            w.join().unwrap_or_default();
+        }
+        assert_eq!(c.get(), 6, "no lost increment");
+        SPREAD[usize::from(c.is_striped())].store(true, Ordering::Relaxed);
+    });
+    assert!(SPREAD.iter().all(|s| s.load(Ordering::Relaxed)), "both paths explored");
+}
+
+/// The float counter: its compare-and-swap fails when the other thread's add lands between
+/// its load and its swap, which spreads it; the total is exact (halves add exactly).
+#[test]
+fn loom_float_counter_spreads_without_losing_increments() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static SPREAD: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
+    loom::model(|| {
+        let c = Arc::new(FloatCounter::new());
+        let writers: Vec<_> = [2, 1]
+            .into_iter()
+            .map(|adds| {
+                let c = c.clone();
+                thread::spawn(move || (0..adds).for_each(|_| assert!(c.inc_by(0.5))))
+            })
+            .collect();
+        let seen = c.get();
+        assert!((0.0..=1.5).contains(&seen), "never more than was added: {seen}");
+        for w in writers {
+            w.join().unwrap_or_default();
+        }
+        assert_eq!(c.get(), 1.5, "no lost increment");
+        SPREAD[usize::from(format!("{c:?}").contains("cells: Some("))].store(true, Ordering::Relaxed);
+    });
+    assert!(SPREAD.iter().all(|s| s.load(Ordering::Relaxed)), "both paths explored");
+}
+
+/// The striped path alone: two threads on a counter that already has its cells (two under
+/// loom, so that the threads meet on one or add to each their own), a reader between them.
+#[test]
+fn loom_striped_counter_sums_every_cell() {
+    loom::model(|| {
+        let c = Arc::new(Counter::contended());
+        let writers: Vec<_> = (0..2)
+            .map(|i| {
+                let c = c.clone();
+                thread::spawn(move || {
+                    c.inc_by(1 + i);
+                    c.inc_by(1 + i);
+                })
+            })
+            .collect();
+        let seen = c.get();
+        assert!(seen <= 6, "never more than was added: {seen}");
+        for w in writers {
+            w.join().unwrap_or_default();
+        }
+        assert_eq!(c.get(), 6, "no lost increment");
+        Metric::reset(&*c);
+        assert_eq!(c.get(), 0);
     });
 }

@@ -324,3 +324,49 @@ fn dense_retain_and_clear_decode_label_sets() {
     // A re-created dense series starts from zero.
     assert_eq!(fam.get_or_create(&Dense { method: Method::Post, status: Status::Ok }).get(), 0);
 }
+
+#[test]
+fn shared_counters_spread_over_cells_and_lose_nothing() {
+    // One counter spread over its cells before the threads start, an integer and a float one
+    // that spread (or not, as the threads happen to collide) as they go, and the series of a
+    // dense family.
+    let (before, during, float) = (Counter::contended(), Counter::new(), FloatCounter::new());
+    before.inc_by(3);
+    assert!(format!("{before:?}").contains("cells: Some("), "spread: {before:?}");
+    let fam: Family<Dense, Counter> = Family::new();
+    let key = Dense { method: Method::Get, status: Status::Ok };
+    let done = AtomicBool::new(false);
+    thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut last = (0, 0, 0, 0.0);
+            while !done.load(Ordering::Acquire) {
+                let now = (before.get(), during.get(), fam.get(&key).map_or(0, |c| c.get()), float.get());
+                assert!(
+                    now.0 >= last.0 && now.1 >= last.1 && now.2 >= last.2 && now.3 >= last.3,
+                    "went backwards: {last:?} -> {now:?}"
+                );
+                last = now;
+            }
+        });
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                s.spawn(|| {
+                    for i in 0..ITERS {
+                        before.inc();
+                        during.inc_by(i % 3);
+                        float.inc_by(0.5);
+                        fam.with(&key, |c| c.inc());
+                    }
+                })
+            })
+            .collect();
+        writers.into_iter().for_each(|w| w.join().unwrap_or_else(|_| panic!("a writer panicked")));
+        done.store(true, Ordering::Release);
+        reader.join().unwrap_or_else(|_| panic!("the reader panicked"));
+    });
+    let total = WRITERS as u64 * ITERS;
+    assert_eq!(before.get(), 3 + total);
+    assert_eq!(during.get(), WRITERS as u64 * (0..ITERS).map(|i| i % 3).sum::<u64>());
+    assert_eq!(fam.get(&key).map(|c| c.get()), Some(total));
+    assert_eq!(float.get(), total as f64 * 0.5);
+}

@@ -60,3 +60,16 @@ impl<M: Metric> Dense<M> {
         self.slots.iter().enumerate().filter(|(_, s)| s.present.load(Ordering::Relaxed)).map(|(i, s)| (i, &s.metric))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Slot;
+    use crate::{Counter, Gauge};
+
+    #[test]
+    fn a_counter_series_fits_one_block() {
+        let block = if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) { 128 } else { 64 };
+        assert_eq!(std::mem::size_of::<Slot<Counter>>(), block);
+        assert_eq!(std::mem::size_of::<Slot<Gauge>>(), block);
+    }
+}

@@ -1,0 +1,108 @@
+#![allow(unreachable_pub, missing_docs)]
+//! The encoding workload (10 counter, 10 gauge and 5 histogram families of 100 series): this
+//! project in each of its formats, the peers in their text formats, a hand-written ideal
+//! encoder (the floor), and our scrape over HTTP on loopback. `benches/run.sh` turns the medians
+//! into BENCHMARKS.md.
+
+use std::time::Duration;
+
+use benches::*;
+use criterion::{Criterion, criterion_group, criterion_main};
+use metrics_core::{Format, RenderOptions};
+
+fn encode(c: &mut Criterion) {
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+    let ideal = Ideal::new();
+    c.bench_function("encode_text/ideal", |b| {
+        b.iter(|| {
+            buf.clear();
+            ideal.encode(&mut buf);
+            buf.len()
+        })
+    });
+    let ours = ours_registry();
+    for (name, format) in [
+        ("encode_text/ours", Format::Prometheus),
+        ("encode_openmetrics/ours", Format::OpenMetrics),
+        ("encode_json/ours", Format::Json),
+    ] {
+        let opts = RenderOptions::new(format);
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                buf.clear();
+                ours.render_into(&opts, &mut buf);
+                buf.len()
+            })
+        });
+    }
+
+    // prometheus-client (OpenMetrics text is its format)
+    let preg = peers::pc::registry();
+    let mut s = String::with_capacity(1 << 20);
+    c.bench_function("encode_text/prometheus-client", |b| {
+        b.iter(|| {
+            s.clear();
+            prometheus_client::encoding::text::encode(&mut s, &preg).unwrap_or_else(|e| panic!("{e}"));
+            s.len()
+        })
+    });
+
+    // prometheus (tikv): gathering is part of its encoding.
+    let treg = peers::tikv::registry();
+    c.bench_function("encode_text/prometheus", |b| {
+        b.iter(|| {
+            s.clear();
+            prometheus::TextEncoder::new().encode_utf8(&treg.gather(), &mut s).unwrap_or_else(|e| panic!("{e}"));
+            s.len()
+        })
+    });
+
+    // vise
+    let vbig = peers::vs::big();
+    let mut vreg = vise::Registry::empty();
+    vreg.register_metrics(&vbig);
+    c.bench_function("encode_text/vise", |b| {
+        b.iter(|| {
+            s.clear();
+            vreg.encode(&mut s, vise::Format::Prometheus).unwrap_or_else(|e| panic!("{e}"));
+            s.len()
+        })
+    });
+
+    // measured
+    let mbig = peers::ms::big();
+    let mut menc = measured::text::BufferedTextEncoder::new();
+    c.bench_function("encode_text/measured", |b| {
+        b.iter(|| {
+            use measured::MetricGroup;
+            mbig.collect_group_into(&mut menc).unwrap_or_else(|e| match e {});
+            menc.finish().len()
+        })
+    });
+
+    // metrics + metrics-exporter-prometheus (a local recorder of its own)
+    let recorder = peers::mx::recorder();
+    let handle = recorder.handle();
+    c.bench_function("encode_text/metrics", |b| b.iter(|| handle.render().len()));
+}
+
+fn http(c: &mut Criterion) {
+    let registry = ours_registry();
+    let exporter = metrics_http::Exporter::builder(registry).build().unwrap_or_else(|e| panic!("{e}"));
+    let server = metrics_http::Server::spawn_thread(
+        metrics_http::Server::builder(exporter).listen("127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}"))),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    for (name, gzip) in [("http_scrape/ours_plain", false), ("http_scrape/ours_gzip", true)] {
+        let mut client = ScrapeClient::connect(server.local_addr(), "/metrics", gzip).unwrap_or_else(|e| panic!("{e}"));
+        c.bench_function(name, |b| b.iter(|| client.scrape().unwrap_or_else(|e| panic!("{e}"))));
+    }
+    drop(server);
+}
+
+criterion_group! {
+    name = encoding;
+    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(50);
+    targets = encode, http
+}
+criterion_main!(encoding);
