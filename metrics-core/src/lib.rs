@@ -256,10 +256,13 @@ pub use metrics_derive::Metrics;
 /// Derives [`LabelSet`](trait@LabelSet) for a struct whose fields are label values.
 ///
 /// Each field is a label named after the field; its type is a [`LabelValue`](trait@LabelValue)
-/// (`String`, `&'static str`, `Arc<str>`, `Cow<'static, str>`, integers, `bool`, or an enum
-/// deriving it; wrap a type of another crate in a newtype implementing it). A field's doc
-/// comment describes the label in the [`Catalog`]. When every field is an enum (or `bool`), the family stores its series in a
-/// dense array. Equality, hashing and cloning are generated too.
+/// (`String`, [`SmolStr`](labels::SmolStr), `&'static str`, `Arc<str>`, `Cow<'static, str>`,
+/// integers, `bool`, or an enum deriving it; wrap a type of another crate in a newtype
+/// implementing it). `SmolStr` keeps values of up to 23 bytes inside the series, with no heap
+/// allocation of their own: the smallest series for short dynamic values. A field's doc
+/// comment describes the label in the [`Catalog`]. When every field is an enum (or `bool`),
+/// the family stores its series in a dense array. Equality, hashing and cloning are generated
+/// too.
 ///
 /// # Field attributes: `#[label(...)]`
 ///
