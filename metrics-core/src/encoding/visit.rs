@@ -94,6 +94,22 @@ impl<'a> SampleLabels<'a> {
     }
 }
 
+/// Appends `f` as Prometheus text 0.0.4 spells it (Go's shortest `%g`: `0.5`, `1`, `1e-07`,
+/// `+Inf`): the spelling of `le` and `quantile` label values that scraped series carry, so
+/// that pushed series match them.
+///
+/// ```
+/// let mut s = Vec::new();
+/// for f in [0.5, 1.0, 1e-7, f64::INFINITY] {
+///     metrics_core::encoding::write_prometheus_float(&mut s, f);
+///     s.push(b' ');
+/// }
+/// assert_eq!(s, b"0.5 1 1e-07 +Inf ");
+/// ```
+pub fn write_prometheus_float(out: &mut Vec<u8>, f: f64) {
+    crate::encoding::number::write_float(out, f, crate::encoding::number::FloatStyle::Go);
+}
+
 /// The [`Encoder`] that writes labels out as text and forwards each sample to a
 /// [`SampleVisitor`]. Its buffers are reused from one sample to the next.
 pub(crate) struct VisitEncoder<'a> {
