@@ -28,7 +28,7 @@ use crate::{Destination, PushError, PushMethod, Pusher};
 ///     resource = { "service.name" = "app" }
 /// "#).unwrap();
 /// let rw = app.metrics.push.remote_write.unwrap();
-/// assert_eq!((rw.target.url.as_str(), rw.target.interval), ("http://127.0.0.1:9090/api/v1/write", 30));
+/// assert_eq!((rw.url.as_str(), rw.interval), ("http://127.0.0.1:9090/api/v1/write", 30));
 ///
 /// let err = toml::from_str::<App>("[metrics.push.otlp]\nurl = \"http://c\"\nintervall = 3\n").err().unwrap();
 /// assert!(err.to_string().contains("unknown field `intervall`"), "{err}");
@@ -44,38 +44,29 @@ pub struct PushConfig {
     pub pushgateway: Option<PushgatewayConfig>,
 }
 
-/// The keys every destination has.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// The keys every destination has (each table repeats them: `serde(flatten)` would lose the
+/// key's name from error messages).
+#[derive(Debug, Clone)]
 pub struct PushTarget {
     /// The receiver's URL (required).
     pub url: String,
     /// Seconds between pushes (`15`; `0`: at shutdown only).
-    #[serde(default = "default_interval")]
     pub interval: u64,
     /// Seconds to wait for a connection (`5`).
-    #[serde(default = "default_connect_timeout")]
     pub connect_timeout: u64,
     /// Seconds to wait for an answer (`10`).
-    #[serde(default = "default_timeout")]
     pub timeout: u64,
     /// Retries of one payload (`5`).
-    #[serde(default = "default_retries")]
     pub max_retries: u32,
     /// Payloads kept while the receiver is down (protocol default when absent).
-    #[serde(default)]
     pub queue_capacity: Option<usize>,
     /// Basic-auth user name (with `password`).
-    #[serde(default)]
     pub username: Option<String>,
     /// Basic-auth password.
-    #[serde(default)]
     pub password: Option<String>,
     /// A bearer token.
-    #[serde(default)]
     pub bearer_token: Option<String>,
     /// Headers sent with every request.
-    #[serde(default)]
     pub headers: BTreeMap<String, String>,
 }
 
@@ -92,53 +83,103 @@ fn default_retries() -> u32 {
     5
 }
 
-/// `[metrics.push.remote-write]`: the common keys, `external-labels` and
-/// `max-series-per-request` (`2000`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RemoteWriteConfig {
-    /// The common keys.
-    #[serde(flatten)]
-    pub target: PushTarget,
-    /// Labels added to every series.
-    #[serde(default)]
-    pub external_labels: BTreeMap<String, String>,
-    /// The most series in one request.
-    #[serde(default)]
-    pub max_series_per_request: Option<usize>,
+/// Declares a destination table: the keys of [`PushTarget`], then the protocol's own.
+macro_rules! push_table {
+    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* pub $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        pub struct $name {
+            /// The receiver's URL (required).
+            pub url: String,
+            /// Seconds between pushes (`15`; `0`: at shutdown only).
+            #[serde(default = "default_interval")]
+            pub interval: u64,
+            /// Seconds to wait for a connection (`5`).
+            #[serde(default = "default_connect_timeout")]
+            pub connect_timeout: u64,
+            /// Seconds to wait for an answer (`10`).
+            #[serde(default = "default_timeout")]
+            pub timeout: u64,
+            /// Retries of one payload (`5`).
+            #[serde(default = "default_retries")]
+            pub max_retries: u32,
+            /// Payloads kept while the receiver is down (protocol default when absent).
+            #[serde(default)]
+            pub queue_capacity: Option<usize>,
+            /// Basic-auth user name (with `password`).
+            #[serde(default)]
+            pub username: Option<String>,
+            /// Basic-auth password.
+            #[serde(default)]
+            pub password: Option<String>,
+            /// A bearer token.
+            #[serde(default)]
+            pub bearer_token: Option<String>,
+            /// Headers sent with every request.
+            #[serde(default)]
+            pub headers: BTreeMap<String, String>,
+            $($(#[$fdoc])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The keys every destination has.
+            pub fn target(&self) -> PushTarget {
+                PushTarget {
+                    url: self.url.clone(),
+                    interval: self.interval,
+                    connect_timeout: self.connect_timeout,
+                    timeout: self.timeout,
+                    max_retries: self.max_retries,
+                    queue_capacity: self.queue_capacity,
+                    username: self.username.clone(),
+                    password: self.password.clone(),
+                    bearer_token: self.bearer_token.clone(),
+                    headers: self.headers.clone(),
+                }
+            }
+        }
+    };
 }
 
-/// `[metrics.push.otlp]`: the common keys, `resource` attributes and `gzip` (`false`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct OtlpConfig {
-    /// The common keys.
-    #[serde(flatten)]
-    pub target: PushTarget,
-    /// Resource attributes (`service.name`, ...).
-    #[serde(default)]
-    pub resource: BTreeMap<String, String>,
-    /// Whether request bodies are gzip-compressed.
-    #[serde(default)]
-    pub gzip: bool,
+push_table! {
+    /// `[metrics.push.remote-write]`: the common keys, `external-labels` and
+    /// `max-series-per-request` (`2000`).
+    RemoteWriteConfig {
+        /// Labels added to every series.
+        #[serde(default)]
+        pub external_labels: BTreeMap<String, String>,
+        /// The most series in one request.
+        #[serde(default)]
+        pub max_series_per_request: Option<usize>,
+    }
 }
 
-/// `[metrics.push.pushgateway]`: the common keys, `job` (required), `grouping` labels and
-/// `method` (`put`, `post` or `delete`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct PushgatewayConfig {
-    /// The common keys.
-    #[serde(flatten)]
-    pub target: PushTarget,
-    /// The group's job.
-    pub job: String,
-    /// Grouping labels.
-    #[serde(default)]
-    pub grouping: BTreeMap<String, String>,
-    /// The method.
-    #[serde(default)]
-    pub method: PushMethod,
+push_table! {
+    /// `[metrics.push.otlp]`: the common keys, `resource` attributes and `gzip` (`false`).
+    OtlpConfig {
+        /// Resource attributes (`service.name`, ...).
+        #[serde(default)]
+        pub resource: BTreeMap<String, String>,
+        /// Whether request bodies are gzip-compressed.
+        #[serde(default)]
+        pub gzip: bool,
+    }
+}
+
+push_table! {
+    /// `[metrics.push.pushgateway]`: the common keys, `job` (required), `grouping` labels and
+    /// `method` (`put`, `post` or `delete`).
+    PushgatewayConfig {
+        /// The group's job.
+        pub job: String,
+        /// Grouping labels.
+        #[serde(default)]
+        pub grouping: BTreeMap<String, String>,
+        /// The method.
+        #[serde(default)]
+        pub method: PushMethod,
+    }
 }
 
 impl PushTarget {
@@ -177,7 +218,7 @@ impl PushConfig {
     pub fn destinations(&self) -> Result<Vec<Destination>, PushError> {
         let mut out = Vec::new();
         if let Some(c) = &self.remote_write {
-            let mut d = c.target.apply(Destination::remote_write(&c.target.url))?;
+            let mut d = c.target().apply(Destination::remote_write(&c.url))?;
             for (k, v) in &c.external_labels {
                 d = d.external_label(k, v);
             }
@@ -187,16 +228,16 @@ impl PushConfig {
             out.push(d);
         }
         if let Some(c) = &self.otlp {
-            let mut d = c.target.apply(Destination::otlp(&c.target.url))?.gzip(c.gzip);
+            let mut d = c.target().apply(Destination::otlp(&c.url))?.gzip(c.gzip);
             for (k, v) in &c.resource {
                 d = d.resource(k, v);
             }
             out.push(d);
         }
         if let Some(c) = &self.pushgateway {
-            let mut d = Destination::pushgateway(&c.target.url, &c.job).method(c.method);
-            d = c.target.apply(d)?;
-            if c.target.interval == 0 {
+            let mut d = Destination::pushgateway(&c.url, &c.job).method(c.method);
+            d = c.target().apply(d)?;
+            if c.interval == 0 {
                 d = d.interval(None);
             }
             for (k, v) in &c.grouping {

@@ -239,6 +239,12 @@ impl Destination {
         self
     }
 
+    /// Checks the destination (URL, headers, label names) without starting it: the error
+    /// [`start`](Self::start) would give for them.
+    pub fn check(&self) -> Result<(), PushError> {
+        self.prepare().map(|_| ())
+    }
+
     /// Checks the destination, registers the push metrics in `registry` (once per registry),
     /// and starts its background thread.
     ///
@@ -382,7 +388,10 @@ mod tests {
     #[test]
     fn bad_destinations_are_refused_at_start_naming_the_problem() {
         assert_eq!(err(Destination::remote_write("not a url")), "bad push URL `not a url`: invalid uri character");
-        assert_eq!(err(Destination::remote_write("/api/v1/write")), "bad push URL `/api/v1/write`: the scheme must be http or https");
+        assert_eq!(
+            err(Destination::remote_write("/api/v1/write")),
+            "bad push URL `/api/v1/write`: the scheme must be http or https"
+        );
         assert_eq!(
             err(Destination::remote_write("http://h:1/w").header("bad header", "x")),
             "bad header name `bad header`"

@@ -229,7 +229,8 @@ impl Worker {
         let answer = tokio::time::timeout(timeout, async {
             let resp = self.client.request(req).await?;
             let status = resp.status();
-            let retry_after = resp.headers().get(http::header::RETRY_AFTER).and_then(|v| parse_retry_after(v.to_str().ok()?));
+            let retry_after =
+                resp.headers().get(http::header::RETRY_AFTER).and_then(|v| parse_retry_after(v.to_str().ok()?));
             // The body is read (bounded) for the receiver's message.
             let body = http_body_util::Limited::new(resp.into_body(), 64 * 1024)
                 .collect()

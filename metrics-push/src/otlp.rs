@@ -48,7 +48,11 @@ use crate::engine::Protocol;
 /// assert!(sum.is_monotonic);
 /// assert_eq!(sum.aggregation_temporality, 2); // cumulative
 /// ```
-pub fn export_request(registry: &Registry, resource: &[(String, String)], now: SystemTime) -> ExportMetricsServiceRequest {
+pub fn export_request(
+    registry: &Registry,
+    resource: &[(String, String)],
+    now: SystemTime,
+) -> ExportMetricsServiceRequest {
     let mut b = Builder { metrics: Vec::new(), now: nanos(now) };
     registry.visit(&mut b);
     ExportMetricsServiceRequest {
@@ -107,9 +111,11 @@ impl SampleVisitor for Builder {
     fn begin_family(&mut self, desc: &Descriptor) {
         let temporality = AggregationTemporality::Cumulative as i32;
         let data = match desc.kind {
-            MetricKind::Counter => {
-                metric::Data::Sum(Sum { data_points: Vec::new(), aggregation_temporality: temporality, is_monotonic: true })
-            }
+            MetricKind::Counter => metric::Data::Sum(Sum {
+                data_points: Vec::new(),
+                aggregation_temporality: temporality,
+                is_monotonic: true,
+            }),
             MetricKind::Gauge | MetricKind::Info => metric::Data::Gauge(Gauge { data_points: Vec::new() }),
             MetricKind::Histogram => {
                 metric::Data::Histogram(Histogram { data_points: Vec::new(), aggregation_temporality: temporality })

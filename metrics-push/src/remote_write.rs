@@ -329,7 +329,12 @@ mod tests {
             req.metadata.iter().map(|m| (m.r#type, m.metric_family_name.as_str(), m.unit.as_str())).collect();
         assert_eq!(
             meta,
-            [(1, "requests_total", ""), (2, "depth", ""), (3, "latency_seconds", "seconds"), (5, "pause_seconds", "seconds")]
+            [
+                (1, "requests_total", ""),
+                (2, "depth", ""),
+                (3, "latency_seconds", "seconds"),
+                (5, "pause_seconds", "seconds")
+            ]
         );
     }
 

@@ -176,7 +176,9 @@ mod tests {
 
     use super::{SampleLabels, SampleVisitor};
     use crate::encoding::{Collector, Encoder, SampleValue};
-    use crate::{Buckets, Counter, Descriptor, Family, Gauge, Histogram, LabelSet, Metric, MetricKind, Metrics, Registry};
+    use crate::{
+        Buckets, Counter, Descriptor, Family, Gauge, Histogram, LabelSet, Metric, MetricKind, Metrics, Registry,
+    };
 
     #[derive(LabelSet)]
     struct Labels {
