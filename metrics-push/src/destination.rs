@@ -291,7 +291,9 @@ impl Destination {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf"));
                 headers.insert(CONTENT_ENCODING, HeaderValue::from_static("snappy"));
                 headers.insert("x-prometheus-remote-write-version", HeaderValue::from_static("0.1.0"));
-                let p = remote_write::RemoteWrite { external_labels: external_labels.clone(), max_series: *max_series };
+                let p = remote_write::RemoteWrite {
+                    encoder: remote_write::Encoder::new(external_labels.clone(), *max_series),
+                };
                 ("remote-write", Method::POST, base.path().to_owned(), Box::new(p) as Box<dyn Protocol>, 64)
             }
             Kind::Otlp { resource, gzip } => {
