@@ -72,6 +72,7 @@ pub struct Destination {
     queue_capacity: Option<usize>,
     shutdown_timeout: Duration,
     headers: Vec<(String, String)>,
+    tls_ca: Vec<Vec<u8>>,
 }
 
 impl Destination {
@@ -89,6 +90,7 @@ impl Destination {
             queue_capacity: None,
             shutdown_timeout: Duration::from_secs(10),
             headers: Vec::new(),
+            tls_ca: Vec::new(),
         }
     }
 
@@ -188,6 +190,14 @@ impl Destination {
         self
     }
 
+    /// Trusts the CA certificate(s) in `pem` for `https` receivers, besides the system's roots
+    /// (a private CA, a self-signed receiver). Checked at start.
+    #[cfg(feature = "rustls")]
+    pub fn tls_ca_pem(mut self, pem: &[u8]) -> Self {
+        self.tls_ca.push(pem.to_vec());
+        self
+    }
+
     /// Remote write: a label added to every series that does not have it (`job`, `instance`,
     /// `cluster`); ignored by other protocols. OTLP: use [`resource`](Self::resource).
     pub fn external_label(mut self, name: &str, value: &str) -> Self {
@@ -276,8 +286,9 @@ impl Destination {
         let base: Uri = self.url.parse().map_err(|e| bad(&format!("{e}")))?;
         match base.scheme_str() {
             Some("http") => {}
+            Some("https") if cfg!(feature = "rustls") => {}
             Some("https") => {
-                return Err(bad("https needs TLS, which this build of metrics-push does not have"));
+                return Err(bad("https needs TLS: build metrics-push with its `rustls` feature"));
             }
             _ => return Err(bad("the scheme must be http or https")),
         }
@@ -335,7 +346,7 @@ impl Destination {
             }
         }
         let uri = Uri::builder()
-            .scheme("http")
+            .scheme(base.scheme_str().unwrap_or("http"))
             .authority(authority.clone())
             .path_and_query(path)
             .build()
@@ -353,6 +364,7 @@ impl Destination {
             max_backoff: self.max_backoff,
             queue_capacity: self.queue_capacity.unwrap_or(capacity),
             shutdown_timeout: self.shutdown_timeout,
+            tls_ca: self.tls_ca.clone(),
         };
         Ok((settings, protocol))
     }

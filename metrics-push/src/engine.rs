@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::PushError;
 use crate::self_metrics::{DestinationLabels, FailureLabels, PUSH_METRICS, RequestLabels};
+use crate::tls::Connector;
 
 /// What differs between protocols: how a registry becomes request bodies and which answers
 /// are retried.
@@ -55,6 +56,8 @@ pub(crate) struct Settings {
     pub(crate) max_backoff: Duration,
     pub(crate) queue_capacity: usize,
     pub(crate) shutdown_timeout: Duration,
+    /// Extra CA certificates (PEM) for `https`.
+    pub(crate) tls_ca: Vec<Vec<u8>>,
 }
 
 enum Command {
@@ -81,6 +84,10 @@ impl Pusher {
     ) -> Result<Pusher, PushError> {
         let (commands, rx) = mpsc::unbounded_channel();
         let name = settings.name.clone();
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(settings.connect_timeout));
+        http.set_nodelay(true);
+        let connector = crate::tls::connector(http, &settings.tls_ca)?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -88,7 +95,7 @@ impl Pusher {
         let thread = std::thread::Builder::new()
             .name(format!("push {name}"))
             .spawn(move || {
-                let worker = Worker::new(settings, protocol, registry);
+                let worker = Worker::new(settings, protocol, registry, connector);
                 rt.block_on(worker.run(rx));
             })
             .map_err(|e| PushError::Start(format!("cannot start the push thread: {e}")))?;
@@ -157,7 +164,7 @@ struct Worker {
     s: Settings,
     protocol: Box<dyn Protocol>,
     registry: Arc<Registry>,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<Connector, Full<Bytes>>,
     queue: VecDeque<Bytes>,
     /// Failed attempts at the queue's front.
     attempts: u32,
@@ -167,10 +174,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(s: Settings, protocol: Box<dyn Protocol>, registry: Arc<Registry>) -> Worker {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(s.connect_timeout));
-        connector.set_nodelay(true);
+    fn new(s: Settings, protocol: Box<dyn Protocol>, registry: Arc<Registry>, connector: Connector) -> Worker {
         let client = Client::builder(TokioExecutor::new()).build(connector);
         Worker {
             s,

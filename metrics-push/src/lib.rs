@@ -35,6 +35,10 @@
 //!
 //! The modules [`remote_write`], [`otlp`] and [`pushgateway`] also expose the message builders,
 //! for code that sends on its own.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `rustls` | `https` receivers: TLS by rustls, trusting the system's roots and [`Destination::tls_ca_pem`]'s |
 
 mod config;
 mod destination;
@@ -43,6 +47,7 @@ pub mod otlp;
 pub mod pushgateway;
 pub mod remote_write;
 mod self_metrics;
+mod tls;
 
 pub use config::{OtlpConfig, PushConfig, PushTarget, PushgatewayConfig, RemoteWriteConfig};
 pub use destination::{DEFAULT_INTERVAL, Destination, PushMethod};
