@@ -180,6 +180,36 @@ fn kumo_pushes_by_remote_write_and_makes_a_last_push_on_sigterm() {
 }
 
 #[test]
+fn kumo_pushes_by_remote_write_and_otlp_at_once() {
+    let (rw, rw_bodies) = receiver();
+    let (otlp, otlp_bodies) = receiver();
+    let (first, rest, code) = start_and_stop(
+        env!("CARGO_BIN_EXE_kumo"),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--remote-write",
+            &format!("http://{rw}/api/v1/write"),
+            "--otlp",
+            &format!("http://{otlp}"),
+        ],
+    );
+    assert!(first.starts_with("kumo: serving http://127.0.0.1:"), "{first}");
+    assert!(rest.contains(&format!("kumo: last push to remote-write {rw} delivered")), "{rest}");
+    assert!(rest.contains(&format!("kumo: last push to otlp {otlp} delivered")), "{rest}");
+    assert!(rest.contains("every 15s"), "the default interval: {rest}");
+    assert_eq!(code, 0);
+    assert!(rw_bodies.try_iter().count() >= 1);
+    // OTLP bodies are plain protobuf: the metric names and the service name show in them.
+    let last = otlp_bodies.try_iter().last().unwrap_or_default();
+    let text = String::from_utf8_lossy(&last);
+    assert!(
+        text.contains("total_messages_delivered") && text.contains("service.name") && text.contains("kumo"),
+        "{text}"
+    );
+}
+
+#[test]
 fn push_flags_are_checked_before_anything_starts() {
     let kumo = env!("CARGO_BIN_EXE_kumo");
     for (args, want) in [

@@ -227,3 +227,21 @@ fn push_config_starts_destinations_and_refuses_bad_ones() {
         "`http://g`: `username` and `password` go together"
     );
 }
+
+#[test]
+fn a_tokio_application_shuts_down_without_blocking_its_runtime() {
+    let fake = Fake::start(vec![]);
+    let (r, jobs) = registry();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+    let result = rt.block_on(async {
+        let pusher = dest(fake.addr, "t-tokio").start(r).unwrap_or_else(|e| panic!("{e}"));
+        jobs.jobs.inc_by(2);
+        pusher.push_now();
+        // The runtime's only thread stays free while the push thread works.
+        tokio::task::yield_now().await;
+        jobs.jobs.inc();
+        pusher.shutdown_async().await
+    });
+    assert_eq!(result, Ok(()));
+    assert_eq!(fake.received().last().and_then(|g| value_in(&g.body, "jobs_total")), Some(3.0));
+}
