@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use metrics_core::Registry;
 use metrics_push::Destination;
 use metrics_tests::{Reaped, free_port, get, query, tool, value_of};
 
@@ -106,7 +108,9 @@ fn the_pushgateway_receives_the_batch_job() {
     let dir = temp("pushgateway");
     let web = format!("127.0.0.1:{}", free_port());
     let mut cmd = Command::new(bin);
-    cmd.arg(format!("--web.listen-address={web}"));
+    // Debian's default persistence file would carry groups from one run to the next.
+    cmd.arg(format!("--web.listen-address={web}"))
+        .arg(format!("--persistence.file={}", dir.join("pushgateway.data").display()));
     let _server = spawn(cmd, &dir, &web);
     let mut job = examples::batch::Job::new(&format!("http://{web}"));
     job.job = "nightly".into();
@@ -124,6 +128,18 @@ fn the_pushgateway_receives_the_batch_job() {
     assert_eq!(line(&format!("batch_item_duration_seconds_count{{{group}}}")), Some(100.0));
     assert!(line(&format!("batch_last_success_timestamp_seconds{{{group}}}")).is_some_and(|t| t > 1.7e9));
     assert!(line(&format!("push_time_seconds{{{group}}}")).is_some_and(|t| t > 1.7e9));
+
+    // DELETE removes the group, and only it.
+    let other = Destination::pushgateway(&format!("http://{web}"), "other").push_once(Arc::new(Registry::new()));
+    assert_eq!(other, Ok(()));
+    let delete = Destination::pushgateway(&format!("http://{web}"), "nightly")
+        .grouping("path", "/var/spool/in")
+        .method(metrics_push::PushMethod::Delete)
+        .push_once(Arc::new(Registry::new()));
+    assert_eq!(delete, Ok(()));
+    let text = get(&format!("http://{web}/metrics")).body;
+    assert!(!text.contains("job=\"nightly\""), "{text}");
+    assert!(text.contains("push_time_seconds{instance=\"\",job=\"other\"}"), "{text}");
 
     // A push that cannot be delivered says why.
     let mut down = examples::batch::Job::new(&format!("http://127.0.0.1:{}", free_port()));
