@@ -123,6 +123,25 @@ fn bench(c: &mut Criterion) {
     g.bench_function("snappy_only", |b| {
         b.iter(|| black_box(snap::raw::Encoder::new().compress_vec(&raw).map(|v| v.len())))
     });
+    // The walk alone: what every push encoding pays before writing anything.
+    struct Count(usize);
+    impl metrics_core::encoding::SampleVisitor for Count {
+        fn sample(
+            &mut self,
+            _: &metrics_core::Descriptor,
+            l: &metrics_core::encoding::SampleLabels<'_>,
+            _: metrics_core::SampleValue<'_>,
+        ) {
+            self.0 += l.len();
+        }
+    }
+    g.bench_function("visit_only", |b| {
+        b.iter(|| {
+            let mut c = Count(0);
+            reg.visit(&mut c);
+            black_box(c.0)
+        })
+    });
     let resource = [("service.name".to_owned(), "bench".to_owned())];
     g.bench_function("otlp", |b| {
         b.iter(|| {
