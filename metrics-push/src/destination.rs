@@ -193,6 +193,7 @@ impl Destination {
     /// Trusts the CA certificate(s) in `pem` for `https` receivers, besides the system's roots
     /// (a private CA, a self-signed receiver). Checked at start.
     #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
     pub fn tls_ca_pem(mut self, pem: &[u8]) -> Self {
         self.tls_ca.push(pem.to_vec());
         self

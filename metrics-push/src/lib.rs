@@ -40,6 +40,8 @@
 //! |---|---|
 //! | `rustls` | `https` receivers: TLS by rustls, trusting the system's roots and [`Destination::tls_ca_pem`]'s |
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod config;
 mod destination;
 mod engine;
