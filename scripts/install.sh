@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, if missing: Debian's `prometheus`
-# package (the server and promtool) and PyPI's prometheus-client (the reference parsers).
+# package (the server and promtool), `prometheus-pushgateway` and `victoria-metrics` (push
+# receivers), and PyPI's prometheus-client (the reference parsers).
 # Idempotent: a second run installs nothing.
 set -euo pipefail
 
@@ -8,10 +9,15 @@ PROMETHEUS_CLIENT_VERSION=0.21.1
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
-  echo "installing prometheus (server and promtool) from Debian"
+# Debian packages, each checked by a command it installs; one `apt-get update` for all.
+MISSING=()
+command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || MISSING+=(prometheus)
+command -v prometheus-pushgateway >/dev/null 2>&1 || MISSING+=(prometheus-pushgateway)
+command -v victoria-metrics >/dev/null 2>&1 || MISSING+=(victoria-metrics)
+if [ "${#MISSING[@]}" -gt 0 ]; then
+  echo "installing ${MISSING[*]} from Debian"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq prometheus >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${MISSING[@]}" >/dev/null
 fi
 
 if ! python3 -c "import prometheus_client, sys; sys.exit(prometheus_client.__version__ != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
@@ -22,9 +28,11 @@ if ! python3 -c "import prometheus_client, sys; sys.exit(prometheus_client.__ver
   fi
 fi
 
-# The Debian package starts a Prometheus server of its own on :9090; the tests start their
-# own on a free port and the examples default to 9090, so stop the packaged one.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-  $SUDO systemctl stop prometheus || true
-fi
+# The Debian packages start servers of their own (:9090, :9091, :8428); the tests start their
+# own on free ports and the examples default to 9090, so stop the packaged ones.
+for service in prometheus prometheus-pushgateway victoria-metrics; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+    $SUDO systemctl stop "$service" || true
+  fi
+done
 pkill -x prometheus 2>/dev/null || true

@@ -152,6 +152,8 @@ pub static METRICS: LazyLock<KumoMetrics> = LazyLock::new(KumoMetrics::new);
 pub struct Running {
     /// The metrics server.
     pub server: ServerHandle,
+    /// The registry it serves (and that push destinations push).
+    pub registry: Arc<Registry>,
     /// Dropping it wakes the workload thread at once, whatever its tick.
     stop: Option<mpsc::Sender<()>>,
     workload: Option<std::thread::JoinHandle<()>>,
@@ -184,7 +186,7 @@ pub fn start(listen: SocketAddr, trusted: Vec<TrustedHost>, tick: Duration) -> s
     }
     // KumoMTA serves Prometheus text only, and its counter names depend on it.
     let exporter =
-        Exporter::builder(registry).access(policy).openmetrics(false).build().map_err(std::io::Error::other)?;
+        Exporter::builder(registry.clone()).access(policy).openmetrics(false).build().map_err(std::io::Error::other)?;
     let server = Server::spawn_thread(Server::builder(exporter).listen(listen))?;
     let (stop, stopped) = mpsc::channel::<()>();
     let workload = std::thread::Builder::new().name("kumo-workload".into()).spawn(move || {
@@ -198,5 +200,5 @@ pub fn start(listen: SocketAddr, trusted: Vec<TrustedHost>, tick: Duration) -> s
             }
         }
     })?;
-    Ok(Running { server, stop: Some(stop), workload: Some(workload) })
+    Ok(Running { server, registry, stop: Some(stop), workload: Some(workload) })
 }

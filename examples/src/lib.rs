@@ -1,8 +1,9 @@
 //! Three real servers' metrics endpoints rebuilt with `metrics-core` and `metrics-http`: KumoMTA ([`kumo`]),
 //! Infra ([`infra`]) and Stalwart ([`stalwart`]). Each module declares the metrics of its public page
 //! with `#[derive(Metrics)]` and has a `start` function that serves them, used by the binaries
-//! and by the tests (which bind port 0).
+//! and by the tests (which bind port 0). [`batch`] is a batch job pushing to a Pushgateway.
 
+pub mod batch;
 pub mod cli;
 pub mod infra;
 pub mod kumo;

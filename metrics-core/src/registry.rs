@@ -174,6 +174,18 @@ impl Registry {
         e.finish();
     }
 
+    /// Hands every family and sample to `visitor`, in the order of
+    /// [`render_into`](Self::render_into): how push protocols (remote write, OTLP) build their
+    /// messages from a registry. See [`SampleVisitor`](crate::encoding::SampleVisitor).
+    pub fn visit(&self, visitor: &mut dyn crate::encoding::SampleVisitor) {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        let mut e = FormatEncoder::visitor(visitor);
+        for s in &inner.sources {
+            s.collect_dyn(&mut e);
+        }
+        e.finish();
+    }
+
     /// The catalog of every registered metric.
     pub fn catalog(&self) -> Catalog {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);

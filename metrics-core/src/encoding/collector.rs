@@ -12,6 +12,7 @@ use crate::descriptor::Descriptor;
 use crate::encoding::json::JsonEncoder;
 use crate::encoding::openmetrics::OpenMetricsEncoder;
 use crate::encoding::prometheus::PrometheusEncoder;
+use crate::encoding::visit::{SampleVisitor, VisitEncoder};
 use crate::encoding::{Encoder, Format, RenderOptions};
 
 /// A source of metric families that a [`Registry`](crate::Registry) can render in every format.
@@ -120,6 +121,7 @@ enum Inner<'a> {
     Prometheus(PrometheusEncoder<'a>),
     OpenMetrics(OpenMetricsEncoder<'a>),
     Json(JsonEncoder<'a>),
+    Visit(VisitEncoder<'a>),
 }
 
 impl<'a> FormatEncoder<'a> {
@@ -134,6 +136,13 @@ impl<'a> FormatEncoder<'a> {
         })
     }
 
+    /// An encoder that hands every family and sample to `visitor` instead of writing a format:
+    /// how code outside the crate walks a registry (see
+    /// [`Registry::visit`](crate::Registry::visit)).
+    pub fn visitor(visitor: &'a mut dyn SampleVisitor) -> Self {
+        FormatEncoder(Inner::Visit(VisitEncoder::new(visitor)))
+    }
+
     /// Writes `collector`'s families with the concrete encoder of the format.
     #[inline]
     pub fn collect<C: Collector>(&mut self, collector: &C) {
@@ -141,6 +150,7 @@ impl<'a> FormatEncoder<'a> {
             Inner::Prometheus(e) => collector.collect(e),
             Inner::OpenMetrics(e) => collector.collect(e),
             Inner::Json(e) => collector.collect(e),
+            Inner::Visit(e) => collector.collect(e),
         }
     }
 
@@ -150,6 +160,7 @@ impl<'a> FormatEncoder<'a> {
             Inner::Prometheus(_) => {}
             Inner::OpenMetrics(e) => e.finish(),
             Inner::Json(e) => e.finish(),
+            Inner::Visit(_) => {}
         }
     }
 }

@@ -11,11 +11,13 @@ pub(crate) mod number;
 pub(crate) mod openmetrics;
 pub(crate) mod prometheus;
 pub(crate) mod text;
+pub(crate) mod visit;
 
 pub use collector::{Collector, DynCollector, FormatEncoder};
 pub use json::JsonEncoder;
 pub use openmetrics::OpenMetricsEncoder;
 pub use prometheus::PrometheusEncoder;
+pub use visit::{SampleLabels, SampleVisitor, write_prometheus_float};
 
 use crate::sync::{AtomicU64, Ordering};
 
