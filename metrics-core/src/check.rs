@@ -64,13 +64,8 @@ pub const fn check_metric(d: &Descriptor, is_family: bool) -> ErrorMessage {
     let m = ErrorMessage::new();
     match check_name(d.name, false) {
         Ok(()) => {}
-        Err(NameError::Invalid) => {
-            return m
-                .push("`")
-                .push(d.name)
-                .push("` is not a valid metric name: it must match `")
-                .push(crate::name::METRIC_NAME_PATTERN)
-                .push("`");
+        Err(NameError::Empty) => {
+            return m.push("the metric name is empty");
         }
         Err(NameError::Reserved) => {
             return m.push("metric name `").push(d.name).push("` starts with `__`, which Prometheus reserves");

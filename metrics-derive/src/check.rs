@@ -9,10 +9,7 @@ use std::collections::HashMap;
 use crate::ast::{Container, Field, LabelEnum, LabelStruct, Role, Written};
 use crate::attr::BucketsSpec;
 use crate::ctxt::Ctxt;
-use crate::name::{
-    LABEL_NAME_PATTERN as LABEL_NAME, METRIC_NAME_PATTERN as METRIC_NAME, MetricKind, NameError, check_name,
-    declared_name, ends_with, name_hash, sample_names,
-};
+use crate::name::{MetricKind, NameError, check_name, declared_name, ends_with, legacy_spelling, name_hash, sample_names};
 
 /// What the checks of a `Metrics` struct worked out, one entry per field (skipped and
 /// flattened fields included, in field order).
@@ -64,15 +61,13 @@ pub(crate) fn metrics(cx: &Ctxt, c: &Container<'_>) -> Checked {
     Checked { fields, known_names }
 }
 
-/// A prefix must itself be a valid, unreserved metric name.
+/// A prefix must be a non-empty, unreserved name (any UTF-8: formats escape what a scraper
+/// cannot take).
 fn prefix(cx: &Ctxt, c: &Container<'_>) {
     if let Some(p) = &c.attrs.prefix {
         match check_name(&p.value, false) {
             Ok(()) => {}
-            Err(NameError::Invalid) => cx.error_at(
-                p.span,
-                format!("`{}` is not a valid metric name prefix: it must match `{METRIC_NAME}`", p.value),
-            ),
+            Err(NameError::Empty) => cx.error_at(p.span, "the metric name prefix is empty: remove `prefix`, or name one"),
             Err(NameError::Reserved) => {
                 cx.error_at(p.span, format!("prefix `{}` starts with `__`, which Prometheus reserves", p.value))
             }
@@ -109,14 +104,13 @@ fn role_exclusive(cx: &Ctxt, f: &Field<'_>) {
     }
 }
 
-/// The exposed name (prefix, name, unit) must be a valid, unreserved metric name.
+/// The exposed name (prefix, name, unit) must be a non-empty, unreserved metric name. Any
+/// UTF-8 string is one (`http.server.requests`): formats escape what a scraper cannot take.
 fn metric_name(cx: &Ctxt, c: &Container<'_>, f: &Field<'_>) {
     let name = f.base_name();
     match check_name(&name, false) {
         Ok(()) => {}
-        Err(NameError::Invalid) => {
-            cx.error_at(f.name_span(), format!("`{name}` is not a valid metric name: it must match `{METRIC_NAME}`"))
-        }
+        Err(NameError::Empty) => cx.error_at(f.name_span(), "the metric name is empty: name it, or remove `name`"),
         // Behind a prefix the name does not start the exposed name.
         Err(NameError::Reserved) if c.attrs.prefix.is_some() => {}
         Err(NameError::Reserved) => {
@@ -167,15 +161,21 @@ fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(u64
         let Some(w) = checked.written.filter(|_| f.role() == Role::Metric) else { continue };
         let (names, n) = sample_names(&checked.name, w.kind, f.attrs.legacy_name.is_some());
         let mut reported = false;
-        for (base, suffix) in &names[..n] {
+        // Each name as written and as legacy scrapers see it (`underscores`): `http.requests`
+        // and `http_requests` are one series there.
+        let spellings = names[..n].iter().flat_map(|(base, suffix)| {
             let name = format!("{base}{suffix}");
+            let legacy = legacy_spelling(&name, false);
+            [Some(legacy.clone()), (legacy != name).then_some(name)]
+        });
+        for name in spellings.flatten() {
             match taken.get(&name) {
                 Some(&first) if first != i => {
                     if !reported {
                         cx.error_at(
                             f.name_span(),
                             format!(
-                                "metric `{}` (field `{}`) takes the name `{name}`, which metric `{}` (field `{}`) takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`): rename one of them",
+                                "metric `{}` (field `{}`) takes the name `{name}`, which metric `{}` (field `{}`) takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`, and scrapers of legacy names see `_` for each character outside `[a-zA-Z0-9_:]`): rename one of them",
                                 checked.name, f.ident, fields[first].name, c.fields[first].ident
                             ),
                         );
@@ -299,9 +299,11 @@ fn positive(cx: &Ctxt, key: &str, v: Option<&crate::attr::Spanned<u64>>) {
     }
 }
 
-/// Label names are valid, unreserved and distinct.
+/// Label names are non-empty, unreserved and distinct, as written and as legacy scrapers see
+/// them (`underscores`-escaped: `http.method` and `http_method` would be one label there).
 pub(crate) fn label_set(cx: &Ctxt, s: &LabelStruct<'_>) {
     let mut seen: HashMap<String, String> = HashMap::new();
+    let mut legacy: HashMap<String, (String, String)> = HashMap::new();
     for f in &s.fields {
         if let (Some(_), Some(r)) = (&f.attrs.skip, &f.attrs.rename) {
             cx.error_at(r.span, "`rename` cannot be combined with `skip`");
@@ -312,9 +314,7 @@ pub(crate) fn label_set(cx: &Ctxt, s: &LabelStruct<'_>) {
         let name = f.name();
         match check_name(&name, true) {
             Ok(()) => {}
-            Err(NameError::Invalid) => {
-                cx.error_at(f.name_span(), format!("`{name}` is not a valid label name: it must match `{LABEL_NAME}`"))
-            }
+            Err(NameError::Empty) => cx.error_at(f.name_span(), "the label name is empty: name it, or remove `rename`"),
             Err(NameError::Reserved) => {
                 cx.error_at(f.name_span(), format!("label name `{name}` starts with `__`, which Prometheus reserves"))
             }
@@ -323,6 +323,17 @@ pub(crate) fn label_set(cx: &Ctxt, s: &LabelStruct<'_>) {
             cx.error_at(
                 f.name_span(),
                 format!("label `{name}` is declared twice (fields `{other}` and `{}`)", f.ident),
+            );
+        } else if let Some((other_name, other)) =
+            legacy.insert(legacy_spelling(&name, true), (name.clone(), f.ident.to_string()))
+        {
+            cx.error_at(
+                f.name_span(),
+                format!(
+                    "labels `{other_name}` (field `{other}`) and `{name}` (field `{}`) are both `{}` for scrapers that take legacy names only: rename one of them",
+                    f.ident,
+                    legacy_spelling(&name, true)
+                ),
             );
         }
     }
