@@ -460,8 +460,13 @@ mod tests {
 
     #[test]
     fn names_are_checked() {
-        let d = Descriptor::new("9lives", "h", MetricKind::Gauge);
-        assert!(check_metric(&d, false).as_str().contains("not a valid metric name"));
+        let d = Descriptor::new("", "h", MetricKind::Gauge);
+        assert_eq!(check_metric(&d, false).as_str(), "the metric name is empty");
+        // Any other UTF-8 string is a name: the formats escape it for legacy scrapers.
+        for name in ["9lives", "http.server.requests", "größe"] {
+            let d = Descriptor::new(name, "h", MetricKind::Gauge);
+            assert!(check_metric(&d, false).is_empty(), "{name}");
+        }
         let d = Descriptor::new("__x", "h", MetricKind::Gauge);
         assert!(check_metric(&d, false).as_str().contains("reserves"));
     }

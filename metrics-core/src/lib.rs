@@ -104,7 +104,7 @@ mod sync;
 
 pub use catalog::{Catalog, CatalogEntry};
 pub use descriptor::{Descriptor, LabelDescriptor, MetricKind, MetricsInfo, MetricsItem};
-pub use encoding::{Collector, Encoder, Format, InvalidPrefix, Number, RenderOptions, SampleValue};
+pub use encoding::{Collector, Encoder, Escaping, Format, InvalidPrefix, Number, RenderOptions, SampleValue};
 pub use family::{Family, SeriesRef, SeriesTimer};
 pub use labels::{LabelSet, LabelValue};
 pub use metric::callback::{CounterFn, GaugeFn};
