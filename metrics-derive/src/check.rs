@@ -9,7 +9,10 @@ use std::collections::HashMap;
 use crate::ast::{Container, Field, LabelEnum, LabelStruct, Role, Written};
 use crate::attr::BucketsSpec;
 use crate::ctxt::Ctxt;
-use crate::name::{MetricKind, NameError, check_name, declared_name, ends_with, legacy_spelling, name_hash, sample_names};
+use crate::name::{
+    LABEL_NAME_PATTERN, METRIC_NAME_PATTERN, MetricKind, NameError, check_name, declared_name, ends_with,
+    is_valid_label_name, is_valid_metric_name, legacy_spelling, name_hash, sample_names,
+};
 
 /// What the checks of a `Metrics` struct worked out, one entry per field (skipped and
 /// flattened fields included, in field order).
@@ -105,9 +108,18 @@ fn role_exclusive(cx: &Ctxt, f: &Field<'_>) {
 }
 
 /// The exposed name (prefix, name, unit) must be a non-empty, unreserved metric name. Any
-/// UTF-8 string is one (`http.server.requests`): formats escape what a scraper cannot take.
+/// UTF-8 string written with `name` is one (`http.server.requests`): formats escape what a
+/// scraper cannot take. A name taken from the field stays legacy (Rust allows `größe`), so that
+/// a UTF-8 name is always written on purpose.
 fn metric_name(cx: &Ctxt, c: &Container<'_>, f: &Field<'_>) {
     let name = f.base_name();
+    if f.attrs.name.is_none() && !is_valid_metric_name(&name) {
+        cx.error_at(
+            f.name_span(),
+            format!("`{name}` is not a legacy metric name: a field's name must match `{METRIC_NAME_PATTERN}`; write any other name with `#[metric(name = \"...\")]`"),
+        );
+        return;
+    }
     match check_name(&name, false) {
         Ok(()) => {}
         Err(NameError::Empty) => cx.error_at(f.name_span(), "the metric name is empty: name it, or remove `name`"),
@@ -156,7 +168,8 @@ fn type_rules(cx: &Ctxt, f: &Field<'_>, name: &str, w: Written) {
 /// and OpenMetrics family names included): reported at the second, in one pass over a hash
 /// map. Returns the names taken, sorted, for the `const` checks of the other fields.
 fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(u64, String, String)> {
-    let mut taken: HashMap<String, usize> = HashMap::new();
+    // Each name taken, by whom, and whether as a legacy spelling of a name that is not legacy.
+    let mut taken: HashMap<String, (usize, bool)> = HashMap::new();
     for (i, (f, checked)) in c.fields.iter().zip(fields).enumerate() {
         let Some(w) = checked.written.filter(|_| f.role() == Role::Metric) else { continue };
         let (names, n) = sample_names(&checked.name, w.kind, f.attrs.legacy_name.is_some());
@@ -166,16 +179,22 @@ fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(u64
         let spellings = names[..n].iter().flat_map(|(base, suffix)| {
             let name = format!("{base}{suffix}");
             let legacy = legacy_spelling(&name, false);
-            [Some(legacy.clone()), (legacy != name).then_some(name)]
+            let escaped = legacy != name;
+            [Some((legacy, escaped)), escaped.then_some((name, false))]
         });
-        for name in spellings.flatten() {
+        for (name, escaped) in spellings.flatten() {
             match taken.get(&name) {
-                Some(&first) if first != i => {
+                Some(&(first, first_escaped)) if first != i => {
                     if !reported {
+                        let legacy = if escaped || first_escaped {
+                            ", and scrapers that take legacy names only see `_` for each character outside `[a-zA-Z0-9_:]`"
+                        } else {
+                            ""
+                        };
                         cx.error_at(
                             f.name_span(),
                             format!(
-                                "metric `{}` (field `{}`) takes the name `{name}`, which metric `{}` (field `{}`) takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`, and scrapers of legacy names see `_` for each character outside `[a-zA-Z0-9_:]`): rename one of them",
+                                "metric `{}` (field `{}`) takes the name `{name}`, which metric `{}` (field `{}`) takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`{legacy}): rename one of them",
                                 checked.name, f.ident, fields[first].name, c.fields[first].ident
                             ),
                         );
@@ -184,14 +203,14 @@ fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(u64
                 }
                 Some(_) => {}
                 None => {
-                    taken.insert(name, i);
+                    taken.insert(name, (i, escaped));
                 }
             }
         }
     }
     let mut known: Vec<(u64, String, String)> = taken
         .into_iter()
-        .map(|(n, i)| (name_hash(&n, ""), n, format!("metric `{}` (field `{}`)", fields[i].name, c.fields[i].ident)))
+        .map(|(n, (i, _))| (name_hash(&n, ""), n, format!("metric `{}` (field `{}`)", fields[i].name, c.fields[i].ident)))
         .collect();
     known.sort();
     known
@@ -312,6 +331,13 @@ pub(crate) fn label_set(cx: &Ctxt, s: &LabelStruct<'_>) {
             continue;
         }
         let name = f.name();
+        if f.attrs.rename.is_none() && !is_valid_label_name(&name) {
+            cx.error_at(
+                f.name_span(),
+                format!("`{name}` is not a legacy label name: a field's name must match `{LABEL_NAME_PATTERN}`; write any other name with `#[label(rename = \"...\")]`"),
+            );
+            continue;
+        }
         match check_name(&name, true) {
             Ok(()) => {}
             Err(NameError::Empty) => cx.error_at(f.name_span(), "the label name is empty: name it, or remove `rename`"),
