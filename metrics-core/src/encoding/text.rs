@@ -152,9 +152,13 @@ impl LabelNames {
         }
     }
 
-    #[cold]
+    #[inline]
     fn write_escaped(&self, out: &mut Vec<u8>, name: &'static str) {
-        match self.forms.iter().find(|(n, _)| *n == name) {
+        // Names are `'static` and usually the very string the descriptor lists: the address
+        // decides without comparing bytes.
+        let same = |n: &&str| n.as_ptr() == name.as_ptr() && n.len() == name.len();
+        let found = self.forms.iter().find(|(n, _)| same(n)).or_else(|| self.forms.iter().find(|(n, _)| *n == name));
+        match found {
             Some((_, form)) => out.extend_from_slice(form),
             // A label the descriptor does not list: spelled now.
             None => match self.form(name) {
@@ -165,15 +169,34 @@ impl LabelNames {
     }
 }
 
-/// Renders `a="x",b="y"` into `out`, after the opening brace (or, after a quoted metric name,
-/// comma) at `start - 1`.
+/// Renders `a="x",b="y"` into `out`, after the opening brace at `start - 1`, with label names
+/// as they are: the hot path of every family whose label names need no spelling.
 struct Labels<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+}
+
+impl LabelWriter for Labels<'_> {
+    #[inline]
+    fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
+        if self.out.len() > self.start {
+            self.out.push(b',');
+        }
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"=\"");
+        value.write_value(&mut Escaped(self.out));
+        self.out.push(b'"');
+    }
+}
+
+/// [`Labels`] with label names spelled for the scraper ([`LabelNames`]).
+struct SpelledLabels<'a> {
     out: &'a mut Vec<u8>,
     start: usize,
     names: &'a LabelNames,
 }
 
-impl LabelWriter for Labels<'_> {
+impl LabelWriter for SpelledLabels<'_> {
     #[inline]
     fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
         if self.out.len() > self.start {
@@ -187,12 +210,30 @@ impl LabelWriter for Labels<'_> {
 }
 
 /// Writes `{labels} ` (or a single space without labels) at the end of `out`; after a quoted
-/// metric name (`{"a.b"`), `,labels} ` (or `} `).
+/// metric name (`{"a.b"`), `,labels} ` (or `} `). One test per series picks the path: a
+/// family whose names need neither quoting nor spelling writes exactly as before names could
+/// be UTF-8.
 #[inline]
 fn write_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames, quoted: bool) {
+    if names.plain & !quoted {
+        out.push(b'{');
+        let start = out.len();
+        labels.encode_labels(&mut Labels { out: &mut *out, start });
+        if out.len() == start {
+            out[start - 1] = b' ';
+        } else {
+            out.extend_from_slice(b"} ");
+        }
+    } else {
+        write_spelled_block(out, labels, names, quoted)
+    }
+}
+
+/// [`write_block`] for families with quoted or spelled names.
+fn write_spelled_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames, quoted: bool) {
     out.push(if quoted { b',' } else { b'{' });
     let start = out.len();
-    labels.encode_labels(&mut Labels { out: &mut *out, start, names });
+    labels.encode_labels(&mut SpelledLabels { out: &mut *out, start, names });
     if out.len() == start {
         if quoted {
             out[start - 1] = b'}';
