@@ -84,7 +84,8 @@ pub fn tool(name: &str, install: &str) -> PathBuf {
 /// makes it; a failure saying how to make it if it is missing.
 pub fn python_utf8() -> PathBuf {
     let venv = std::env::var_os("METRICS_PY_UTF8_VENV").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/metrics-tests/prometheus-client-0.26.0")
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".cache/metrics-tests/prometheus-client-0.26.0")
     });
     let py = venv.join("bin/python");
     let ok = Command::new(&py)
@@ -93,7 +94,10 @@ pub fn python_utf8() -> PathBuf {
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
-        panic!("prometheus-client 0.26.0 is missing from the venv {}; make it with: bash scripts/install.sh", venv.display());
+        panic!(
+            "prometheus-client 0.26.0 is missing from the venv {}; make it with: bash scripts/install.sh",
+            venv.display()
+        );
     }
     py
 }

@@ -12,9 +12,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use metrics_core::encoding::Collector;
 use metrics_core::labels::{EncodeLabels, LabelWriter};
-use metrics_core::name::{
-    Escaping, escape_label_name, escape_metric_name, is_valid_label_name, is_valid_metric_name,
-};
+use metrics_core::name::{Escaping, escape_label_name, escape_metric_name, is_valid_label_name, is_valid_metric_name};
 use metrics_core::{
     Buckets, Counter, Descriptor, Encoder, Format, Gauge, Histogram, LabelDescriptor, Metric, MetricKind, Registry,
     RenderOptions,
@@ -223,14 +221,13 @@ fuzz_target!(|input: Input| {
     let suffixes = ["", "_total", "_created", "_bucket", "_sum", "_count"];
     for format in [Format::Prometheus, Format::OpenMetrics] {
         for scheme in [Escaping::AllowUtf8, Escaping::Underscores, Escaping::Dots, Escaping::Values] {
-            let opts = RenderOptions::new(format).with_escaping(scheme).with_prefix(prefix).unwrap_or_else(|e| panic!("{e}"));
+            let opts =
+                RenderOptions::new(format).with_escaping(scheme).with_prefix(prefix).unwrap_or_else(|e| panic!("{e}"));
             let mut out = Vec::new();
             registry.render_into(&opts, &mut out);
             let text = String::from_utf8(out).unwrap_or_else(|e| panic!("not UTF-8: {e}"));
-            let names: HashSet<String> = suffixes
-                .iter()
-                .map(|s| escape_metric_name(&format!("{prefix}{}{s}", input.name), scheme))
-                .collect();
+            let names: HashSet<String> =
+                suffixes.iter().map(|s| escape_metric_name(&format!("{prefix}{}{s}", input.name), scheme)).collect();
             let mut want_labels: HashMap<String, &str> =
                 series.iter().map(|(n, v)| (escape_label_name(n, scheme), v.as_str())).collect();
             if scheme == Escaping::AllowUtf8 {
@@ -245,7 +242,11 @@ fuzz_target!(|input: Input| {
                     if label == "le" {
                         continue;
                     }
-                    assert_eq!(want_labels.get(&label).copied(), Some(value.as_str()), "{scheme:?}: label {label:?}\n{text}");
+                    assert_eq!(
+                        want_labels.get(&label).copied(),
+                        Some(value.as_str()),
+                        "{scheme:?}: label {label:?}\n{text}"
+                    );
                 }
             }
         }

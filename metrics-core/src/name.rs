@@ -425,10 +425,28 @@ mod tests {
     /// `(name, allow-utf-8, underscores, dots, values)` for metric names.
     const METRIC_CASES: &[(&str, &str, &str, &str, &str)] = &[
         // The examples of the prometheus.io page.
-        ("metric.name/with/slashes", "metric.name/with/slashes", "metric_name_with_slashes", "metric_dot_name_with_slashes", "U__metric_2e_name_2f_with_2f_slashes"),
-        ("metric.name.with.dots", "metric.name.with.dots", "metric_name_with_dots", "metric_dot_name_dot_with_dot_dots", "U__metric_2e_name_2e_with_2e_dots"),
+        (
+            "metric.name/with/slashes",
+            "metric.name/with/slashes",
+            "metric_name_with_slashes",
+            "metric_dot_name_with_slashes",
+            "U__metric_2e_name_2f_with_2f_slashes",
+        ),
+        (
+            "metric.name.with.dots",
+            "metric.name.with.dots",
+            "metric_name_with_dots",
+            "metric_dot_name_dot_with_dot_dots",
+            "U__metric_2e_name_2e_with_2e_dots",
+        ),
         // Legacy names: unchanged but by `dots`, which doubles underscores.
-        ("http_requests_total", "http_requests_total", "http_requests_total", "http__requests__total", "http_requests_total"),
+        (
+            "http_requests_total",
+            "http_requests_total",
+            "http_requests_total",
+            "http__requests__total",
+            "http_requests_total",
+        ),
         ("a:b", "a:b", "a:b", "a:b", "a:b"),
         ("a__b", "a__b", "a__b", "a____b", "a__b"),
         // A leading digit is outside the set; later ones are in it.

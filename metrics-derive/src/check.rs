@@ -70,7 +70,9 @@ fn prefix(cx: &Ctxt, c: &Container<'_>) {
     if let Some(p) = &c.attrs.prefix {
         match check_name(&p.value, false) {
             Ok(()) => {}
-            Err(NameError::Empty) => cx.error_at(p.span, "the metric name prefix is empty: remove `prefix`, or name one"),
+            Err(NameError::Empty) => {
+                cx.error_at(p.span, "the metric name prefix is empty: remove `prefix`, or name one")
+            }
             Err(NameError::Reserved) => {
                 cx.error_at(p.span, format!("prefix `{}` starts with `__`, which Prometheus reserves", p.value))
             }
@@ -210,7 +212,9 @@ fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(u64
     }
     let mut known: Vec<(u64, String, String)> = taken
         .into_iter()
-        .map(|(n, (i, _))| (name_hash(&n, ""), n, format!("metric `{}` (field `{}`)", fields[i].name, c.fields[i].ident)))
+        .map(|(n, (i, _))| {
+            (name_hash(&n, ""), n, format!("metric `{}` (field `{}`)", fields[i].name, c.fields[i].ident))
+        })
         .collect();
     known.sort();
     known

@@ -174,17 +174,25 @@ mod tests {
             (Some("application/openmetrics-text;version=1.0.0;escaping=underscores"), true, (OpenMetrics, Underscores)),
             // Prometheus 3 with `metric_name_validation_scheme: legacy`.
             (
-                Some("application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.5,text/plain;version=1.0.0;escaping=underscores;q=0.3,*/*;q=0.1"),
+                Some(
+                    "application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.5,text/plain;version=1.0.0;escaping=underscores;q=0.3,*/*;q=0.1",
+                ),
                 true,
                 (OpenMetrics, Underscores),
             ),
             // The first range of the highest q-value decides its format's scheme.
             (
-                Some("text/plain;version=1.0.0;escaping=dots;q=0.3,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.9"),
+                Some(
+                    "text/plain;version=1.0.0;escaping=dots;q=0.3,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.9",
+                ),
                 true,
                 (Prometheus, AllowUtf8),
             ),
-            (Some("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0"), true, (Prometheus, Underscores)),
+            (
+                Some("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0"),
+                true,
+                (Prometheus, Underscores),
+            ),
         ];
         for &(accept, om, want) in cases {
             assert_eq!(negotiate(accept, om), want, "{accept:?} {om}");

@@ -78,7 +78,10 @@ fn negotiation() {
         (&[], "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"),
         (&[("accept", "*/*")], "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"),
         (&[("accept", "text/plain;version=0.0.4")], "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"),
-        (&[("accept", PROM2_ACCEPT)], "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"),
+        (
+            &[("accept", PROM2_ACCEPT)],
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
+        ),
         (
             &[(
                 "accept",

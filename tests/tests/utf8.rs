@@ -133,7 +133,12 @@ fn legacy_names_force_underscores_whatever_the_scraper_asks() {
     let s = serve(&config);
     let (ct, body) = scrape(&s, "/metrics", Some(PROM3));
     assert_eq!(ct, "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores");
-    assert!(body.contains("\nhttp_server_requests_total{http_request_method=\"GET\",http_response_status_code=\"200\"} 3\n"), "{body}");
+    assert!(
+        body.contains(
+            "\nhttp_server_requests_total{http_request_method=\"GET\",http_response_status_code=\"200\"} 3\n"
+        ),
+        "{body}"
+    );
     for accept in [TEXT_UTF8, "text/plain;version=1.0.0;escaping=dots", "text/plain;version=1.0.0;escaping=values"] {
         let (ct, body) = scrape(&s, "/metrics", Some(accept));
         assert_eq!(ct, "text/plain; version=0.0.4; charset=utf-8; escaping=underscores", "{accept}");
@@ -202,8 +207,18 @@ fn legacy_parsers_read_escaped_names() {
     // family with the metadata.
     for (kind, accept, sample, label) in [
         ("prom", None, "http_server_requests_total", "http_request_method"),
-        ("prom", Some("text/plain;version=1.0.0;escaping=dots"), "http_dot_server_dot_requests__total", "http_dot_request_dot_method"),
-        ("prom", Some("text/plain;version=1.0.0;escaping=values"), "U__http_2e_server_2e_requests__total", "U__http_2e_request_2e_method"),
+        (
+            "prom",
+            Some("text/plain;version=1.0.0;escaping=dots"),
+            "http_dot_server_dot_requests__total",
+            "http_dot_request_dot_method",
+        ),
+        (
+            "prom",
+            Some("text/plain;version=1.0.0;escaping=values"),
+            "U__http_2e_server_2e_requests__total",
+            "U__http_2e_request_2e_method",
+        ),
         ("om", Some("application/openmetrics-text;version=1.0.0"), "http_server_requests_total", "http_request_method"),
     ] {
         let (_, body) = scrape(&s, "/metrics", accept);
@@ -219,7 +234,9 @@ fn legacy_parsers_read_escaped_names() {
     // ones, and of the others only that the escaped `__bucket`, `__sum` and `__count` samples
     // (no longer `_bucket`, ... of the family) have no help text.
     let promtool = tool("promtool", "apt-get install prometheus");
-    for accept in [None, Some("text/plain;version=1.0.0;escaping=dots"), Some("text/plain;version=1.0.0;escaping=values")] {
+    for accept in
+        [None, Some("text/plain;version=1.0.0;escaping=dots"), Some("text/plain;version=1.0.0;escaping=values")]
+    {
         let (_, body) = scrape(&s, "/metrics", accept);
         let mut child = Command::new(&promtool)
             .args(["check", "metrics"])

@@ -132,7 +132,10 @@ fn openmetrics_quotes_names_outside_the_legacy_set() {
 #[test]
 fn underscores_is_the_default_and_escapes_prefix_and_name_together() {
     let r = registry();
-    let text = render(&r, RenderOptions::new(Format::Prometheus).with_prefix("app:").unwrap_or(RenderOptions::new(Format::Prometheus)));
+    let text = render(
+        &r,
+        RenderOptions::new(Format::Prometheus).with_prefix("app:").unwrap_or(RenderOptions::new(Format::Prometheus)),
+    );
     assert!(text.contains("# TYPE app:http_server_requests_total counter\n"), "{text}");
     assert!(text.contains("\napp:http_server_requests_total{http_request_method=\"get\",code=\"200\"} 1\n"), "{text}");
     assert!(text.contains("\napp:rpc_duration_bucket{rpc_method=\"x\",le=\"+Inf\"} 1\n"), "{text}");
@@ -148,12 +151,16 @@ fn underscores_is_the_default_and_escapes_prefix_and_name_together() {
 fn dots_and_values_escape_the_full_exposed_name() {
     let r = registry();
     let dots = render(&r, RenderOptions::new(Format::Prometheus).with_escaping(Escaping::Dots));
-    assert!(dots.contains("\nhttp_dot_server_dot_requests__total{http_dot_request_dot_method=\"get\",code=\"200\"} 1\n"), "{dots}");
+    assert!(
+        dots.contains("\nhttp_dot_server_dot_requests__total{http_dot_request_dot_method=\"get\",code=\"200\"} 1\n"),
+        "{dots}"
+    );
     assert!(dots.contains("\nrpc_dot_duration__bucket{rpc_dot_method=\"x\",le=\"1\"} 0\n"), "{dots}");
     assert!(dots.contains("\nup{job=\"a\",zone_dot_id=\"z\"} 1\n"), "{dots}");
     let values = render(&r, RenderOptions::new(Format::Prometheus).with_escaping(Escaping::Values));
     assert!(
-        values.contains("\nU__http_2e_server_2e_requests__total{U__http_2e_request_2e_method=\"get\",code=\"200\"} 1\n"),
+        values
+            .contains("\nU__http_2e_server_2e_requests__total{U__http_2e_request_2e_method=\"get\",code=\"200\"} 1\n"),
         "{values}"
     );
     assert!(values.contains("# TYPE U__rpc_2e_duration histogram\n"), "{values}");
@@ -211,5 +218,8 @@ fn label_names_are_spelled_once_per_family_and_unlisted_ones_when_written() {
     names.set(REQ_LABELS, Escaping::Values, false);
     out.push(b' ');
     names.write(&mut out, "http.request.method");
-    assert_eq!(String::from_utf8(out).unwrap_or_default(), "\"http.request.method\" code \"net.peer\" U__http_2e_request_2e_method");
+    assert_eq!(
+        String::from_utf8(out).unwrap_or_default(),
+        "\"http.request.method\" code \"net.peer\" U__http_2e_request_2e_method"
+    );
 }

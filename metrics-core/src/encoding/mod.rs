@@ -242,7 +242,9 @@ impl<'a> RenderOptions<'a> {
     /// (text 1.0.0 when names may be quoted, 0.0.4 otherwise) and the escaping scheme.
     pub const fn content_type(&self) -> &'static str {
         match (self.format, self.escaping) {
-            (Format::Prometheus, Escaping::AllowUtf8) => "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
+            (Format::Prometheus, Escaping::AllowUtf8) => {
+                "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+            }
             (Format::Prometheus, Escaping::Underscores) => {
                 "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"
             }
