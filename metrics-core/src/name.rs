@@ -105,17 +105,11 @@ const fn is_valid(name: &str, colon: bool) -> bool {
 /// How names outside the legacy character set are spelled for a scraper: the `escaping=`
 /// parameter of `Accept` and `Content-Type` (see prometheus.io, "UTF-8 metric and label name
 /// escaping schemes"). Escaping applies to the full exposed name, prefix and suffixes (`_total`,
-/// `_bucket`, ...) included.
-///
-/// ```
-/// use metrics_core::name::{Escaping, escape_metric_name};
-/// let n = "http.server.requests_total";
-/// assert_eq!(escape_metric_name(n, Escaping::AllowUtf8), "http.server.requests_total");
-/// assert_eq!(escape_metric_name(n, Escaping::Underscores), "http_server_requests_total");
-/// assert_eq!(escape_metric_name(n, Escaping::Dots), "http_dot_server_dot_requests__total");
-/// assert_eq!(escape_metric_name(n, Escaping::Values), "U__http_2e_server_2e_requests__total");
-/// assert_eq!(escape_metric_name("requests_total", Escaping::Values), "requests_total");
-/// ```
+/// `_bucket`, ...) included: `http.server.requests_total` is `http.server.requests_total`
+/// (quoted), `http_server_requests_total`, `http_dot_server_dot_requests__total` and
+/// `U__http_2e_server_2e_requests__total` under the four schemes, as the example of
+/// `RenderOptions::with_escaping` asserts. (This file is also compiled into the derive, so its
+/// examples live in `metrics-core`'s other modules.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Escaping {
     /// `allow-utf-8`: names as they are; names outside the legacy set are quoted (text 1.0.0,

@@ -228,6 +228,24 @@ impl<'a> RenderOptions<'a> {
     /// );
     /// assert_eq!(registry.render(Format::Json), r#"{"http.server.requests_total":{"help":"Requests served.","type":"counter","value":0.0}}"#);
     /// ```
+    ///
+    /// The four schemes on one name ([`name::escape_metric_name`](crate::name::escape_metric_name)
+    /// spells a name alone, [`name::escape_label_name`](crate::name::escape_label_name) a label
+    /// name):
+    ///
+    /// ```
+    /// use metrics_core::name::{Escaping, escape_label_name, escape_metric_name};
+    /// let n = "http.server.requests_total";
+    /// assert_eq!(escape_metric_name(n, Escaping::AllowUtf8), "http.server.requests_total");
+    /// assert_eq!(escape_metric_name(n, Escaping::Underscores), "http_server_requests_total");
+    /// assert_eq!(escape_metric_name(n, Escaping::Dots), "http_dot_server_dot_requests__total");
+    /// assert_eq!(escape_metric_name(n, Escaping::Values), "U__http_2e_server_2e_requests__total");
+    /// // A legacy name is left alone, but by `dots`, which doubles its underscores.
+    /// assert_eq!(escape_metric_name("requests_total", Escaping::Values), "requests_total");
+    /// assert_eq!(escape_metric_name("requests_total", Escaping::Dots), "requests__total");
+    /// // Label names have no `:`.
+    /// assert_eq!(escape_label_name("k8s:pod", Escaping::Underscores), "k8s_pod");
+    /// ```
     pub const fn with_escaping(mut self, escaping: Escaping) -> Self {
         self.escaping = escaping;
         self
