@@ -223,3 +223,20 @@ fn label_names_are_spelled_once_per_family_and_unlisted_ones_when_written() {
         "\"http.request.method\" code \"net.peer\" U__http_2e_request_2e_method"
     );
 }
+
+#[test]
+fn registration_compares_names_as_legacy_scrapers_spell_them() {
+    static DOTTED: Descriptor = Descriptor::new("queue.depth", "Depth.", MetricKind::Gauge).with_location("dotted");
+    static PLAIN: Descriptor = Descriptor::new("queue_depth", "Depth.", MetricKind::Gauge).with_location("plain");
+    struct Only(&'static Descriptor);
+    impl crate::encoding::Collector for Only {
+        fn describe(&self, f: &mut dyn FnMut(&Descriptor)) {
+            f(self.0)
+        }
+        fn collect<E: Encoder>(&self, _: &mut E) {}
+    }
+    let r = Registry::new();
+    assert_eq!(r.register_arc(std::sync::Arc::new(Only(&DOTTED))), Ok(()));
+    let err = r.register_arc(std::sync::Arc::new(Only(&PLAIN))).err();
+    assert_eq!(err.map(|e| (e.name, e.first, e.second)), Some(("queue_depth".to_owned(), "dotted", "plain")));
+}
