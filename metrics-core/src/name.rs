@@ -327,19 +327,69 @@ pub const fn sample_names(name: &str, kind: MetricKind, legacy: bool) -> ([(&str
     }
 }
 
-/// The 64-bit FNV-1a hash of `base + suffix`. The derive and the `const` checks of
-/// `metrics_core::check` both compute it, so that their collision tables are sorted and searched
-/// by number: `const` evaluation is slow, and comparing strings there costs a step per byte.
+/// The 64-bit FNV-1a hash of `base + suffix` as legacy scrapers spell it (`underscores`: see
+/// [`legacy_cmp`]). The derive and the `const` checks of `metrics_core::check` both compute it,
+/// so that their collision tables are sorted and searched by number: `const` evaluation is
+/// slow, and comparing strings there costs a step per byte. A legacy name hashes as its bytes.
 pub const fn name_hash(base: &str, suffix: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let (a, b) = (base.as_bytes(), suffix.as_bytes());
     let mut i = 0;
     while i < a.len() + b.len() {
-        let c = if i < a.len() { a[i] } else { b[i - a.len()] };
+        let (c, next) = legacy_step(a, b, i);
         h = (h ^ c as u64).wrapping_mul(0x0100_0000_01b3);
-        i += 1;
+        i = next;
     }
     h
+}
+
+/// The byte at `k` of `a + b`.
+const fn byte_at(a: &[u8], b: &[u8], k: usize) -> u8 {
+    if k < a.len() { a[k] } else { b[k - a.len()] }
+}
+
+/// The byte the `underscores` spelling of `a + b` (UTF-8) writes for the character starting
+/// at byte `i`, and where the next character starts.
+const fn legacy_step(a: &[u8], b: &[u8], i: usize) -> (u8, usize) {
+    let c = byte_at(a, b, i);
+    if c < 0x80 {
+        let ok = c.is_ascii_alphabetic() || c == b'_' || c == b':' || (i > 0 && c.is_ascii_digit());
+        (if ok { c } else { b'_' }, i + 1)
+    } else {
+        let len = if c >= 0xF0 {
+            4
+        } else if c >= 0xE0 {
+            3
+        } else {
+            2
+        };
+        (b'_', i + len)
+    }
+}
+
+/// Compares `a.0 + a.1` with `b.0 + b.1` as legacy scrapers spell them (`underscores`: each
+/// character outside `[a-zA-Z0-9_:]`, and a leading digit, is `_`), without building either
+/// string: -1, 0 or 1. `http.requests` and `http_requests` are equal: one series there.
+pub const fn legacy_cmp(a: (&str, &str), b: (&str, &str)) -> i32 {
+    let (a0, a1, b0, b1) = (a.0.as_bytes(), a.1.as_bytes(), b.0.as_bytes(), b.1.as_bytes());
+    let (la, lb) = (a0.len() + a1.len(), b0.len() + b1.len());
+    let (mut i, mut j) = (0, 0);
+    while i < la && j < lb {
+        let (x, ni) = legacy_step(a0, a1, i);
+        let (y, nj) = legacy_step(b0, b1, j);
+        if x != y {
+            return if x < y { -1 } else { 1 };
+        }
+        i = ni;
+        j = nj;
+    }
+    if i >= la && j >= lb {
+        0
+    } else if i >= la {
+        -1
+    } else {
+        1
+    }
 }
 
 /// Whether `s` ends with `suffix`.
@@ -502,6 +552,22 @@ mod tests {
         assert_eq!(Escaping::parse("Allow-UTF-8"), Some(Escaping::AllowUtf8));
         assert_eq!(Escaping::parse("utf8"), None);
         assert_eq!(Escaping::default(), Escaping::Underscores);
+    }
+
+    #[test]
+    fn hashes_and_comparisons_see_legacy_spellings() {
+        assert_eq!(name_hash("http.requests", "_total"), name_hash("http_requests_total", ""));
+        assert_eq!(name_hash("größe", ""), name_hash("gr__e", ""));
+        assert_eq!(name_hash("a\u{1F600}", ""), name_hash("a_", ""));
+        assert_ne!(name_hash("1x", ""), name_hash("x1", ""));
+        assert_eq!(legacy_cmp(("http.requests", "_total"), ("http_requests_total", "")), 0);
+        assert_eq!(legacy_cmp(("9lives", ""), ("_lives", "")), 0);
+        assert_eq!(legacy_cmp(("a", ""), ("a.", "")), -1);
+        assert_eq!(legacy_cmp(("b", ""), ("a\u{e9}", "")), 1);
+        for (x, y) in [("größe", "x"), ("a.b", "a_c"), ("q", "q")] {
+            let want = legacy_spelling(x, false).cmp(&legacy_spelling(y, false)) as i32;
+            assert_eq!(legacy_cmp((x, ""), (y, "")), want, "{x} {y}");
+        }
     }
 
     #[test]
