@@ -1,5 +1,6 @@
 """Turns criterion's estimates and the memory figures into BENCHMARKS.md: medians per group,
 ratios to the group's reference, and the targets each ratio is held to."""
+import pathlib
 import json
 import os
 import platform
@@ -140,3 +141,7 @@ for issue, name, ratio_of, limit in checks:
         met = "yes" if (ratio < limit if "faster" in name else ratio <= limit) else "**no**"
     out.append(f"| {issue} | {name} | {ratio:.3f} | {limit} | {met} |")
 print("\n".join(out))
+
+# Sections measured by hand (their commands are in them), kept across regenerations.
+for extra in sorted(pathlib.Path(__file__).parent.glob("notes/*.md")):
+    print("\n" + extra.read_text().rstrip())

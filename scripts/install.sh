@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, if missing: Debian's `prometheus`
 # package (the server and promtool), `prometheus-pushgateway` and `victoria-metrics` (push
-# receivers), and PyPI's prometheus-client (the reference parsers).
+# receivers), and PyPI's prometheus-client (the reference parsers: 0.21.1 globally, 0.26.0 in
+# a venv for UTF-8 names).
 # Idempotent: a second run installs nothing.
 set -euo pipefail
 
@@ -26,6 +27,17 @@ if ! python3 -c "import prometheus_client, sys; sys.exit(prometheus_client.__ver
     echo "installing prometheus-client==$PROMETHEUS_CLIENT_VERSION from PyPI"
     python3 -m pip install -q --disable-pip-version-check "prometheus-client==$PROMETHEUS_CLIENT_VERSION" 2>&1 | grep -v "Running pip as the 'root' user" || true
   fi
+fi
+
+# The UTF-8-aware parsers (quoted names in text 1.0.0 and OpenMetrics) are in newer clients;
+# the global 0.21.1 stays for the conformance tests, and 0.26.0 lives in a venv of its own,
+# where the tests look for it (`METRICS_PY_UTF8_VENV`, by default the path below).
+PROMETHEUS_CLIENT_UTF8_VERSION=0.26.0
+UTF8_VENV="${METRICS_PY_UTF8_VENV:-$HOME/.cache/metrics-tests/prometheus-client-$PROMETHEUS_CLIENT_UTF8_VERSION}"
+if ! "$UTF8_VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('prometheus-client') != '$PROMETHEUS_CLIENT_UTF8_VERSION')" 2>/dev/null; then
+  echo "installing prometheus-client==$PROMETHEUS_CLIENT_UTF8_VERSION into $UTF8_VENV"
+  python3 -m venv "$UTF8_VENV"
+  "$UTF8_VENV/bin/python" -m pip install -q --disable-pip-version-check "prometheus-client==$PROMETHEUS_CLIENT_UTF8_VERSION"
 fi
 
 # The Debian packages start servers of their own (:9090, :9091, :8428); the tests start their

@@ -79,6 +79,29 @@ pub fn tool(name: &str, install: &str) -> PathBuf {
     }
 }
 
+/// The Python of the venv holding the UTF-8-aware prometheus-client 0.26.0 (quoted names in
+/// text 1.0.0 and OpenMetrics): `$METRICS_PY_UTF8_VENV`, by default where `scripts/install.sh`
+/// makes it; a failure saying how to make it if it is missing.
+pub fn python_utf8() -> PathBuf {
+    let venv = std::env::var_os("METRICS_PY_UTF8_VENV").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".cache/metrics-tests/prometheus-client-0.26.0")
+    });
+    let py = venv.join("bin/python");
+    let ok = Command::new(&py)
+        .args(["-c", "import importlib.metadata as m, sys; sys.exit(m.version('prometheus-client') != '0.26.0')"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        panic!(
+            "prometheus-client 0.26.0 is missing from the venv {}; make it with: bash scripts/install.sh",
+            venv.display()
+        );
+    }
+    py
+}
+
 /// Python 3 with `prometheus_client` importable, or a failure saying how to install it.
 pub fn python() -> PathBuf {
     let py = tool("python3", "apt-get install python3");

@@ -203,6 +203,233 @@ pub fn ours_registry() -> Arc<Registry> {
     reg
 }
 
+/// The `http.route` label, named as OpenTelemetry does.
+#[derive(LabelSet)]
+pub struct DottedRoute {
+    /// route
+    #[label(rename = "http.route")]
+    pub route: String,
+}
+
+/// The encoding workload with OpenTelemetry-style names (`app.c0`, label `http.route`): the
+/// same 25 families of 100 series as [`Big`], whose names need quoting under `allow-utf-8`
+/// and escaping under the other schemes.
+#[derive(Metrics)]
+#[allow(missing_docs)]
+pub struct Dotted {
+    /// c
+    #[metric(name = "app.c0")]
+    pub c0: Family<DottedRoute, Counter>,
+    /// c
+    #[metric(name = "app.c1")]
+    pub c1: Family<DottedRoute, Counter>,
+    /// c
+    #[metric(name = "app.c2")]
+    pub c2: Family<DottedRoute, Counter>,
+    /// c
+    #[metric(name = "app.c3")]
+    pub c3: Family<DottedRoute, Counter>,
+    /// c
+    #[metric(name = "app.c4")]
+    pub c4: Family<DottedRoute, Counter>,
+    /// c
+    #[metric(name = "app.c5")]
+    pub c5: Family<DottedRoute, Counter>,
+    /// c
+    #[metric(name = "app.c6")]
+    pub c6: Family<DottedRoute, Counter>,
+    /// c
+    #[metric(name = "app.c7")]
+    pub c7: Family<DottedRoute, Counter>,
+    /// c
+    #[metric(name = "app.c8")]
+    pub c8: Family<DottedRoute, Counter>,
+    /// c
+    #[metric(name = "app.c9")]
+    pub c9: Family<DottedRoute, Counter>,
+    /// g
+    #[metric(name = "app.g0")]
+    pub g0: Family<DottedRoute, Gauge>,
+    /// g
+    #[metric(name = "app.g1")]
+    pub g1: Family<DottedRoute, Gauge>,
+    /// g
+    #[metric(name = "app.g2")]
+    pub g2: Family<DottedRoute, Gauge>,
+    /// g
+    #[metric(name = "app.g3")]
+    pub g3: Family<DottedRoute, Gauge>,
+    /// g
+    #[metric(name = "app.g4")]
+    pub g4: Family<DottedRoute, Gauge>,
+    /// g
+    #[metric(name = "app.g5")]
+    pub g5: Family<DottedRoute, Gauge>,
+    /// g
+    #[metric(name = "app.g6")]
+    pub g6: Family<DottedRoute, Gauge>,
+    /// g
+    #[metric(name = "app.g7")]
+    pub g7: Family<DottedRoute, Gauge>,
+    /// g
+    #[metric(name = "app.g8")]
+    pub g8: Family<DottedRoute, Gauge>,
+    /// g
+    #[metric(name = "app.g9")]
+    pub g9: Family<DottedRoute, Gauge>,
+    /// h
+    #[metric(name = "app.h0")]
+    pub h0: Family<DottedRoute, Histogram>,
+    /// h
+    #[metric(name = "app.h1")]
+    pub h1: Family<DottedRoute, Histogram>,
+    /// h
+    #[metric(name = "app.h2")]
+    pub h2: Family<DottedRoute, Histogram>,
+    /// h
+    #[metric(name = "app.h3")]
+    pub h3: Family<DottedRoute, Histogram>,
+    /// h
+    #[metric(name = "app.h4")]
+    pub h4: Family<DottedRoute, Histogram>,
+}
+
+/// Our registry with the dotted-name encoding workload.
+pub fn dotted_registry() -> Arc<Registry> {
+    let b = Dotted::default();
+    for i in 0..SERIES {
+        let r = DottedRoute { route: route(i) };
+        for c in [&b.c0, &b.c1, &b.c2, &b.c3, &b.c4, &b.c5, &b.c6, &b.c7, &b.c8, &b.c9] {
+            c.get_or_create(&r).inc_by(counter_value(i));
+        }
+        for g in [&b.g0, &b.g1, &b.g2, &b.g3, &b.g4, &b.g5, &b.g6, &b.g7, &b.g8, &b.g9] {
+            g.get_or_create(&r).set(gauge_value(i));
+        }
+        for h in [&b.h0, &b.h1, &b.h2, &b.h3, &b.h4] {
+            let h = h.get_or_create(&r);
+            observations(i).for_each(|v| h.observe(v));
+        }
+    }
+    let reg = Arc::new(Registry::new());
+    if let Err(e) = reg.register_arc(Arc::new(b)) {
+        panic!("{e}");
+    }
+    reg
+}
+
+/// The `http_route` label: [`DottedRoute`]'s legacy spelling.
+#[derive(LabelSet)]
+pub struct TwinRoute {
+    /// route
+    #[label(rename = "http_route")]
+    pub route: String,
+}
+
+/// [`Dotted`] named in its legacy spelling (`app_c0`, label `http_route`): the same output but
+/// for the quotes, the fair baseline of the dotted workload under `allow-utf-8`.
+#[derive(Metrics)]
+#[allow(missing_docs)]
+pub struct Twin {
+    /// c
+    #[metric(name = "app_c0")]
+    pub c0: Family<TwinRoute, Counter>,
+    /// c
+    #[metric(name = "app_c1")]
+    pub c1: Family<TwinRoute, Counter>,
+    /// c
+    #[metric(name = "app_c2")]
+    pub c2: Family<TwinRoute, Counter>,
+    /// c
+    #[metric(name = "app_c3")]
+    pub c3: Family<TwinRoute, Counter>,
+    /// c
+    #[metric(name = "app_c4")]
+    pub c4: Family<TwinRoute, Counter>,
+    /// c
+    #[metric(name = "app_c5")]
+    pub c5: Family<TwinRoute, Counter>,
+    /// c
+    #[metric(name = "app_c6")]
+    pub c6: Family<TwinRoute, Counter>,
+    /// c
+    #[metric(name = "app_c7")]
+    pub c7: Family<TwinRoute, Counter>,
+    /// c
+    #[metric(name = "app_c8")]
+    pub c8: Family<TwinRoute, Counter>,
+    /// c
+    #[metric(name = "app_c9")]
+    pub c9: Family<TwinRoute, Counter>,
+    /// g
+    #[metric(name = "app_g0")]
+    pub g0: Family<TwinRoute, Gauge>,
+    /// g
+    #[metric(name = "app_g1")]
+    pub g1: Family<TwinRoute, Gauge>,
+    /// g
+    #[metric(name = "app_g2")]
+    pub g2: Family<TwinRoute, Gauge>,
+    /// g
+    #[metric(name = "app_g3")]
+    pub g3: Family<TwinRoute, Gauge>,
+    /// g
+    #[metric(name = "app_g4")]
+    pub g4: Family<TwinRoute, Gauge>,
+    /// g
+    #[metric(name = "app_g5")]
+    pub g5: Family<TwinRoute, Gauge>,
+    /// g
+    #[metric(name = "app_g6")]
+    pub g6: Family<TwinRoute, Gauge>,
+    /// g
+    #[metric(name = "app_g7")]
+    pub g7: Family<TwinRoute, Gauge>,
+    /// g
+    #[metric(name = "app_g8")]
+    pub g8: Family<TwinRoute, Gauge>,
+    /// g
+    #[metric(name = "app_g9")]
+    pub g9: Family<TwinRoute, Gauge>,
+    /// h
+    #[metric(name = "app_h0")]
+    pub h0: Family<TwinRoute, Histogram>,
+    /// h
+    #[metric(name = "app_h1")]
+    pub h1: Family<TwinRoute, Histogram>,
+    /// h
+    #[metric(name = "app_h2")]
+    pub h2: Family<TwinRoute, Histogram>,
+    /// h
+    #[metric(name = "app_h3")]
+    pub h3: Family<TwinRoute, Histogram>,
+    /// h
+    #[metric(name = "app_h4")]
+    pub h4: Family<TwinRoute, Histogram>,
+}
+
+/// Our registry with [`Twin`], the legacy twin of the dotted-name workload.
+pub fn twin_registry() -> Arc<Registry> {
+    let b = Twin::default();
+    for i in 0..SERIES {
+        let r = TwinRoute { route: route(i) };
+        for c in [&b.c0, &b.c1, &b.c2, &b.c3, &b.c4, &b.c5, &b.c6, &b.c7, &b.c8, &b.c9] {
+            c.get_or_create(&r).inc_by(counter_value(i));
+        }
+        for g in [&b.g0, &b.g1, &b.g2, &b.g3, &b.g4, &b.g5, &b.g6, &b.g7, &b.g8, &b.g9] {
+            g.get_or_create(&r).set(gauge_value(i));
+        }
+        for h in [&b.h0, &b.h1, &b.h2, &b.h3, &b.h4] {
+            let h = h.get_or_create(&r);
+            observations(i).for_each(|v| h.observe(v));
+        }
+    }
+    let reg = Arc::new(Registry::new());
+    if let Err(e) = reg.register_arc(Arc::new(b)) {
+        panic!("{e}");
+    }
+    reg
+}
+
 /// The floor of histogram observation: a linear bucket search, one atomic add, and a
 /// compare-and-swap loop adding to the float sum.
 pub struct FloorHistogram {

@@ -12,8 +12,13 @@ use crate::metric::summary::DEFAULT_MAX_AGE;
 /// One metric of the catalog.
 #[derive(Debug, Clone, Serialize)]
 pub struct CatalogEntry {
-    /// The name as exposed in Prometheus text (counters with `_total`).
+    /// The name as declared and exposed to scrapers that take UTF-8 names (counters with
+    /// `_total`).
     pub name: String,
+    /// The name legacy scrapers see (`underscores`-escaped: `http_server_requests_total` for
+    /// `http.server.requests_total`), when it differs from [`name`](Self::name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy_name: Option<String>,
     /// The metric type.
     #[serde(rename = "type")]
     pub kind: MetricKind,
@@ -84,8 +89,11 @@ impl Catalog {
             (MetricKind::Summary, secs) => Some(secs),
             _ => None,
         };
+        let name = format!("{base}{suffix}");
+        let legacy = crate::name::legacy_spelling(&name, false);
         self.metrics.push(CatalogEntry {
-            name: format!("{base}{suffix}"),
+            legacy_name: (legacy != name).then_some(legacy),
+            name,
             kind: d.kind,
             unit: d.unit,
             help: d.help,
@@ -103,8 +111,28 @@ impl Catalog {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// The catalog as a Markdown table: name, type (with buckets, quantiles, window and series
-    /// limit), unit, help, labels (with enum values and what each label means).
+    /// The catalog as a Markdown table: name (and, for a name outside the legacy set, the
+    /// spelling legacy scrapers see), type (with buckets, quantiles, window and series limit),
+    /// unit, help, labels (with enum values, legacy spellings and what each label means).
+    ///
+    /// ```
+    /// use metrics_core::{Catalog, Counter, Family, LabelSet, Metrics};
+    /// #[derive(LabelSet)]
+    /// struct Request {
+    ///     #[label(rename = "http.request.method")]
+    ///     method: String,
+    /// }
+    /// #[derive(Metrics)]
+    /// struct M {
+    ///     /// Requests served.
+    ///     #[metric(name = "http.server.requests")]
+    ///     requests: Family<Request, Counter>,
+    /// }
+    /// let catalog = Catalog::of::<M>();
+    /// let md = catalog.to_markdown();
+    /// assert!(md.contains("| `http.server.requests_total`<br>legacy: `http_server_requests_total` | counter |  | Requests served. | `http.request.method` (legacy: `http_request_method`) |"), "{md}");
+    /// assert_eq!(catalog.metrics[0].legacy_name.as_deref(), Some("http_server_requests_total"));
+    /// ```
     pub fn to_markdown(&self) -> String {
         let mut s = String::from("| Metric | Type | Unit | Help | Labels |\n|---|---|---|---|---|\n");
         for m in &self.metrics {
@@ -114,6 +142,10 @@ impl Catalog {
                 .iter()
                 .map(|l| {
                     let mut out = format!("`{}`", l.name);
+                    let legacy = crate::name::legacy_spelling(l.name, true);
+                    if legacy != l.name {
+                        let _ = write!(out, " (legacy: `{legacy}`)");
+                    }
                     if !l.values.is_empty() {
                         let values = l.values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
                         let _ = write!(out, " ({values})");
@@ -139,7 +171,11 @@ impl Catalog {
             }
             // A label's help may hold commas: one label per line then.
             let labels = labels.join(if described { "<br>" } else { ", " });
-            let _ = writeln!(s, "| `{}` | {} | {} | {} | {} |", m.name, kind, m.unit, cell(m.help), labels);
+            let name = match &m.legacy_name {
+                Some(legacy) => format!("`{}`<br>legacy: `{legacy}`", cell(&m.name)),
+                None => format!("`{}`", m.name),
+            };
+            let _ = writeln!(s, "| {name} | {} | {} | {} | {} |", kind, m.unit, cell(m.help), labels);
         }
         s
     }

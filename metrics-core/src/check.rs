@@ -7,7 +7,7 @@
 //! sorted tables, never compared pairwise.
 
 use crate::descriptor::{Descriptor, MetricKind, MetricsInfo, MetricsItem};
-use crate::name::{NameError, check_name, ends_with, name_hash, str_eq};
+use crate::name::{NameError, check_name, ends_with, legacy_cmp, name_hash, str_eq};
 
 /// An error message assembled in `const` context (no allocation is possible there); empty when
 /// the check passed.
@@ -64,13 +64,8 @@ pub const fn check_metric(d: &Descriptor, is_family: bool) -> ErrorMessage {
     let m = ErrorMessage::new();
     match check_name(d.name, false) {
         Ok(()) => {}
-        Err(NameError::Invalid) => {
-            return m
-                .push("`")
-                .push(d.name)
-                .push("` is not a valid metric name: it must match `")
-                .push(crate::name::METRIC_NAME_PATTERN)
-                .push("`");
+        Err(NameError::Empty) => {
+            return m.push("the metric name is empty");
         }
         Err(NameError::Reserved) => {
             return m.push("metric name `").push(d.name).push("` starts with `__`, which Prometheus reserves");
@@ -167,26 +162,10 @@ impl ErrorMessage {
     }
 }
 
-/// Compares `a.0 + a.1` with `b.0 + b.1` bytewise, without building either string: -1, 0 or 1.
+/// Compares two names as legacy scrapers spell them ([`legacy_cmp`]): two names they would
+/// see as one collide.
 const fn cmp_concat(a: (&str, &str), b: (&str, &str)) -> i32 {
-    let (a0, a1, b0, b1) = (a.0.as_bytes(), a.1.as_bytes(), b.0.as_bytes(), b.1.as_bytes());
-    let (la, lb) = (a0.len() + a1.len(), b0.len() + b1.len());
-    let mut i = 0;
-    while i < la && i < lb {
-        let x = if i < a0.len() { a0[i] } else { a1[i - a0.len()] };
-        let y = if i < b0.len() { b0[i] } else { b1[i - b0.len()] };
-        if x != y {
-            return if x < y { -1 } else { 1 };
-        }
-        i += 1;
-    }
-    if la == lb {
-        0
-    } else if la < lb {
-        -1
-    } else {
-        1
-    }
+    legacy_cmp(a, b)
 }
 
 /// How many names the descriptors of `info` (flattened structs included) take.
@@ -422,7 +401,7 @@ pub const fn check_item_names(
             .push(suffix)
             .push("`, which ")
             .taker(other)
-            .push(" takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`, and flattened structs share the names): rename one of them"),
+            .push(" takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`, legacy scrapers see `_` for each character outside `[a-zA-Z0-9_:]`, and flattened structs share the names): rename one of them"),
     }
 }
 
@@ -465,8 +444,13 @@ mod tests {
 
     #[test]
     fn names_are_checked() {
-        let d = Descriptor::new("9lives", "h", MetricKind::Gauge);
-        assert!(check_metric(&d, false).as_str().contains("not a valid metric name"));
+        let d = Descriptor::new("", "h", MetricKind::Gauge);
+        assert_eq!(check_metric(&d, false).as_str(), "the metric name is empty");
+        // Any other UTF-8 string is a name: the formats escape it for legacy scrapers.
+        for name in ["9lives", "http.server.requests", "größe"] {
+            let d = Descriptor::new(name, "h", MetricKind::Gauge);
+            assert!(check_metric(&d, false).is_empty(), "{name}");
+        }
         let d = Descriptor::new("__x", "h", MetricKind::Gauge);
         assert!(check_metric(&d, false).as_str().contains("reserves"));
     }
@@ -522,7 +506,7 @@ mod tests {
             [("x", "x"), ("x_bucket", "x"), ("x_count", "metric `x` (field `x`)"), ("x_created", "x"), ("x_sum", "x")];
         assert_eq!(
             check(&[2], 0, &known),
-            "metric `x_count` of `Child` takes the name `x_count`, which metric `x` (field `x`) takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`, and flattened structs share the names): rename one of them"
+            "metric `x_count` of `Child` takes the name `x_count`, which metric `x` (field `x`) takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`, legacy scrapers see `_` for each character outside `[a-zA-Z0-9_:]`, and flattened structs share the names): rename one of them"
         );
         assert!(check(&[2], 0, &[]).is_empty());
         // The info `build` of the flattened struct and the gauge `build_info` (not read).

@@ -59,9 +59,13 @@
 //! - Values need no casts: `Gauge<usize>` is set from a length ([`IntValue`]), and
 //!   [`FloatGauge`], [`Histogram`] and [`Summary`] take any number or a `Duration` in seconds
 //!   ([`FloatValue`]).
-//! - Definitions Prometheus would reject are compile errors pointing at the field: invalid or
+//! - Definitions Prometheus would reject are compile errors pointing at the field: empty or
 //!   reserved names, `le` on a histogram, a counter already named `..._total`, two metrics whose
-//!   samples collide, empty or unordered buckets, a missing help text, ...
+//!   samples collide (as written or as legacy scrapers spell them), empty or unordered buckets,
+//!   a missing help text, ...
+//! - Names written with `name`/`rename` may be any UTF-8 (`http.server.requests`): each scrape
+//!   spells them as the scraper asks ([`RenderOptions::with_escaping`]): quoted in text 1.0.0
+//!   and OpenMetrics for Prometheus 3, `underscores`-escaped for everyone else.
 //! - Families whose labels are all enums deriving [`LabelValue`](derive@LabelValue) keep their
 //!   series in a dense array, each in its own cache lines: an increment is an index computation
 //!   and one atomic add. Other label sets live in a sharded map behind a per-thread cache;
@@ -104,7 +108,7 @@ mod sync;
 
 pub use catalog::{Catalog, CatalogEntry};
 pub use descriptor::{Descriptor, LabelDescriptor, MetricKind, MetricsInfo, MetricsItem};
-pub use encoding::{Collector, Encoder, Format, InvalidPrefix, Number, RenderOptions, SampleValue};
+pub use encoding::{Collector, Encoder, Escaping, Format, InvalidPrefix, Number, RenderOptions, SampleValue};
 pub use family::{Family, SeriesRef, SeriesTimer};
 pub use labels::{LabelSet, LabelValue};
 pub use metric::callback::{CounterFn, GaugeFn};
@@ -173,7 +177,11 @@ pub use registry::{DuplicateMetric, Registry};
 ///
 /// ## `name = "..."` (string)
 /// The metric name instead of the field's name. Counters are named without `_total`: the
-/// formats append it.
+/// formats append it. Any non-empty UTF-8 string not starting with `__` is a name
+/// (OpenTelemetry's `http.server.request.duration`): scrapers that take UTF-8 names get it
+/// quoted, the others escaped (`http_server_request_duration`), and two names that one scraper
+/// would see alike are a compile error. A name taken from the field must be legacy
+/// (`[a-zA-Z_:][a-zA-Z0-9_:]*`), so that a UTF-8 name is always written on purpose.
 ///
 /// ## `help = "..."` (string)
 /// The help text instead of the doc comment. A metric without either is a compile error.
@@ -267,7 +275,8 @@ pub use metrics_derive::Metrics;
 /// # Field attributes: `#[label(...)]`
 ///
 /// ## `rename = "..."` (string)
-/// The label name instead of the field's name.
+/// The label name instead of the field's name: any non-empty UTF-8 string not starting with
+/// `__` (`http.request.method`), spelled for each scraper as metric names are.
 ///
 /// ## `skip` (flag)
 /// Not a label: not part of the series' identity, built with `Default` when the family copies

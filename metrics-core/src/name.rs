@@ -13,10 +13,11 @@
 //! runtime checks) and, through `#[path]`, into `metrics-derive`, so that the derive, the
 //! encoders and the checks share one set of rules.
 
-/// The pattern of a valid metric name, as error messages quote it.
+/// The pattern of a legacy metric name (what Prometheus text 0.0.4 takes unquoted), as error
+/// messages quote it.
 pub const METRIC_NAME_PATTERN: &str = "[a-zA-Z_:][a-zA-Z0-9_:]*";
 
-/// The pattern of a valid label name, as error messages quote it.
+/// The pattern of a legacy label name, as error messages quote it.
 pub const LABEL_NAME_PATTERN: &str = "[a-zA-Z_][a-zA-Z0-9_]*";
 
 /// The type of a metric family, as the exposition formats name it.
@@ -51,18 +52,21 @@ impl MetricKind {
 /// What is wrong with a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NameError {
-    /// It does not match the pattern ([`METRIC_NAME_PATTERN`] or [`LABEL_NAME_PATTERN`]).
-    Invalid,
+    /// It is empty. Any other UTF-8 string is a name: formats that cannot carry it escape it
+    /// (see [`Escaping`]).
+    Empty,
     /// It starts with `__`, which Prometheus reserves for its own use.
     Reserved,
 }
 
-/// Checks a metric name: valid and not reserved. The one check every metric name, prefix and
-/// label name goes through (`label` selects the label pattern).
+/// Checks a metric or label name: not empty and not reserved. The one check every metric name,
+/// prefix and label name goes through. Any other UTF-8 string is a name (`http.server.requests`,
+/// `größe`): a scraper that cannot take it gets it escaped. `label` is kept for the callers'
+/// symmetry: both kinds of names follow the same rule.
 pub const fn check_name(name: &str, label: bool) -> Result<(), NameError> {
-    let valid = if label { is_valid_label_name(name) } else { is_valid_metric_name(name) };
-    if !valid {
-        Err(NameError::Invalid)
+    let _ = label;
+    if name.is_empty() {
+        Err(NameError::Empty)
     } else if is_reserved(name) {
         Err(NameError::Reserved)
     } else {
@@ -70,12 +74,13 @@ pub const fn check_name(name: &str, label: bool) -> Result<(), NameError> {
     }
 }
 
-/// Whether `name` is a valid metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+/// Whether `name` is a legacy metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`, written unquoted and
+/// unescaped by every format and scheme (except `dots`, which doubles underscores).
 pub const fn is_valid_metric_name(name: &str) -> bool {
     is_valid(name, true)
 }
 
-/// Whether `name` is a valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
+/// Whether `name` is a legacy label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
 pub const fn is_valid_label_name(name: &str) -> bool {
     is_valid(name, false)
 }
@@ -95,6 +100,132 @@ const fn is_valid(name: &str, colon: bool) -> bool {
         i += 1;
     }
     true
+}
+
+/// How names outside the legacy character set are spelled for a scraper: the `escaping=`
+/// parameter of `Accept` and `Content-Type` (see prometheus.io, "UTF-8 metric and label name
+/// escaping schemes"). Escaping applies to the full exposed name, prefix and suffixes (`_total`,
+/// `_bucket`, ...) included: `http.server.requests_total` is `http.server.requests_total`
+/// (quoted), `http_server_requests_total`, `http_dot_server_dot_requests__total` and
+/// `U__http_2e_server_2e_requests__total` under the four schemes, as the example of
+/// `RenderOptions::with_escaping` asserts. (This file is also compiled into the derive, so its
+/// examples live in `metrics-core`'s other modules.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Escaping {
+    /// `allow-utf-8`: names as they are; names outside the legacy set are quoted (text 1.0.0,
+    /// OpenMetrics).
+    AllowUtf8,
+    /// `underscores` (the default when a scraper names none): every character outside the
+    /// legacy set becomes `_`, as does a leading digit.
+    #[default]
+    Underscores,
+    /// `dots`: `.` becomes `_dot_`, `_` becomes `__`, every other character outside the legacy
+    /// set `_`. Legacy names are escaped too (their underscores doubled).
+    Dots,
+    /// `values`: a legacy name is unchanged; any other is `U__` followed by the name with each
+    /// `_` doubled and each character outside the legacy set written `_<hex code point>_`.
+    Values,
+}
+
+impl Escaping {
+    /// The value of the `escaping=` parameter.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Escaping::AllowUtf8 => "allow-utf-8",
+            Escaping::Underscores => "underscores",
+            Escaping::Dots => "dots",
+            Escaping::Values => "values",
+        }
+    }
+
+    /// The scheme an `escaping=` parameter names (case-insensitive), if any.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Escaping::AllowUtf8, Escaping::Underscores, Escaping::Dots, Escaping::Values]
+            .into_iter()
+            .find(|e| e.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+/// Whether `c` belongs to the legacy character set at this place: letters, `_`, `:` (metric
+/// names only), and digits except first.
+const fn legacy_char(c: char, first: bool, label: bool) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || (!label && c == ':') || (!first && c.is_ascii_digit())
+}
+
+/// Appends `name` spelled for `scheme` (unquoted: quoting is the format's business) to `out`.
+/// `label` selects the label character set, which has no `:` (a `:` in a label name is escaped,
+/// so that an escaped label name is always a legacy label name).
+pub fn escape_into(out: &mut String, name: &str, scheme: Escaping, label: bool) {
+    let legacy = if label { is_valid_label_name(name) } else { is_valid_metric_name(name) };
+    match scheme {
+        Escaping::AllowUtf8 => out.push_str(name),
+        Escaping::Underscores | Escaping::Values if legacy => out.push_str(name),
+        Escaping::Underscores => {
+            for (i, c) in name.chars().enumerate() {
+                out.push(if legacy_char(c, i == 0, label) { c } else { '_' });
+            }
+        }
+        Escaping::Dots => {
+            for (i, c) in name.chars().enumerate() {
+                match c {
+                    '_' => out.push_str("__"),
+                    '.' => out.push_str("_dot_"),
+                    c if legacy_char(c, i == 0, label) => out.push(c),
+                    _ => out.push('_'),
+                }
+            }
+        }
+        Escaping::Values => {
+            out.push_str("U__");
+            for (i, c) in name.chars().enumerate() {
+                match c {
+                    '_' => out.push_str("__"),
+                    c if legacy_char(c, i == 0, label) => out.push(c),
+                    c => {
+                        use std::fmt::Write;
+                        let _ = write!(out, "_{:x}_", c as u32);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A metric name spelled for `scheme` (see [`Escaping`]).
+pub fn escape_metric_name(name: &str, scheme: Escaping) -> String {
+    let mut out = String::with_capacity(name.len() + 8);
+    escape_into(&mut out, name, scheme, false);
+    out
+}
+
+/// A label name spelled for `scheme` (see [`Escaping`] and [`escape_into`]).
+pub fn escape_label_name(name: &str, scheme: Escaping) -> String {
+    let mut out = String::with_capacity(name.len() + 8);
+    escape_into(&mut out, name, scheme, true);
+    out
+}
+
+/// The spelling of a name for legacy scrapers (`underscores`): what Prometheus 2, Mimir and
+/// promtool see, and what the collision checks compare besides the names as written.
+pub fn legacy_spelling(name: &str, label: bool) -> String {
+    let mut out = String::with_capacity(name.len());
+    escape_into(&mut out, name, Escaping::Underscores, label);
+    out
+}
+
+/// Appends `"name"` to `out`, with `\`, `"` and newline escaped by a backslash: how text 1.0.0
+/// and OpenMetrics write a name outside the legacy set.
+pub fn write_quoted(out: &mut Vec<u8>, name: &str) {
+    out.push(b'"');
+    for &b in name.as_bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b => out.push(b),
+        }
+    }
+    out.push(b'"');
 }
 
 /// Whether `prefix` may stand before a valid metric name (empty, or a valid metric name).
@@ -196,19 +327,69 @@ pub const fn sample_names(name: &str, kind: MetricKind, legacy: bool) -> ([(&str
     }
 }
 
-/// The 64-bit FNV-1a hash of `base + suffix`. The derive and the `const` checks of
-/// `metrics_core::check` both compute it, so that their collision tables are sorted and searched
-/// by number: `const` evaluation is slow, and comparing strings there costs a step per byte.
+/// The 64-bit FNV-1a hash of `base + suffix` as legacy scrapers spell it (`underscores`: see
+/// [`legacy_cmp`]). The derive and the `const` checks of `metrics_core::check` both compute it,
+/// so that their collision tables are sorted and searched by number: `const` evaluation is
+/// slow, and comparing strings there costs a step per byte. A legacy name hashes as its bytes.
 pub const fn name_hash(base: &str, suffix: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let (a, b) = (base.as_bytes(), suffix.as_bytes());
     let mut i = 0;
     while i < a.len() + b.len() {
-        let c = if i < a.len() { a[i] } else { b[i - a.len()] };
+        let (c, next) = legacy_step(a, b, i);
         h = (h ^ c as u64).wrapping_mul(0x0100_0000_01b3);
-        i += 1;
+        i = next;
     }
     h
+}
+
+/// The byte at `k` of `a + b`.
+const fn byte_at(a: &[u8], b: &[u8], k: usize) -> u8 {
+    if k < a.len() { a[k] } else { b[k - a.len()] }
+}
+
+/// The byte the `underscores` spelling of `a + b` (UTF-8) writes for the character starting
+/// at byte `i`, and where the next character starts.
+const fn legacy_step(a: &[u8], b: &[u8], i: usize) -> (u8, usize) {
+    let c = byte_at(a, b, i);
+    if c < 0x80 {
+        let ok = c.is_ascii_alphabetic() || c == b'_' || c == b':' || (i > 0 && c.is_ascii_digit());
+        (if ok { c } else { b'_' }, i + 1)
+    } else {
+        let len = if c >= 0xF0 {
+            4
+        } else if c >= 0xE0 {
+            3
+        } else {
+            2
+        };
+        (b'_', i + len)
+    }
+}
+
+/// Compares `a.0 + a.1` with `b.0 + b.1` as legacy scrapers spell them (`underscores`: each
+/// character outside `[a-zA-Z0-9_:]`, and a leading digit, is `_`), without building either
+/// string: -1, 0 or 1. `http.requests` and `http_requests` are equal: one series there.
+pub const fn legacy_cmp(a: (&str, &str), b: (&str, &str)) -> i32 {
+    let (a0, a1, b0, b1) = (a.0.as_bytes(), a.1.as_bytes(), b.0.as_bytes(), b.1.as_bytes());
+    let (la, lb) = (a0.len() + a1.len(), b0.len() + b1.len());
+    let (mut i, mut j) = (0, 0);
+    while i < la && j < lb {
+        let (x, ni) = legacy_step(a0, a1, i);
+        let (y, nj) = legacy_step(b0, b1, j);
+        if x != y {
+            return if x < y { -1 } else { 1 };
+        }
+        i = ni;
+        j = nj;
+    }
+    if i >= la && j >= lb {
+        0
+    } else if i >= la {
+        -1
+    } else {
+        1
+    }
 }
 
 /// Whether `s` ends with `suffix`.
@@ -272,16 +453,121 @@ mod tests {
     #[test]
     fn names_are_checked_once() {
         assert_eq!(check_name("http_requests", false), Ok(()));
-        assert_eq!(check_name("a:b", false), Ok(()));
-        assert_eq!(check_name("a:b", true), Err(NameError::Invalid));
-        assert_eq!(check_name("1x", false), Err(NameError::Invalid));
-        assert_eq!(check_name("", true), Err(NameError::Invalid));
+        assert_eq!(check_name("a:b", true), Ok(()));
+        assert_eq!(check_name("http.server.requests", false), Ok(()));
+        assert_eq!(check_name("1x", false), Ok(()));
+        assert_eq!(check_name("", true), Err(NameError::Empty));
         assert_eq!(check_name("__x", false), Err(NameError::Reserved));
+        assert_eq!(check_name("a__x", false), Ok(()));
         assert!(check_prefix("").is_ok());
         assert_eq!(
             check_prefix("a b").map_err(|e| e.to_string()),
             Err("prefix `a b` would make invalid metric names: it must match [a-zA-Z_:][a-zA-Z0-9_:]*".to_owned())
         );
+    }
+
+    /// `(name, allow-utf-8, underscores, dots, values)` for metric names.
+    const METRIC_CASES: &[(&str, &str, &str, &str, &str)] = &[
+        // The examples of the prometheus.io page.
+        (
+            "metric.name/with/slashes",
+            "metric.name/with/slashes",
+            "metric_name_with_slashes",
+            "metric_dot_name_with_slashes",
+            "U__metric_2e_name_2f_with_2f_slashes",
+        ),
+        (
+            "metric.name.with.dots",
+            "metric.name.with.dots",
+            "metric_name_with_dots",
+            "metric_dot_name_dot_with_dot_dots",
+            "U__metric_2e_name_2e_with_2e_dots",
+        ),
+        // Legacy names: unchanged but by `dots`, which doubles underscores.
+        (
+            "http_requests_total",
+            "http_requests_total",
+            "http_requests_total",
+            "http__requests__total",
+            "http_requests_total",
+        ),
+        ("a:b", "a:b", "a:b", "a:b", "a:b"),
+        ("a__b", "a__b", "a__b", "a____b", "a__b"),
+        // A leading digit is outside the set; later ones are in it.
+        ("1st.try9", "1st.try9", "_st_try9", "_st_dot_try9", "U___31_st_2e_try9"),
+        ("__x.y", "__x.y", "__x_y", "____x_dot_y", "U______x_2e_y"),
+        // Non-ASCII: one replacement per character, not per byte.
+        ("größe", "größe", "gr__e", "gr__e", "U__gr_f6__df_e"),
+        // Outside the BMP.
+        ("a\u{1F600}b", "a\u{1F600}b", "a_b", "a_b", "U__a_1f600_b"),
+        // Characters that need quoting.
+        ("a\"b\\c\nd", "a\"b\\c\nd", "a_b_c_d", "a_b_c_d", "U__a_22_b_5c_c_a_d"),
+    ];
+
+    #[test]
+    fn every_scheme_on_metric_names() {
+        for &(name, utf8, underscores, dots, values) in METRIC_CASES {
+            for (scheme, want) in [
+                (Escaping::AllowUtf8, utf8),
+                (Escaping::Underscores, underscores),
+                (Escaping::Dots, dots),
+                (Escaping::Values, values),
+            ] {
+                let got = escape_metric_name(name, scheme);
+                assert_eq!(got, want, "{name:?} {scheme:?}");
+                if scheme != Escaping::AllowUtf8 {
+                    assert!(is_valid_metric_name(&got), "{got:?} is not a legacy name");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn label_names_escape_colons() {
+        assert_eq!(escape_label_name("a:b", Escaping::Underscores), "a_b");
+        assert_eq!(escape_label_name("a:b", Escaping::Values), "U__a_3a_b");
+        assert_eq!(escape_label_name("http.request.method", Escaping::Underscores), "http_request_method");
+        assert_eq!(escape_label_name("method", Escaping::Values), "method");
+        for &(name, ..) in METRIC_CASES {
+            for scheme in [Escaping::Underscores, Escaping::Dots, Escaping::Values] {
+                let got = escape_label_name(name, scheme);
+                assert!(is_valid_label_name(&got), "{name:?} {scheme:?} gave {got:?}");
+            }
+        }
+        assert_eq!(legacy_spelling("http.server.requests", false), "http_server_requests");
+    }
+
+    #[test]
+    fn quoting_escapes_backslash_quote_and_newline() {
+        let mut out = Vec::new();
+        write_quoted(&mut out, "a\"b\\c\nd\u{1F600}");
+        assert_eq!(String::from_utf8(out).unwrap_or_default(), "\"a\\\"b\\\\c\\nd\u{1F600}\"");
+    }
+
+    #[test]
+    fn schemes_parse_from_headers() {
+        for e in [Escaping::AllowUtf8, Escaping::Underscores, Escaping::Dots, Escaping::Values] {
+            assert_eq!(Escaping::parse(e.as_str()), Some(e));
+        }
+        assert_eq!(Escaping::parse("Allow-UTF-8"), Some(Escaping::AllowUtf8));
+        assert_eq!(Escaping::parse("utf8"), None);
+        assert_eq!(Escaping::default(), Escaping::Underscores);
+    }
+
+    #[test]
+    fn hashes_and_comparisons_see_legacy_spellings() {
+        assert_eq!(name_hash("http.requests", "_total"), name_hash("http_requests_total", ""));
+        assert_eq!(name_hash("größe", ""), name_hash("gr__e", ""));
+        assert_eq!(name_hash("a\u{1F600}", ""), name_hash("a_", ""));
+        assert_ne!(name_hash("1x", ""), name_hash("x1", ""));
+        assert_eq!(legacy_cmp(("http.requests", "_total"), ("http_requests_total", "")), 0);
+        assert_eq!(legacy_cmp(("9lives", ""), ("_lives", "")), 0);
+        assert_eq!(legacy_cmp(("a", ""), ("a.", "")), -1);
+        assert_eq!(legacy_cmp(("b", ""), ("a\u{e9}", "")), 1);
+        for (x, y) in [("größe", "x"), ("a.b", "a_c"), ("q", "q")] {
+            let want = legacy_spelling(x, false).cmp(&legacy_spelling(y, false)) as i32;
+            assert_eq!(legacy_cmp((x, ""), (y, "")), want, "{x} {y}");
+        }
     }
 
     #[test]

@@ -198,7 +198,8 @@ impl Registry {
 }
 
 /// The sample names of the families `describe` gives, with where each was declared; or the
-/// first one already in `taken` (or given twice).
+/// first one already in `taken` (or given twice). Names are compared as legacy scrapers spell
+/// them (`underscores`): `http.requests` and `http_requests` would be one series there.
 fn unclaimed(
     taken: &HashMap<String, &'static str>,
     describe: impl FnOnce(&mut dyn FnMut(&Descriptor)),
@@ -208,7 +209,7 @@ fn unclaimed(
     describe(&mut |d: &Descriptor| {
         let (names, n) = sample_names(d);
         for &(base, suffix) in &names[..n] {
-            let name = format!("{base}{suffix}");
+            let name = crate::name::legacy_spelling(&format!("{base}{suffix}"), false);
             let seen = taken.get(&name).copied().or_else(|| new.iter().find(|(n, _)| *n == name).map(|(_, l)| *l));
             if let (Some(first), None) = (seen, &dup) {
                 let (b, s) = d.prometheus_name();

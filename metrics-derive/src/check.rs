@@ -10,8 +10,8 @@ use crate::ast::{Container, Field, LabelEnum, LabelStruct, Role, Written};
 use crate::attr::BucketsSpec;
 use crate::ctxt::Ctxt;
 use crate::name::{
-    LABEL_NAME_PATTERN as LABEL_NAME, METRIC_NAME_PATTERN as METRIC_NAME, MetricKind, NameError, check_name,
-    declared_name, ends_with, name_hash, sample_names,
+    LABEL_NAME_PATTERN, METRIC_NAME_PATTERN, MetricKind, NameError, check_name, declared_name, ends_with,
+    is_valid_label_name, is_valid_metric_name, legacy_spelling, name_hash, sample_names,
 };
 
 /// What the checks of a `Metrics` struct worked out, one entry per field (skipped and
@@ -64,15 +64,15 @@ pub(crate) fn metrics(cx: &Ctxt, c: &Container<'_>) -> Checked {
     Checked { fields, known_names }
 }
 
-/// A prefix must itself be a valid, unreserved metric name.
+/// A prefix must be a non-empty, unreserved name (any UTF-8: formats escape what a scraper
+/// cannot take).
 fn prefix(cx: &Ctxt, c: &Container<'_>) {
     if let Some(p) = &c.attrs.prefix {
         match check_name(&p.value, false) {
             Ok(()) => {}
-            Err(NameError::Invalid) => cx.error_at(
-                p.span,
-                format!("`{}` is not a valid metric name prefix: it must match `{METRIC_NAME}`", p.value),
-            ),
+            Err(NameError::Empty) => {
+                cx.error_at(p.span, "the metric name prefix is empty: remove `prefix`, or name one")
+            }
             Err(NameError::Reserved) => {
                 cx.error_at(p.span, format!("prefix `{}` starts with `__`, which Prometheus reserves", p.value))
             }
@@ -109,14 +109,22 @@ fn role_exclusive(cx: &Ctxt, f: &Field<'_>) {
     }
 }
 
-/// The exposed name (prefix, name, unit) must be a valid, unreserved metric name.
+/// The exposed name (prefix, name, unit) must be a non-empty, unreserved metric name. Any
+/// UTF-8 string written with `name` is one (`http.server.requests`): formats escape what a
+/// scraper cannot take. A name taken from the field stays legacy (Rust allows `größe`), so that
+/// a UTF-8 name is always written on purpose.
 fn metric_name(cx: &Ctxt, c: &Container<'_>, f: &Field<'_>) {
     let name = f.base_name();
+    if f.attrs.name.is_none() && !is_valid_metric_name(&name) {
+        cx.error_at(
+            f.name_span(),
+            format!("`{name}` is not a legacy metric name: a field's name must match `{METRIC_NAME_PATTERN}`; write any other name with `#[metric(name = \"...\")]`"),
+        );
+        return;
+    }
     match check_name(&name, false) {
         Ok(()) => {}
-        Err(NameError::Invalid) => {
-            cx.error_at(f.name_span(), format!("`{name}` is not a valid metric name: it must match `{METRIC_NAME}`"))
-        }
+        Err(NameError::Empty) => cx.error_at(f.name_span(), "the metric name is empty: name it, or remove `name`"),
         // Behind a prefix the name does not start the exposed name.
         Err(NameError::Reserved) if c.attrs.prefix.is_some() => {}
         Err(NameError::Reserved) => {
@@ -162,20 +170,33 @@ fn type_rules(cx: &Ctxt, f: &Field<'_>, name: &str, w: Written) {
 /// and OpenMetrics family names included): reported at the second, in one pass over a hash
 /// map. Returns the names taken, sorted, for the `const` checks of the other fields.
 fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(u64, String, String)> {
-    let mut taken: HashMap<String, usize> = HashMap::new();
+    // Each name taken, by whom, and whether as a legacy spelling of a name that is not legacy.
+    let mut taken: HashMap<String, (usize, bool)> = HashMap::new();
     for (i, (f, checked)) in c.fields.iter().zip(fields).enumerate() {
         let Some(w) = checked.written.filter(|_| f.role() == Role::Metric) else { continue };
         let (names, n) = sample_names(&checked.name, w.kind, f.attrs.legacy_name.is_some());
         let mut reported = false;
-        for (base, suffix) in &names[..n] {
+        // Each name as written and as legacy scrapers see it (`underscores`): `http.requests`
+        // and `http_requests` are one series there.
+        let spellings = names[..n].iter().flat_map(|(base, suffix)| {
             let name = format!("{base}{suffix}");
+            let legacy = legacy_spelling(&name, false);
+            let escaped = legacy != name;
+            [Some((legacy, escaped)), escaped.then_some((name, false))]
+        });
+        for (name, escaped) in spellings.flatten() {
             match taken.get(&name) {
-                Some(&first) if first != i => {
+                Some(&(first, first_escaped)) if first != i => {
                     if !reported {
+                        let legacy = if escaped || first_escaped {
+                            ", and scrapers that take legacy names only see `_` for each character outside `[a-zA-Z0-9_:]`"
+                        } else {
+                            ""
+                        };
                         cx.error_at(
                             f.name_span(),
                             format!(
-                                "metric `{}` (field `{}`) takes the name `{name}`, which metric `{}` (field `{}`) takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`): rename one of them",
+                                "metric `{}` (field `{}`) takes the name `{name}`, which metric `{}` (field `{}`) takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`{legacy}): rename one of them",
                                 checked.name, f.ident, fields[first].name, c.fields[first].ident
                             ),
                         );
@@ -184,14 +205,16 @@ fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(u64
                 }
                 Some(_) => {}
                 None => {
-                    taken.insert(name, i);
+                    taken.insert(name, (i, escaped));
                 }
             }
         }
     }
     let mut known: Vec<(u64, String, String)> = taken
         .into_iter()
-        .map(|(n, i)| (name_hash(&n, ""), n, format!("metric `{}` (field `{}`)", fields[i].name, c.fields[i].ident)))
+        .map(|(n, (i, _))| {
+            (name_hash(&n, ""), n, format!("metric `{}` (field `{}`)", fields[i].name, c.fields[i].ident))
+        })
         .collect();
     known.sort();
     known
@@ -299,9 +322,11 @@ fn positive(cx: &Ctxt, key: &str, v: Option<&crate::attr::Spanned<u64>>) {
     }
 }
 
-/// Label names are valid, unreserved and distinct.
+/// Label names are non-empty, unreserved and distinct, as written and as legacy scrapers see
+/// them (`underscores`-escaped: `http.method` and `http_method` would be one label there).
 pub(crate) fn label_set(cx: &Ctxt, s: &LabelStruct<'_>) {
     let mut seen: HashMap<String, String> = HashMap::new();
+    let mut legacy: HashMap<String, (String, String)> = HashMap::new();
     for f in &s.fields {
         if let (Some(_), Some(r)) = (&f.attrs.skip, &f.attrs.rename) {
             cx.error_at(r.span, "`rename` cannot be combined with `skip`");
@@ -310,11 +335,16 @@ pub(crate) fn label_set(cx: &Ctxt, s: &LabelStruct<'_>) {
             continue;
         }
         let name = f.name();
+        if f.attrs.rename.is_none() && !is_valid_label_name(&name) {
+            cx.error_at(
+                f.name_span(),
+                format!("`{name}` is not a legacy label name: a field's name must match `{LABEL_NAME_PATTERN}`; write any other name with `#[label(rename = \"...\")]`"),
+            );
+            continue;
+        }
         match check_name(&name, true) {
             Ok(()) => {}
-            Err(NameError::Invalid) => {
-                cx.error_at(f.name_span(), format!("`{name}` is not a valid label name: it must match `{LABEL_NAME}`"))
-            }
+            Err(NameError::Empty) => cx.error_at(f.name_span(), "the label name is empty: name it, or remove `rename`"),
             Err(NameError::Reserved) => {
                 cx.error_at(f.name_span(), format!("label name `{name}` starts with `__`, which Prometheus reserves"))
             }
@@ -323,6 +353,17 @@ pub(crate) fn label_set(cx: &Ctxt, s: &LabelStruct<'_>) {
             cx.error_at(
                 f.name_span(),
                 format!("label `{name}` is declared twice (fields `{other}` and `{}`)", f.ident),
+            );
+        } else if let Some((other_name, other)) =
+            legacy.insert(legacy_spelling(&name, true), (name.clone(), f.ident.to_string()))
+        {
+            cx.error_at(
+                f.name_span(),
+                format!(
+                    "labels `{other_name}` (field `{other}`) and `{name}` (field `{}`) are both `{}` for scrapers that take legacy names only: rename one of them",
+                    f.ident,
+                    legacy_spelling(&name, true)
+                ),
             );
         }
     }

@@ -123,6 +123,13 @@ pub enum AccessMode {
 /// assert_eq!(p.auth.as_ref().map(|a| a.username.as_str()), Some("prometheus"));
 /// // With credentials and no `access`, basic auth decides (as in Stalwart).
 /// assert_eq!(p.access_mode(), AccessMode::BasicAuth);
+/// assert!(!p.legacy_names);
+///
+/// // For a legacy-only backend (Mimir): `underscores` whatever the scraper asks.
+/// let p: ExporterConfig = toml::from_str("legacy-names = true").unwrap();
+/// assert!(p.legacy_names);
+/// let e = toml::from_str::<ExporterConfig>("legacy-names = \"yes\"").unwrap_err().to_string();
+/// assert!(e.contains("legacy-names"), "{e}");
 /// ```
 ///
 /// Keys: `enable` (default `false`), `listen` (`"127.0.0.1:9090"`), `path` (`"/metrics"`),
@@ -130,7 +137,9 @@ pub enum AccessMode {
 /// `trusted-proxies` (none), `access` (`"trusted-ip"`, or `"basic-auth"` when `auth` is set;
 /// also `"both"`, `"either"` and `"anyone"`, see [`AccessMode`]),
 /// `auth.username`, `auth.secret`, `gzip` (`true`), `openmetrics` (`true`), `openmetrics-created` (`true`: `_created` samples in
-/// OpenMetrics), `max-concurrent-scrapes` (`4`),
+/// OpenMetrics), `legacy-names` (`false`: `true` sends every
+/// scraper `underscores`-escaped names whatever it asks, for legacy-only backends such as
+/// Mimir), `max-concurrent-scrapes` (`4`),
 /// `max-connections` (`256`), `request-timeout` (seconds, `10`), `max-header-bytes` (`16384`).
 /// Unknown keys are errors, as are values that do not parse; both name the key.
 #[derive(Debug, Clone, Deserialize)]
@@ -158,6 +167,9 @@ pub struct ExporterConfig {
     pub openmetrics: bool,
     /// Whether OpenMetrics output carries `_created` samples.
     pub openmetrics_created: bool,
+    /// Whether every scraper gets legacy (`underscores`-escaped) names, whatever escaping
+    /// scheme it asks for.
+    pub legacy_names: bool,
     /// Scrapes rendered at once; more get 503.
     pub max_concurrent_scrapes: usize,
     /// Open connections at once; more get 503 and are closed.
@@ -182,6 +194,7 @@ impl Default for ExporterConfig {
             gzip: true,
             openmetrics: true,
             openmetrics_created: true,
+            legacy_names: false,
             max_concurrent_scrapes: 4,
             max_connections: 256,
             request_timeout: 10,

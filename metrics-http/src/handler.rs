@@ -12,11 +12,11 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use http::header::{ACCEPT, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
-use metrics_core::{DuplicateMetric, Format, InvalidPrefix, Registry, RenderOptions};
+use metrics_core::{DuplicateMetric, Escaping, Format, InvalidPrefix, Registry, RenderOptions};
 
 use crate::access::{AccessPolicy, Decision, decide};
 use crate::config::ExporterConfig;
-use crate::negotiate::{accepts_gzip, text_format};
+use crate::negotiate::{accepts_gzip, negotiate};
 use crate::self_metrics::{CodeLabels, ScrapeMetrics};
 
 /// The longest `prefix` accepted.
@@ -46,7 +46,7 @@ pub const MAX_URI_LEN: usize = 8 * 1024;
 /// let req = http::Request::get("/metrics?prefix=kumomta_").body(()).unwrap();
 /// let resp = exporter.handle(&req, "127.0.0.1".parse().unwrap());
 /// assert_eq!(resp.status(), 200);
-/// assert_eq!(resp.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+/// assert_eq!(resp.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
 /// let body = std::str::from_utf8(resp.body()).unwrap();
 /// assert!(body.contains("\nkumomta_delivered_total 0\n"));
 ///
@@ -67,6 +67,7 @@ struct Inner {
     gzip: bool,
     openmetrics: bool,
     created: bool,
+    legacy_names: bool,
     max_scrapes: usize,
     scrapes: AtomicUsize,
     size_hint: AtomicUsize,
@@ -83,6 +84,7 @@ pub struct ExporterBuilder {
     gzip: bool,
     openmetrics: bool,
     created: bool,
+    legacy_names: bool,
     max_scrapes: usize,
 }
 
@@ -127,6 +129,46 @@ impl ExporterBuilder {
         self
     }
 
+    /// Whether every scraper gets legacy names, `underscores`-escaped, whatever escaping scheme it
+    /// asks for (default: no). For backends that take legacy names only (Mimir, older Thanos)
+    /// behind a Prometheus 3 that asks for UTF-8 names. The JSON output keeps names as declared
+    /// either way.
+    ///
+    /// ```
+    /// use std::sync::{Arc, LazyLock};
+    /// use metrics_core::{Counter, Metrics, Registry};
+    /// use metrics_http::Exporter;
+    ///
+    /// #[derive(Metrics)]
+    /// struct M {
+    ///     /// Requests served.
+    ///     #[metric(name = "http.server.requests")]
+    ///     requests: Counter,
+    /// }
+    /// static METRICS: LazyLock<M> = LazyLock::new(M::default);
+    /// let registry = Arc::new(Registry::new());
+    /// registry.register(&METRICS).unwrap();
+    /// let utf8 = "text/plain;version=1.0.0;escaping=allow-utf-8";
+    /// let req = http::Request::get("/metrics").header("accept", utf8).body(()).unwrap();
+    /// let peer = "127.0.0.1".parse().unwrap();
+    ///
+    /// let exporter = Exporter::builder(registry.clone()).build().unwrap();
+    /// let resp = exporter.handle(&req, peer);
+    /// assert_eq!(resp.headers()["content-type"], "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8");
+    /// assert!(std::str::from_utf8(resp.body()).unwrap().contains("\n{\"http.server.requests_total\"} 0\n"));
+    ///
+    /// let registry = Arc::new(Registry::new());
+    /// registry.register(&METRICS).unwrap();
+    /// let legacy = Exporter::builder(registry).legacy_names(true).build().unwrap();
+    /// let resp = legacy.handle(&req, peer);
+    /// assert_eq!(resp.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
+    /// assert!(std::str::from_utf8(resp.body()).unwrap().contains("\nhttp_server_requests_total 0\n"));
+    /// ```
+    pub fn legacy_names(mut self, on: bool) -> Self {
+        self.legacy_names = on;
+        self
+    }
+
     /// Scrapes rendered at once; more get 503 (default 4).
     pub fn max_concurrent_scrapes(mut self, n: usize) -> Self {
         self.max_scrapes = n.max(1);
@@ -142,6 +184,7 @@ impl ExporterBuilder {
             .gzip(c.gzip)
             .openmetrics(c.openmetrics)
             .openmetrics_created(c.openmetrics_created)
+            .legacy_names(c.legacy_names)
             .max_concurrent_scrapes(c.max_concurrent_scrapes)
     }
 
@@ -159,6 +202,7 @@ impl ExporterBuilder {
                 gzip: self.gzip,
                 openmetrics: self.openmetrics,
                 created: self.created,
+                legacy_names: self.legacy_names,
                 max_scrapes: self.max_scrapes,
                 scrapes: AtomicUsize::new(0),
                 size_hint: AtomicUsize::new(4096),
@@ -254,6 +298,7 @@ impl Drop for Slot {
 /// A request that passed access, routing and validation: what to render, and how to send it.
 struct Scrape {
     format: Format,
+    escaping: Escaping,
     prefix: String,
     head: bool,
     gzip: bool,
@@ -263,7 +308,7 @@ struct Scrape {
 
 impl Scrape {
     fn options(&self) -> Result<RenderOptions<'_>, InvalidPrefix> {
-        Ok(RenderOptions::new(self.format).with_prefix(&self.prefix)?.with_created(self.created))
+        Ok(RenderOptions::new(self.format).with_prefix(&self.prefix)?.with_escaping(self.escaping).with_created(self.created))
     }
 }
 
@@ -278,6 +323,7 @@ impl Exporter {
             gzip: true,
             openmetrics: true,
             created: true,
+            legacy_names: false,
             max_scrapes: 4,
         }
     }
@@ -363,17 +409,16 @@ impl Exporter {
         if prefix.len() > MAX_PREFIX_LEN {
             return Err(Refusal::PrefixTooLong);
         }
-        let format = if json {
-            Format::Json
-        } else if !inner.openmetrics {
-            Format::Prometheus
+        let (format, escaping) = if json {
+            (Format::Json, Escaping::AllowUtf8)
         } else {
-            text_format(headers.get(ACCEPT).and_then(|v| v.to_str().ok()))
+            negotiate(headers.get(ACCEPT).and_then(|v| v.to_str().ok()), inner.openmetrics)
         };
+        let escaping = if inner.legacy_names && !json { Escaping::Underscores } else { escaping };
         let gzip = inner.gzip && accepts_gzip(headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
         RenderOptions::new(format).with_prefix(&prefix).map_err(Refusal::BadPrefix)?;
         let slot = Slot::take(&self.inner).ok_or(Refusal::Busy)?;
-        Ok(Scrape { format, prefix, head: method == Method::HEAD, gzip, created: inner.created, _slot: slot })
+        Ok(Scrape { format, escaping, prefix, head: method == Method::HEAD, gzip, created: inner.created, _slot: slot })
     }
 
     /// Renders, compresses and sends an accepted scrape: the CPU work, which async
@@ -399,7 +444,7 @@ impl Exporter {
         inner.scrape_metrics.0.duration.observe(start.elapsed().as_secs_f64());
         let mut r = Response::new(if scrape.head { Bytes::new() } else { Bytes::from(body) });
         let h = r.headers_mut();
-        h.insert(CONTENT_TYPE, HeaderValue::from_static(scrape.format.content_type()));
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(opts.content_type()));
         h.insert(VARY, HeaderValue::from_static(if inner.gzip { "Accept, Accept-Encoding" } else { "Accept" }));
         if scrape.gzip {
             h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));

@@ -68,6 +68,16 @@
 //! - **No empty collectors.** [`process::ProcessMetrics::default`] is the working collector,
 //!   as `new` is. [`ScrapeMetrics`] has no constructor at all: each exporter makes and registers
 //!   its own, and the type is public only for [`Catalog`](metrics_core::Catalog)s.
+//! - **UTF-8 names, spelled for each scraper.** A metric or label may be named with any UTF-8
+//!   string (`#[metric(name = "http.server.requests")]`). Each scrape gets the names its
+//!   `Accept` header's `escaping=` asks for ([`negotiate`]): Prometheus 3's default header gets
+//!   OpenMetrics with quoted names (`{"http.server.requests_total"} 1`), `text/plain;
+//!   version=1.0.0;escaping=allow-utf-8` gets text 1.0.0, `dots` and `values` their spellings,
+//!   and everyone else, Prometheus 2 included, `underscores` (`http_server_requests_total`).
+//!   The `Content-Type` names the version and the scheme. `?prefix=` is written first and
+//!   escaped with the name. [`ExporterBuilder::legacy_names`] (`legacy-names = true`) sends
+//!   `underscores` to every scraper, for backends that take legacy names only; JSON keeps names
+//!   as declared.
 //! - **Rendering off the reactor.** Access, routing, negotiation and the scrape limit are
 //!   decided first, and their refusals answered at once; only an accepted scrape is rendered
 //!   and compressed, on tokio's blocking pool in both the server and the axum router.
@@ -102,6 +112,6 @@ pub use access::{AccessPolicy, Decision, decide};
 pub use build_info::BuildLabels;
 pub use config::{AccessMode, AuthConfig, ExporterConfig, InvalidHost, TrustedHost, loopback};
 pub use handler::{Exporter, ExporterBuilder, MAX_PREFIX_LEN, MAX_URI_LEN};
-pub use negotiate::{accepts_gzip, text_format};
+pub use negotiate::{accepts_gzip, negotiate, text_format};
 pub use self_metrics::{CodeLabels, ScrapeMetrics};
 pub use server::{Server, ServerBuilder, ServerHandle};

@@ -1,7 +1,7 @@
 //! Content negotiation on `Accept` and `Accept-Encoding`, honouring q-values and reading
 //! media-type parameters (never comparing whole header strings).
 
-use metrics_core::Format;
+use metrics_core::{Escaping, Format};
 
 /// One element of an `Accept`-like header.
 struct Range<'a> {
@@ -39,33 +39,56 @@ fn param<'a>(r: &Range<'a>, name: &str) -> Option<&'a str> {
     r.params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
 }
 
-/// The text format a scraper prefers: OpenMetrics 1.0 when it asks for it at least as much as
-/// for Prometheus text, Prometheus 0.0.4 otherwise (also when the header is absent or asks
-/// for neither, as client_golang does).
+/// The text format a scraper prefers (see [`negotiate`]).
 pub fn text_format(accept: Option<&str>) -> Format {
+    negotiate(accept, true).0
+}
+
+/// The text format a scraper prefers and how names outside the legacy set are spelled for it:
+/// OpenMetrics 1.0 (if `openmetrics`) when it asks for it at least as much as for Prometheus
+/// text, Prometheus text otherwise (also when the header is absent or asks for neither, as
+/// client_golang does). The scheme is the `escaping=` parameter of the chosen range,
+/// `underscores` when it names none or none we know; `allow-utf-8` (quoted names) only for
+/// formats that can quote, text 1.0.0 and OpenMetrics 1.0.0, so a range asking for it with text
+/// 0.0.4 or OpenMetrics 0.0.1 gets `underscores`.
+pub fn negotiate(accept: Option<&str>, openmetrics: bool) -> (Format, Escaping) {
+    let default = (Format::Prometheus, Escaping::Underscores);
     let Some(accept) = accept else {
-        return Format::Prometheus;
+        return default;
     };
-    let (mut om, mut text) = (0.0f32, 0.0f32);
+    // The first range of the highest q-value, per format.
+    let (mut om, mut text) = ((0.0f32, Escaping::Underscores), (0.0f32, Escaping::Underscores));
     for r in ranges(accept) {
         let v = r.value.to_ascii_lowercase();
-        match v.as_str() {
-            "application/openmetrics-text" => {
+        let asked = param(&r, "escaping").and_then(Escaping::parse).unwrap_or_default();
+        // Schemes that keep names legacy suit every version; quoting needs the newer ones.
+        let legacy_only = if asked == Escaping::AllowUtf8 { Escaping::Underscores } else { asked };
+        let (slot, escaping) = match v.as_str() {
+            "application/openmetrics-text" if openmetrics => match param(&r, "version") {
                 // We speak 1.0.0; the older draft 0.0.1 is a subset scrapers still accept.
-                if matches!(param(&r, "version"), None | Some("1.0.0") | Some("0.0.1")) {
-                    om = om.max(r.q);
-                }
-            }
-            "text/plain" => {
-                if matches!(param(&r, "version"), None | Some("0.0.4")) {
-                    text = text.max(r.q);
-                }
-            }
-            "text/*" | "*/*" => text = text.max(r.q),
-            _ => {}
+                None | Some("1.0.0") => (&mut om, asked),
+                Some("0.0.1") => (&mut om, legacy_only),
+                _ => continue,
+            },
+            "text/plain" => match param(&r, "version") {
+                Some("1.0.0") => (&mut text, asked),
+                None | Some("0.0.4") => (&mut text, legacy_only),
+                _ => continue,
+            },
+            "text/*" | "*/*" => (&mut text, Escaping::Underscores),
+            _ => continue,
+        };
+        if r.q > slot.0 {
+            *slot = (r.q, escaping);
         }
     }
-    if om > 0.0 && om >= text { Format::OpenMetrics } else { Format::Prometheus }
+    if om.0 > 0.0 && om.0 >= text.0 {
+        (Format::OpenMetrics, om.1)
+    } else if text.0 > 0.0 {
+        (Format::Prometheus, text.1)
+    } else {
+        default
+    }
 }
 
 /// Whether the client accepts a gzip-encoded response.
@@ -122,6 +145,57 @@ mod tests {
         ];
         for (accept, want) in cases {
             assert_eq!(text_format(accept), want, "{accept:?}");
+        }
+    }
+
+    /// Prometheus 3's default `Accept` (scrape protocols OpenMetrics 1.0.0, 0.0.1, text 1.0.0,
+    /// 0.0.4 with UTF-8 names allowed).
+    const PROM3: &str = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
+
+    #[test]
+    fn escaping_cases() {
+        use Escaping::*;
+        use Format::*;
+        let cases: &[(Option<&str>, bool, (Format, Escaping))] = &[
+            (None, true, (Prometheus, Underscores)),
+            (Some(PROM3), true, (OpenMetrics, AllowUtf8)),
+            // OpenMetrics turned off: text 1.0.0 with quoted names.
+            (Some(PROM3), false, (Prometheus, AllowUtf8)),
+            (Some("text/plain;version=1.0.0;escaping=allow-utf-8"), true, (Prometheus, AllowUtf8)),
+            (Some("text/plain;version=1.0.0"), true, (Prometheus, Underscores)),
+            (Some("text/plain;version=1.0.0;escaping=dots"), true, (Prometheus, Dots)),
+            (Some("text/plain;version=1.0.0;escaping=VALUES"), true, (Prometheus, Values)),
+            (Some("text/plain;version=1.0.0;escaping=bogus"), true, (Prometheus, Underscores)),
+            // 0.0.4 cannot quote names.
+            (Some("text/plain;version=0.0.4;escaping=allow-utf-8"), true, (Prometheus, Underscores)),
+            (Some("text/plain;version=0.0.4;escaping=values"), true, (Prometheus, Values)),
+            (Some("application/openmetrics-text;version=0.0.1;escaping=allow-utf-8"), true, (OpenMetrics, Underscores)),
+            (Some("application/openmetrics-text;version=1.0.0;escaping=dots"), true, (OpenMetrics, Dots)),
+            (Some("application/openmetrics-text;version=1.0.0;escaping=underscores"), true, (OpenMetrics, Underscores)),
+            // Prometheus 3 with `metric_name_validation_scheme: legacy`.
+            (
+                Some(
+                    "application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.5,text/plain;version=1.0.0;escaping=underscores;q=0.3,*/*;q=0.1",
+                ),
+                true,
+                (OpenMetrics, Underscores),
+            ),
+            // The first range of the highest q-value decides its format's scheme.
+            (
+                Some(
+                    "text/plain;version=1.0.0;escaping=dots;q=0.3,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.9",
+                ),
+                true,
+                (Prometheus, AllowUtf8),
+            ),
+            (
+                Some("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0"),
+                true,
+                (Prometheus, Underscores),
+            ),
+        ];
+        for &(accept, om, want) in cases {
+            assert_eq!(negotiate(accept, om), want, "{accept:?} {om}");
         }
     }
 

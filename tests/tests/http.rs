@@ -46,7 +46,7 @@ fn routes_and_methods() {
     let s = serve_with(|b| b);
     let r = get(&url(&s, "/metrics"));
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+    assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8; escaping=underscores"));
     assert!(r.body.contains("delivered_total{service=\"smtp_client\"} 5\n"), "{}", r.body);
     let j = get(&url(&s, "/metrics.json"));
     assert_eq!(j.status, 200);
@@ -67,7 +67,7 @@ fn routes_and_methods() {
     }
     let h = request("HEAD", &url(&s, "/metrics"), &[]);
     assert_eq!(h.status, 200);
-    assert_eq!(h.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+    assert_eq!(h.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8; escaping=underscores"));
     assert!(h.raw.is_empty());
 }
 
@@ -75,20 +75,23 @@ fn routes_and_methods() {
 fn negotiation() {
     let s = serve_with(|b| b);
     let cases: &[(&[(&str, &str)], &str)] = &[
-        (&[], "text/plain; version=0.0.4; charset=utf-8"),
-        (&[("accept", "*/*")], "text/plain; version=0.0.4; charset=utf-8"),
-        (&[("accept", "text/plain;version=0.0.4")], "text/plain; version=0.0.4; charset=utf-8"),
-        (&[("accept", PROM2_ACCEPT)], "application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        (&[], "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"),
+        (&[("accept", "*/*")], "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"),
+        (&[("accept", "text/plain;version=0.0.4")], "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"),
+        (
+            &[("accept", PROM2_ACCEPT)],
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
+        ),
         (
             &[(
                 "accept",
                 "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
             )],
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
         ),
         (
             &[("accept", "text/plain;q=1,application/openmetrics-text;q=0.3")],
-            "text/plain; version=0.0.4; charset=utf-8",
+            "text/plain; version=0.0.4; charset=utf-8; escaping=underscores",
         ),
     ];
     for (headers, want) in cases {

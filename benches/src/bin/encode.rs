@@ -2,13 +2,17 @@
 //! under `valgrind --tool=callgrind` or `perf record` to see where encoding time goes, with the
 //! ideal encoder beside ours as the floor.
 //!
-//! Usage: `encode <ours|openmetrics|json|ideal> [iterations]` (default 1000). Prints the bytes of
-//! one encoding.
+//! Usage: `encode <ours|openmetrics|json|ideal|dotted-utf8|dotted-underscores|dotted-openmetrics|
+//! twin|twin-openmetrics> [iterations]` (default 1000). Prints the bytes of one encoding. The
+//! `dotted-*` modes encode the same workload with OpenTelemetry-style names
+//! (`app.c0{"http.route"=...}`): quoted (text 1.0.0, `allow-utf-8`), escaped (`underscores`),
+//! or quoted in OpenMetrics; `twin*` encode it named in its legacy spelling (`app_c0`,
+//! `http_route`), the same text but for the quotes.
 
 use std::process::ExitCode;
 
-use benches::{Ideal, ours_registry};
-use metrics_core::{Format, RenderOptions};
+use benches::{Ideal, dotted_registry, ours_registry, twin_registry};
+use metrics_core::{Escaping, Format, RenderOptions};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -22,10 +26,15 @@ fn main() -> ExitCode {
         }
     };
     let mut buf = Vec::with_capacity(1 << 20);
-    let format = match which.as_str() {
-        "ours" => Format::Prometheus,
-        "openmetrics" => Format::OpenMetrics,
-        "json" => Format::Json,
+    let (format, escaping, dotted) = match which.as_str() {
+        "ours" => (Format::Prometheus, Escaping::Underscores, false),
+        "openmetrics" => (Format::OpenMetrics, Escaping::Underscores, false),
+        "json" => (Format::Json, Escaping::Underscores, false),
+        "dotted-utf8" => (Format::Prometheus, Escaping::AllowUtf8, true),
+        "dotted-underscores" => (Format::Prometheus, Escaping::Underscores, true),
+        "dotted-openmetrics" => (Format::OpenMetrics, Escaping::AllowUtf8, true),
+        "twin" => (Format::Prometheus, Escaping::Underscores, false),
+        "twin-openmetrics" => (Format::OpenMetrics, Escaping::Underscores, false),
         "ideal" => {
             let ideal = Ideal::new();
             for _ in 0..iterations {
@@ -36,12 +45,20 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         _ => {
-            eprintln!("usage: encode <ours|openmetrics|json|ideal> [iterations]");
+            eprintln!(
+                "usage: encode <ours|openmetrics|json|ideal|dotted-utf8|dotted-underscores|dotted-openmetrics|twin|twin-openmetrics> [iterations]"
+            );
             return ExitCode::from(2);
         }
     };
-    let registry = ours_registry();
-    let opts = RenderOptions::new(format);
+    let registry = if dotted {
+        dotted_registry()
+    } else if which.starts_with("twin") {
+        twin_registry()
+    } else {
+        ours_registry()
+    };
+    let opts = RenderOptions::new(format).with_escaping(escaping);
     for _ in 0..iterations {
         buf.clear();
         registry.render_into(&opts, &mut buf);

@@ -25,7 +25,8 @@ use crate::encoding::{Encoder, Format, RenderOptions};
 /// by them); a collector whose names are only known at run time makes each one `'static` once,
 /// when it first sees it (with `Box::leak` or an interner), not at every scrape. A family's
 /// descriptor lists its labels ([`Descriptor::with_labels`]): the JSON format's shape depends
-/// on how many there are.
+/// on how many there are, and the text formats spell label names (escaped or quoted for the
+/// scraper) from that list once per family; a label left out of it is written as it is.
 ///
 /// ```
 /// use metrics_core::encoding::{Collector, Encoder};
@@ -128,10 +129,12 @@ impl<'a> FormatEncoder<'a> {
     /// The encoder of `opts`' format, appending to `out`.
     pub fn new(opts: &RenderOptions<'a>, out: &'a mut Vec<u8>) -> Self {
         FormatEncoder(match opts.format {
-            Format::Prometheus => Inner::Prometheus(PrometheusEncoder::new(out, opts.prefix)),
-            Format::OpenMetrics => {
-                Inner::OpenMetrics(OpenMetricsEncoder::new(out, opts.prefix).with_created(opts.created))
+            Format::Prometheus => {
+                Inner::Prometheus(PrometheusEncoder::new(out, opts.prefix).with_escaping(opts.escaping))
             }
+            Format::OpenMetrics => Inner::OpenMetrics(
+                OpenMetricsEncoder::new(out, opts.prefix).with_created(opts.created).with_escaping(opts.escaping),
+            ),
             Format::Json => Inner::Json(JsonEncoder::new(out, opts.prefix)),
         })
     }

@@ -164,21 +164,126 @@ pub trait Encoder {
     fn end_family(&mut self, desc: &Descriptor);
 }
 
-/// Options of one rendering: the format, a prefix for every sample name, and whether
-/// OpenMetrics carries `_created` samples.
+/// Options of one rendering: the format, a prefix for every sample name, how names outside the
+/// legacy set are spelled, and whether OpenMetrics carries `_created` samples.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderOptions<'a> {
     pub(crate) format: Format,
     pub(crate) prefix: &'a str,
     pub(crate) created: bool,
+    pub(crate) escaping: Escaping,
 }
 
-pub use crate::name::InvalidPrefix;
+pub use crate::name::{Escaping, InvalidPrefix};
 
 impl<'a> RenderOptions<'a> {
     /// Options for `format`, without a prefix.
     pub const fn new(format: Format) -> Self {
-        RenderOptions { format, prefix: "", created: true }
+        RenderOptions { format, prefix: "", created: true, escaping: Escaping::Underscores }
+    }
+
+    /// How the text formats spell metric and label names outside the legacy set
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*` (by default `underscores`, what a scraper that names no
+    /// scheme gets). With [`Escaping::AllowUtf8`], Prometheus text becomes text 1.0.0 and both
+    /// text formats quote such names; the other schemes escape the full exposed name, prefix
+    /// and suffixes included. JSON keeps names as declared whatever the scheme.
+    ///
+    /// ```
+    /// use std::sync::LazyLock;
+    /// use metrics_core::{Counter, Escaping, Format, Metrics, Registry, RenderOptions};
+    ///
+    /// #[derive(Metrics)]
+    /// struct M {
+    ///     /// Requests served.
+    ///     #[metric(name = "http.server.requests")]
+    ///     requests: Counter,
+    /// }
+    /// static METRICS: LazyLock<M> = LazyLock::new(M::default);
+    /// let registry = Registry::new();
+    /// registry.register(&METRICS).unwrap();
+    /// let render = |opts: RenderOptions<'_>| {
+    ///     let mut out = Vec::new();
+    ///     registry.render_into(&opts, &mut out);
+    ///     String::from_utf8(out).unwrap()
+    /// };
+    ///
+    /// let utf8 = RenderOptions::new(Format::Prometheus).with_escaping(Escaping::AllowUtf8);
+    /// assert_eq!(utf8.content_type(), "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8");
+    /// assert_eq!(
+    ///     render(utf8).lines().collect::<Vec<_>>(),
+    ///     [
+    ///         r#"# HELP "http.server.requests_total" Requests served."#,
+    ///         r#"# TYPE "http.server.requests_total" counter"#,
+    ///         r#"{"http.server.requests_total"} 0"#,
+    ///     ]
+    /// );
+    /// // No scheme named: `underscores`, after the prefix.
+    /// let legacy = RenderOptions::new(Format::Prometheus).with_prefix("app_").unwrap();
+    /// assert_eq!(legacy.content_type(), "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
+    /// assert_eq!(
+    ///     render(legacy).lines().collect::<Vec<_>>(),
+    ///     [
+    ///         "# HELP app_http_server_requests_total Requests served.",
+    ///         "# TYPE app_http_server_requests_total counter",
+    ///         "app_http_server_requests_total 0",
+    ///     ]
+    /// );
+    /// assert_eq!(registry.render(Format::Json), r#"{"http.server.requests_total":{"help":"Requests served.","type":"counter","value":0.0}}"#);
+    /// ```
+    ///
+    /// The four schemes on one name ([`name::escape_metric_name`](crate::name::escape_metric_name)
+    /// spells a name alone, [`name::escape_label_name`](crate::name::escape_label_name) a label
+    /// name):
+    ///
+    /// ```
+    /// use metrics_core::name::{Escaping, escape_label_name, escape_metric_name};
+    /// let n = "http.server.requests_total";
+    /// assert_eq!(escape_metric_name(n, Escaping::AllowUtf8), "http.server.requests_total");
+    /// assert_eq!(escape_metric_name(n, Escaping::Underscores), "http_server_requests_total");
+    /// assert_eq!(escape_metric_name(n, Escaping::Dots), "http_dot_server_dot_requests__total");
+    /// assert_eq!(escape_metric_name(n, Escaping::Values), "U__http_2e_server_2e_requests__total");
+    /// // A legacy name is left alone, but by `dots`, which doubles its underscores.
+    /// assert_eq!(escape_metric_name("requests_total", Escaping::Values), "requests_total");
+    /// assert_eq!(escape_metric_name("requests_total", Escaping::Dots), "requests__total");
+    /// // Label names have no `:`.
+    /// assert_eq!(escape_label_name("k8s:pod", Escaping::Underscores), "k8s_pod");
+    /// ```
+    pub const fn with_escaping(mut self, escaping: Escaping) -> Self {
+        self.escaping = escaping;
+        self
+    }
+
+    /// How names outside the legacy set are spelled (see [`with_escaping`](Self::with_escaping)).
+    pub const fn escaping(&self) -> Escaping {
+        self.escaping
+    }
+
+    /// The exact `Content-Type` of a rendering with these options: the format, its version
+    /// (text 1.0.0 when names may be quoted, 0.0.4 otherwise) and the escaping scheme.
+    pub const fn content_type(&self) -> &'static str {
+        match (self.format, self.escaping) {
+            (Format::Prometheus, Escaping::AllowUtf8) => {
+                "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+            }
+            (Format::Prometheus, Escaping::Underscores) => {
+                "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"
+            }
+            (Format::Prometheus, Escaping::Dots) => "text/plain; version=0.0.4; charset=utf-8; escaping=dots",
+            (Format::Prometheus, Escaping::Values) => "text/plain; version=0.0.4; charset=utf-8; escaping=values",
+            (Format::OpenMetrics, Escaping::AllowUtf8) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+            }
+            (Format::OpenMetrics, Escaping::Underscores) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
+            }
+            (Format::OpenMetrics, Escaping::Dots) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=dots"
+            }
+            (Format::OpenMetrics, Escaping::Values) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=values"
+            }
+            (Format::Json, _) => "application/json",
+        }
     }
 
     /// Whether OpenMetrics output has the `_created` samples of counters, histograms and

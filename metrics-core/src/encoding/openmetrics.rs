@@ -16,6 +16,15 @@ pub struct OpenMetricsEncoder<'a> {
 }
 
 impl<'a> OpenMetricsEncoder<'a> {
+    /// How names outside the legacy set `[a-zA-Z_:][a-zA-Z0-9_:]*` are spelled (by default
+    /// `underscores`); see [`Escaping`](crate::name::Escaping). With `allow-utf-8` they are
+    /// quoted, as text 1.0.0 and OpenMetrics with UTF-8 names write them. The prefix is written
+    /// first, then the whole name is escaped.
+    pub fn with_escaping(mut self, escaping: crate::name::Escaping) -> Self {
+        self.lines.set_escaping(escaping);
+        self
+    }
+
     /// An encoder appending to `out`, writing `prefix` before every metric name.
     pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
         OpenMetricsEncoder { lines: Lines::new(out, prefix, FloatStyle::OpenMetrics), created: true }
@@ -60,7 +69,7 @@ impl Encoder for OpenMetricsEncoder<'_> {
         let name = desc.openmetrics_family();
         match value {
             SampleValue::Counter { value, created } => {
-                self.lines.family(name, "_total");
+                self.lines.family(name, "_total", desc.labels);
                 if self.created {
                     self.lines.counter_with_created(labels, value, created);
                 } else {
@@ -68,15 +77,15 @@ impl Encoder for OpenMetricsEncoder<'_> {
                 }
             }
             SampleValue::Gauge(v) => {
-                self.lines.family(name, "");
+                self.lines.family(name, "", desc.labels);
                 self.lines.single(labels, v);
             }
             SampleValue::Info => {
-                self.lines.family(name, "_info");
+                self.lines.family(name, "_info", desc.labels);
                 self.lines.single(labels, Number::U64(1));
             }
             SampleValue::Histogram(h) => {
-                self.lines.family(name, "");
+                self.lines.family(name, "", desc.labels);
                 self.lines.set_labels(labels);
                 let count = self.lines.buckets(&h);
                 self.lines.int(Stem::Count, count);
@@ -86,7 +95,7 @@ impl Encoder for OpenMetricsEncoder<'_> {
                 }
             }
             SampleValue::Summary(s) => {
-                self.lines.family(name, "");
+                self.lines.family(name, "", desc.labels);
                 self.lines.set_labels(labels);
                 self.lines.quantiles(s.quantiles);
                 self.lines.int(Stem::Count, s.count);

@@ -14,6 +14,15 @@ pub struct PrometheusEncoder<'a> {
 }
 
 impl<'a> PrometheusEncoder<'a> {
+    /// How names outside the legacy set `[a-zA-Z_:][a-zA-Z0-9_:]*` are spelled (by default
+    /// `underscores`); see [`Escaping`](crate::name::Escaping). With `allow-utf-8` they are
+    /// quoted, as text 1.0.0 and OpenMetrics with UTF-8 names write them. The prefix is written
+    /// first, then the whole name is escaped.
+    pub fn with_escaping(mut self, escaping: crate::name::Escaping) -> Self {
+        self.lines.set_escaping(escaping);
+        self
+    }
+
     /// An encoder appending to `out`, writing `prefix` before every metric name.
     pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
         PrometheusEncoder { lines: Lines::new(out, prefix, FloatStyle::Go) }
@@ -41,7 +50,7 @@ impl Encoder for PrometheusEncoder<'_> {
     #[inline]
     fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>) {
         let (name, suffix) = desc.prometheus_name();
-        self.lines.family(name, suffix);
+        self.lines.family(name, suffix, desc.labels);
         match value {
             SampleValue::Counter { value, .. } => self.lines.single(labels, value),
             SampleValue::Gauge(v) => self.lines.single(labels, v),

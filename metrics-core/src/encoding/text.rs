@@ -1,7 +1,9 @@
 //! What the two text formats share: escaping, label rendering and sample lines.
 
+use crate::descriptor::LabelDescriptor;
 use crate::encoding::number::{FloatStyle, put_i64, put_u64, write_float};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
+use crate::name::{Escaping, escape_into, is_valid_label_name, is_valid_metric_name, write_quoted};
 
 /// Which characters [`escape`] escapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +91,86 @@ impl ValueSink for Escaped<'_> {
     }
 }
 
-/// Renders `a="x",b="y"` into `out`, after the opening brace at `start - 1`.
+/// How the label names of the current family are spelled, worked out once per family from the
+/// labels its descriptor lists, so that a family whose label names need no escaping (all of
+/// them, in a legacy registry) writes each name with one copy and no check.
+///
+/// The protobuf encoder can use it too (with `quote` off): [`set`](Self::set) at each new
+/// family, then [`write`](Self::write) per label.
+#[derive(Default)]
+pub(crate) struct LabelNames {
+    /// Whether every listed label name is written as it is.
+    plain: bool,
+    escaping: Escaping,
+    /// Whether names outside the legacy set are quoted (`allow-utf-8` in text 1.0.0 and
+    /// OpenMetrics) rather than escaped.
+    quote: bool,
+    /// The spelling of each listed label name that is not written as it is.
+    forms: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl LabelNames {
+    /// Spells the label names of a family whose descriptor lists `labels`.
+    pub(crate) fn set(&mut self, labels: &[LabelDescriptor], escaping: Escaping, quote: bool) {
+        self.escaping = escaping;
+        self.quote = quote;
+        self.forms.clear();
+        for l in labels {
+            if let Some(form) = self.form(l.name) {
+                self.forms.push((l.name, form));
+            }
+        }
+        self.plain = self.forms.is_empty();
+    }
+
+    /// The spelling of `name` when it is not written as it is.
+    fn form(&self, name: &str) -> Option<Vec<u8>> {
+        let legacy = is_valid_label_name(name);
+        match self.escaping {
+            Escaping::AllowUtf8 | Escaping::Underscores | Escaping::Values if legacy => None,
+            Escaping::Dots if legacy && !name.contains('_') => None,
+            Escaping::AllowUtf8 if self.quote => {
+                let mut out = Vec::with_capacity(name.len() + 2);
+                write_quoted(&mut out, name);
+                Some(out)
+            }
+            scheme => {
+                let mut out = String::with_capacity(name.len() + 8);
+                escape_into(&mut out, name, scheme, true);
+                Some(out.into_bytes())
+            }
+        }
+    }
+
+    /// Appends the spelling of `name`.
+    #[inline]
+    pub(crate) fn write(&self, out: &mut Vec<u8>, name: &'static str) {
+        if self.plain {
+            out.extend_from_slice(name.as_bytes());
+        } else {
+            self.write_escaped(out, name);
+        }
+    }
+
+    #[inline]
+    fn write_escaped(&self, out: &mut Vec<u8>, name: &'static str) {
+        // Names are `'static` and usually the very string the descriptor lists: the address
+        // decides without comparing bytes.
+        let same = |n: &&str| n.as_ptr() == name.as_ptr() && n.len() == name.len();
+        let found = self.forms.iter().find(|(n, _)| same(n)).or_else(|| self.forms.iter().find(|(n, _)| *n == name));
+        match found {
+            Some((_, form)) => out.extend_from_slice(form),
+            // A label the descriptor does not list: spelled now.
+            None => match self.form(name) {
+                Some(form) => out.extend_from_slice(&form),
+                None => out.extend_from_slice(name.as_bytes()),
+            },
+        }
+    }
+}
+
+/// Renders `a="x",b="y"` into `out`, after the opening brace at `start - 1`, with label names
+/// as they are: the hot path of every family whose label names need no spelling.
 struct Labels<'a> {
     out: &'a mut Vec<u8>,
     start: usize,
@@ -108,14 +189,58 @@ impl LabelWriter for Labels<'_> {
     }
 }
 
-/// Writes `{labels} ` (or a single space without labels) at the end of `out`.
+/// [`Labels`] with label names spelled for the scraper ([`LabelNames`]).
+struct SpelledLabels<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+    names: &'a LabelNames,
+}
+
+impl LabelWriter for SpelledLabels<'_> {
+    #[inline]
+    fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
+        if self.out.len() > self.start {
+            self.out.push(b',');
+        }
+        self.names.write(self.out, name);
+        self.out.extend_from_slice(b"=\"");
+        value.write_value(&mut Escaped(self.out));
+        self.out.push(b'"');
+    }
+}
+
+/// Writes `{labels} ` (or a single space without labels) at the end of `out`; after a quoted
+/// metric name (`{"a.b"`), `,labels} ` (or `} `). One test per series picks the path: a
+/// family whose names need neither quoting nor spelling writes exactly as before names could
+/// be UTF-8.
 #[inline]
-fn write_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L) {
-    out.push(b'{');
+fn write_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames, quoted: bool) {
+    if names.plain & !quoted {
+        out.push(b'{');
+        let start = out.len();
+        labels.encode_labels(&mut Labels { out: &mut *out, start });
+        if out.len() == start {
+            out[start - 1] = b' ';
+        } else {
+            out.extend_from_slice(b"} ");
+        }
+    } else {
+        write_spelled_block(out, labels, names, quoted)
+    }
+}
+
+/// [`write_block`] for families with quoted or spelled names.
+fn write_spelled_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames, quoted: bool) {
+    out.push(if quoted { b',' } else { b'{' });
     let start = out.len();
-    labels.encode_labels(&mut Labels { out: &mut *out, start });
+    labels.encode_labels(&mut SpelledLabels { out: &mut *out, start, names });
     if out.len() == start {
-        out[start - 1] = b' ';
+        if quoted {
+            out[start - 1] = b'}';
+            out.push(b' ');
+        } else {
+            out[start - 1] = b' ';
+        }
     } else {
         out.extend_from_slice(b"} ");
     }
@@ -136,14 +261,19 @@ pub(crate) enum Stem {
     Created,
 }
 
-/// The sample names of one family with the prefix, built once per family: a line then starts
-/// with one copy instead of three (prefix, name, suffix).
+/// The sample names of one family with the prefix, spelled for the scraper's escaping scheme,
+/// built once per family: a line then starts with one copy instead of three (prefix, name,
+/// suffix), and escaping costs nothing per series.
 #[derive(Default)]
 struct Stems {
     /// The `(name, main suffix)` the stems were built for, by address: names are `'static`, so
     /// equal addresses and lengths mean equal text.
     key: (usize, usize, usize, usize),
+    /// Each sample name; a quoted one (`allow-utf-8`, outside the legacy set) is `{"name"`.
     names: [Vec<u8>; 5],
+    /// Whether the names are quoted, so the labels follow a comma instead of a brace.
+    quoted: bool,
+    labels: LabelNames,
 }
 
 /// Formatted bucket bounds of the last histogram seen, reused for every series that shares
@@ -194,6 +324,10 @@ impl Seconds {
 pub(crate) struct Lines<'a> {
     pub(crate) out: &'a mut Vec<u8>,
     pub(crate) prefix: &'a str,
+    /// How names outside the legacy set are spelled.
+    escaping: Escaping,
+    /// Prefix, name and suffix of a metadata line, before escaping.
+    scratch: String,
     /// How integral floats are spelled (`1` or OpenMetrics' `1.0`).
     style: FloatStyle,
     stems: Stems,
@@ -210,6 +344,8 @@ impl<'a> Lines<'a> {
         Lines {
             out,
             prefix,
+            escaping: Escaping::Underscores,
+            scratch: String::new(),
             style,
             stems: Stems::default(),
             seconds: Seconds::new(0),
@@ -219,41 +355,64 @@ impl<'a> Lines<'a> {
         }
     }
 
-    /// Selects the family whose samples follow: `name` with `main` as the main sample's suffix.
+    /// Sets how names outside the legacy set are spelled (the default is `underscores`).
+    pub(crate) fn set_escaping(&mut self, escaping: Escaping) {
+        self.escaping = escaping;
+        self.stems.key = (0, 0, 0, 0);
+    }
+
+    /// Selects the family whose samples follow: `name` with `main` as the main sample's suffix,
+    /// with the labels its descriptor lists.
     #[inline]
-    pub(crate) fn family(&mut self, name: &'static str, main: &'static str) {
+    pub(crate) fn family(&mut self, name: &'static str, main: &'static str, labels: &'static [LabelDescriptor]) {
         let key = (name.as_ptr() as usize, name.len(), main.as_ptr() as usize, main.len());
         if self.stems.key != key {
-            self.build_stems(name, main);
+            self.build_stems(name, main, labels);
             self.stems.key = key;
         }
     }
 
     #[cold]
-    fn build_stems(&mut self, name: &str, main: &str) {
+    fn build_stems(&mut self, name: &str, main: &str, labels: &[LabelDescriptor]) {
+        self.scratch.clear();
+        self.scratch.push_str(self.prefix);
+        self.scratch.push_str(name);
+        // Suffixes are legacy: the name with any of them is legacy if and only if it is.
+        let quoted = self.escaping == Escaping::AllowUtf8 && !is_valid_metric_name(&self.scratch);
+        let base = self.scratch.len();
         for (stem, suffix) in self.stems.names.iter_mut().zip([main, "_bucket", "_sum", "_count", "_created"]) {
+            self.scratch.truncate(base);
+            self.scratch.push_str(suffix);
             stem.clear();
-            stem.extend_from_slice(self.prefix.as_bytes());
-            stem.extend_from_slice(name.as_bytes());
-            stem.extend_from_slice(suffix.as_bytes());
+            spell(stem, &self.scratch, self.escaping, quoted);
         }
+        self.stems.quoted = quoted;
+        self.stems.labels.set(labels, self.escaping, true);
     }
 
     /// Renders the labels of the next series once; every line of the series reuses them.
     #[inline]
     pub(crate) fn set_labels<L: EncodeLabels + ?Sized>(&mut self, labels: &L) {
         self.block.clear();
-        write_block(&mut self.block, labels);
+        write_block(&mut self.block, labels, &self.stems.labels, self.stems.quoted);
     }
 
-    /// `# <kind> <prefix><name><suffix>` without the line end.
+    /// `# <kind> <prefix><name><suffix>` without the line end, the name spelled for the
+    /// escaping scheme (quoted if it must be).
     pub(crate) fn meta(&mut self, kind: &str, name: &str, suffix: &str) {
         self.out.extend_from_slice(b"# ");
         self.out.extend_from_slice(kind.as_bytes());
         self.out.push(b' ');
-        self.out.extend_from_slice(self.prefix.as_bytes());
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.extend_from_slice(suffix.as_bytes());
+        self.scratch.clear();
+        self.scratch.push_str(self.prefix);
+        self.scratch.push_str(name);
+        self.scratch.push_str(suffix);
+        let quoted = self.escaping == Escaping::AllowUtf8 && !is_valid_metric_name(&self.scratch);
+        if quoted {
+            write_quoted(self.out, &self.scratch);
+        } else {
+            spell(self.out, &self.scratch, self.escaping, false);
+        }
     }
 
     /// `<stem>{labels} ` with the labels of [`set_labels`](Self::set_labels).
@@ -268,7 +427,7 @@ impl<'a> Lines<'a> {
     #[inline]
     pub(crate) fn single<L: EncodeLabels + ?Sized>(&mut self, labels: &L, v: super::Number) {
         self.out.extend_from_slice(&self.stems.names[Stem::Main as usize]);
-        write_block(self.out, labels);
+        write_block(self.out, labels, &self.stems.labels, self.stems.quoted);
         super::number::write_number(self.out, v, self.style);
         self.out.push(b'\n');
     }
@@ -284,7 +443,7 @@ impl<'a> Lines<'a> {
     ) {
         self.out.extend_from_slice(&self.stems.names[Stem::Main as usize]);
         let block = self.out.len();
-        write_block(self.out, labels);
+        write_block(self.out, labels, &self.stems.labels, self.stems.quoted);
         let block = block..self.out.len();
         super::number::write_number(self.out, v, self.style);
         self.out.push(b'\n');
@@ -344,12 +503,14 @@ impl<'a> Lines<'a> {
         }
     }
 
-    /// `<stem>{labels,<label>="` for lines with one extra label.
+    /// `<stem>{labels,<label>="` for lines with one extra label (`{"name",labels,<label>="`
+    /// after a quoted name).
     fn head(&mut self, stem: Stem, label: &str) {
         self.head.clear();
         self.head.extend_from_slice(&self.stems.names[stem as usize]);
-        self.head.push(b'{');
-        let labels = if self.block.len() > 1 { &self.block[1..self.block.len() - 2] } else { &[][..] };
+        self.head.push(if self.stems.quoted { b',' } else { b'{' });
+        // The block is ` ` or `{labels} `, after a quoted name `} ` or `,labels} `.
+        let labels = if self.block.len() > 2 { &self.block[1..self.block.len() - 2] } else { &[][..] };
         self.head.extend_from_slice(labels);
         if !labels.is_empty() {
             self.head.push(b',');
@@ -403,6 +564,21 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// Appends `name` spelled for `escaping`: quoted (`{"name"` is the caller's business) when
+/// `quoted`, else as the scheme escapes it. A legacy name is copied as it is, but by `dots`.
+fn spell(out: &mut Vec<u8>, name: &str, escaping: Escaping, quoted: bool) {
+    if quoted {
+        out.push(b'{');
+        write_quoted(out, name);
+    } else if escaping != Escaping::Dots && is_valid_metric_name(name) {
+        out.extend_from_slice(name.as_bytes());
+    } else {
+        let mut s = String::with_capacity(name.len() + 8);
+        escape_into(&mut s, name, escaping, false);
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
 /// Whether `bounds` are bit for bit the bounds `key` was taken from (`-0.0` and `0.0` print
 /// differently, so `==` on floats would not do).
 #[inline]
@@ -425,7 +601,7 @@ mod tests {
         let mut bounds = vec![0.5, 1.0];
         let mut out = Vec::new();
         let mut lines = Lines::new(&mut out, "", FloatStyle::Go);
-        lines.family("h", "");
+        lines.family("h", "", &[]);
         lines.set_labels(&());
         fn data<'a>(bounds: &'a [f64], counts: &'a [AtomicU64]) -> HistogramData<'a> {
             HistogramData { bounds, counts, sum: 0.0, created: 0.0 }
@@ -496,3 +672,7 @@ mod tests {
         assert_eq!(v, b"a\\\\b\"c\\nd");
     }
 }
+
+#[cfg(test)]
+#[path = "escaping_tests.rs"]
+mod escaping_tests;

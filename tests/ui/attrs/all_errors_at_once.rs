@@ -1,9 +1,9 @@
 use metrics_core::{Counter, Histogram, Metrics};
 
 #[derive(Metrics)]
-#[metrics(prefix = "bad prefix")]
+#[metrics(prefix = "")]
 struct M {
-    #[metric(name = "x-y")]
+    #[metric(name = "")]
     a: Counter,
     /// Latency.
     #[metric(buckets = [2.0, 1.0], colour = "red")]

@@ -3,7 +3,7 @@ use metrics_core::{Counter, Metrics};
 #[derive(Metrics)]
 struct M {
     /// Requests.
-    #[metric(name = "bad-name")]
+    #[metric(name = "")]
     requests: Counter,
 }
 

@@ -2,7 +2,7 @@ use metrics_core::LabelSet;
 
 #[derive(LabelSet)]
 struct L {
-    #[label(rename = "bad-label")]
+    #[label(rename = "")]
     route: String,
 }
 

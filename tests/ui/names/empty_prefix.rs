@@ -1,7 +1,7 @@
 use metrics_core::{Counter, Metrics};
 
 #[derive(Metrics)]
-#[metrics(prefix = "9app")]
+#[metrics(prefix = "")]
 struct M {
     /// Requests.
     requests: Counter,

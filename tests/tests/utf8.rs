@@ -1,0 +1,304 @@
+//! UTF-8 metric and label names end to end: a registry of OpenTelemetry-style dotted names
+//! served over HTTP under every escaping scheme, read back by the UTF-8-aware Python parsers
+//! (prometheus-client 0.26), by the legacy ones (0.21, promtool), and scraped by a real
+//! Prometheus 2.42, which stores the `underscores` spelling.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+
+use metrics_core::{Counter, Family, Gauge, Histogram, LabelSet, Metrics, Registry};
+use metrics_http::{Exporter, ExporterConfig, Server, ServerHandle};
+use metrics_tests::{Reaped, dir, free_port, get, python, python_utf8, query, request, tool, value_of};
+
+#[derive(LabelSet)]
+struct Request {
+    #[label(rename = "http.request.method")]
+    method: &'static str,
+    #[label(rename = "http.response.status_code")]
+    status: u16,
+}
+
+#[derive(LabelSet)]
+struct Rpc {
+    #[label(rename = "rpc.method")]
+    method: &'static str,
+}
+
+#[derive(Metrics)]
+struct Otel {
+    /// Requests served.
+    #[metric(name = "http.server.requests")]
+    requests: Family<Request, Counter>,
+    /// Time to serve an RPC.
+    #[metric(name = "rpc.server.duration", unit = "seconds", buckets = [0.1, 1.0])]
+    duration: Family<Rpc, Histogram>,
+    /// A name with a quote, a backslash and non-ASCII letters.
+    #[metric(name = "größe.\"q\"\\x")]
+    size: Gauge,
+    /// A legacy name beside the others.
+    jobs_running: Gauge,
+}
+
+static METRICS: LazyLock<Otel> = LazyLock::new(|| {
+    let m = Otel::default();
+    m.requests.with(&Request { method: "GET", status: 200 }, |c| c.inc_by(3));
+    m.duration.with(&Rpc { method: "Get" }, |h| h.observe(0.5));
+    m.size.set(7);
+    m.jobs_running.set(2);
+    m
+});
+
+/// Prometheus 3's default `Accept`.
+const PROM3: &str = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
+const TEXT_UTF8: &str = "text/plain;version=1.0.0;escaping=allow-utf-8";
+
+fn serve(config: &ExporterConfig) -> ServerHandle {
+    let registry = Arc::new(Registry::new());
+    registry.register(&METRICS).unwrap_or_else(|e| panic!("{e}"));
+    let exporter = Exporter::builder(registry).config(config).build().unwrap_or_else(|e| panic!("{e}"));
+    Server::spawn_thread(Server::builder(exporter).listen(SocketAddr::from(([127, 0, 0, 1], 0))))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn scrape(s: &ServerHandle, path: &str, accept: Option<&str>) -> (String, String) {
+    let url = format!("http://{}{path}", s.local_addr());
+    let headers: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
+    let r = request("GET", &url, &headers);
+    assert_eq!(r.status, 200, "{path} {accept:?}: {}", r.body);
+    (r.header("content-type").unwrap_or_default().to_owned(), r.body)
+}
+
+#[test]
+fn every_scheme_over_http() {
+    let s = serve(&ExporterConfig::default());
+    let has = |body: &str, line: &str| assert!(body.contains(&format!("\n{line}\n")), "no `{line}` in\n{body}");
+
+    let (ct, body) = scrape(&s, "/metrics", Some(PROM3));
+    assert_eq!(ct, "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8");
+    assert!(body.starts_with("# TYPE \"http.server.requests\" counter\n"), "{body}");
+    has(&body, r#"{"http.server.requests_total","http.request.method"="GET","http.response.status_code"="200"} 3"#);
+    has(&body, r#"{"rpc.server.duration_seconds_bucket","rpc.method"="Get",le="1.0"} 1"#);
+    has(&body, r#"{"größe.\"q\"\\x"} 7"#);
+    has(&body, "jobs_running 2");
+    assert!(body.ends_with("# EOF\n"));
+
+    let (ct, body) = scrape(&s, "/metrics", Some(TEXT_UTF8));
+    assert_eq!(ct, "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8");
+    has(&body, r#"# TYPE "http.server.requests_total" counter"#);
+    has(&body, r#"{"http.server.requests_total","http.request.method"="GET","http.response.status_code"="200"} 3"#);
+
+    for accept in [None, Some("text/plain;version=0.0.4;escaping=allow-utf-8"), Some("*/*")] {
+        let (ct, body) = scrape(&s, "/metrics", accept);
+        assert_eq!(ct, "text/plain; version=0.0.4; charset=utf-8; escaping=underscores", "{accept:?}");
+        has(&body, "http_server_requests_total{http_request_method=\"GET\",http_response_status_code=\"200\"} 3");
+        has(&body, "rpc_server_duration_seconds_bucket{rpc_method=\"Get\",le=\"1\"} 1");
+        has(&body, "gr__e__q__x 7");
+        assert!(!body.contains("{\""), "{body}");
+    }
+
+    let (ct, body) = scrape(&s, "/metrics", Some("text/plain;version=1.0.0;escaping=dots"));
+    assert_eq!(ct, "text/plain; version=0.0.4; charset=utf-8; escaping=dots");
+    has(
+        &body,
+        "http_dot_server_dot_requests__total{http_dot_request_dot_method=\"GET\",http_dot_response_dot_status__code=\"200\"} 3",
+    );
+    has(&body, "jobs__running 2");
+
+    // The prefix first, then the escaping of the whole name.
+    let (ct, body) = scrape(&s, "/metrics?prefix=app_", Some("text/plain;version=1.0.0;escaping=values"));
+    assert_eq!(ct, "text/plain; version=0.0.4; charset=utf-8; escaping=values");
+    has(
+        &body,
+        "U__app__http_2e_server_2e_requests__total{U__http_2e_request_2e_method=\"GET\",U__http_2e_response_2e_status__code=\"200\"} 3",
+    );
+    has(&body, "app_jobs_running 2");
+    let (_, body) = scrape(&s, "/metrics?prefix=app_", Some(PROM3));
+    has(&body, r#"{"app_http.server.requests_total","http.request.method"="GET","http.response.status_code"="200"} 3"#);
+
+    // JSON keeps names as declared.
+    let (ct, body) = scrape(&s, "/metrics.json", Some(PROM3));
+    assert_eq!(ct, "application/json");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let series = &v["http.server.requests_total"]["value"][0];
+    assert_eq!(series["http.request.method"], "GET", "{body}");
+    assert_eq!(series["@"], 3.0, "{body}");
+}
+
+#[test]
+fn legacy_names_force_underscores_whatever_the_scraper_asks() {
+    let config: ExporterConfig = toml::from_str("legacy-names = true").unwrap_or_else(|e| panic!("{e}"));
+    let s = serve(&config);
+    let (ct, body) = scrape(&s, "/metrics", Some(PROM3));
+    assert_eq!(ct, "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores");
+    assert!(
+        body.contains(
+            "\nhttp_server_requests_total{http_request_method=\"GET\",http_response_status_code=\"200\"} 3\n"
+        ),
+        "{body}"
+    );
+    for accept in [TEXT_UTF8, "text/plain;version=1.0.0;escaping=dots", "text/plain;version=1.0.0;escaping=values"] {
+        let (ct, body) = scrape(&s, "/metrics", Some(accept));
+        assert_eq!(ct, "text/plain; version=0.0.4; charset=utf-8; escaping=underscores", "{accept}");
+        assert!(body.contains("\nhttp_server_requests_total{http_request_method=\"GET\""), "{body}");
+    }
+    let (_, body) = scrape(&s, "/metrics.json", None);
+    assert!(body.contains("\"http.server.requests_total\""), "{body}");
+}
+
+/// What a Python client's parser read from `text`.
+fn dump(py: &Path, kind: &str, text: &str) -> Vec<serde_json::Value> {
+    let path = std::env::temp_dir().join(format!("utf8-{}-{kind}-{}.txt", std::process::id(), text.len()));
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(py)
+        .arg(dir().join("python/dump_families.py"))
+        .arg(kind)
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "{} ({kind}) rejects our output: {}\n{text}",
+        py.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `(family, sample name, labels, value)` of the first sample of the family named `family`.
+fn first_sample(families: &[serde_json::Value], family: &str) -> (String, serde_json::Value, f64) {
+    let f = families.iter().find(|f| f["name"] == family).unwrap_or_else(|| panic!("no family {family}: {families:?}"));
+    let s = &f["samples"][0];
+    (s[0].as_str().unwrap_or_default().to_owned(), s[1].clone(), s[2].as_f64().unwrap_or(f64::NAN))
+}
+
+#[test]
+fn utf8_parsers_read_back_quoted_names() {
+    let py = python_utf8();
+    let s = serve(&ExporterConfig::default());
+    for (kind, accept) in [("om", PROM3), ("prom", TEXT_UTF8)] {
+        let (_, body) = scrape(&s, "/metrics", Some(accept));
+        let families = dump(&py, kind, &body);
+        let (name, labels, value) = first_sample(&families, "http.server.requests");
+        assert_eq!(name, "http.server.requests_total", "{kind}");
+        assert_eq!(labels, serde_json::json!({"http.request.method": "GET", "http.response.status_code": "200"}));
+        assert_eq!(value, 3.0);
+        let (name, labels, _) = first_sample(&families, "rpc.server.duration_seconds");
+        assert_eq!(name, "rpc.server.duration_seconds_bucket", "{kind}");
+        assert_eq!(labels["rpc.method"], "Get");
+        let (name, _, value) = first_sample(&families, "größe.\"q\"\\x");
+        assert_eq!((name.as_str(), value), ("größe.\"q\"\\x", 7.0), "{kind}");
+        let (_, _, value) = first_sample(&families, "jobs_running");
+        assert_eq!(value, 2.0);
+        let help = families.iter().find(|f| f["name"] == "http.server.requests").map(|f| f["help"].clone());
+        assert_eq!(help, Some(serde_json::json!("Requests served.")));
+    }
+}
+
+#[test]
+fn legacy_parsers_read_escaped_names() {
+    let py = python();
+    let s = serve(&ExporterConfig::default());
+    // `dots` and `values` escape the suffixes too (`__total`, `__bucket`), as the scheme
+    // says of the full exposed name: a legacy parser reads their samples, if not always as one
+    // family with the metadata.
+    for (kind, accept, sample, label) in [
+        ("prom", None, "http_server_requests_total", "http_request_method"),
+        (
+            "prom",
+            Some("text/plain;version=1.0.0;escaping=dots"),
+            "http_dot_server_dot_requests__total",
+            "http_dot_request_dot_method",
+        ),
+        (
+            "prom",
+            Some("text/plain;version=1.0.0;escaping=values"),
+            "U__http_2e_server_2e_requests__total",
+            "U__http_2e_request_2e_method",
+        ),
+        ("om", Some("application/openmetrics-text;version=1.0.0"), "http_server_requests_total", "http_request_method"),
+    ] {
+        let (_, body) = scrape(&s, "/metrics", accept);
+        let families = dump(&py, kind, &body);
+        let found = families
+            .iter()
+            .flat_map(|f| f["samples"].as_array().cloned().unwrap_or_default())
+            .find(|s| s[0] == sample)
+            .unwrap_or_else(|| panic!("no sample {sample} ({accept:?}): {families:?}"));
+        assert_eq!((&found[1][label], found[2].as_f64()), (&serde_json::json!("GET"), Some(3.0)), "{accept:?}");
+    }
+    // promtool parses the escaped forms; its lint has nothing to say about the `underscores`
+    // ones, and of the others only that the escaped `__bucket`, `__sum` and `__count` samples
+    // (no longer `_bucket`, ... of the family) have no help text.
+    let promtool = tool("promtool", "apt-get install prometheus");
+    for accept in
+        [None, Some("text/plain;version=1.0.0;escaping=dots"), Some("text/plain;version=1.0.0;escaping=values")]
+    {
+        let (_, body) = scrape(&s, "/metrics", accept);
+        let mut child = Command::new(&promtool)
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        if let Some(mut stdin) = child.stdin.take() {
+            std::io::Write::write_all(&mut stdin, body.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        if accept.is_none() {
+            assert!(out.status.success(), "promtool on {accept:?}: {said}\n{body}");
+        } else {
+            let other: Vec<&str> = said.lines().filter(|l| !l.ends_with(" no help text")).collect();
+            assert!(other.is_empty(), "promtool on {accept:?}: {other:?}\n{body}");
+        }
+    }
+}
+
+#[test]
+fn prometheus_2_stores_the_underscores_spelling() {
+    let bin = tool("prometheus", "apt-get install prometheus");
+    let s = serve(&ExporterConfig::default());
+    let tmp = std::env::temp_dir().join(format!("prometheus-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(tmp.join("data")).unwrap_or_else(|e| panic!("{e}"));
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: otel\n    static_configs: [{{targets: [\"{}\"]}}]\n",
+        s.local_addr()
+    );
+    std::fs::write(tmp.join("prometheus.yml"), config).unwrap_or_else(|e| panic!("{e}"));
+    let web = format!("127.0.0.1:{}", free_port());
+    let log = std::fs::File::create(tmp.join("prometheus.log")).unwrap_or_else(|e| panic!("{e}"));
+    let _server = Reaped(
+        Command::new(bin)
+            .arg(format!("--config.file={}", tmp.join("prometheus.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", tmp.join("data").display()))
+            .arg(format!("--web.listen-address={web}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting prometheus: {e}")),
+    );
+    let q = "http_server_requests_total{job=\"otel\",http_request_method=\"GET\",http_response_status_code=\"200\"}";
+    let start = Instant::now();
+    let mut got = None;
+    while start.elapsed() < Duration::from_secs(60) && got.is_none() {
+        std::thread::sleep(Duration::from_millis(500));
+        if std::net::TcpStream::connect(&web).is_ok() {
+            got = value_of(&query(&web, q));
+        }
+    }
+    let log = std::fs::read_to_string(tmp.join("prometheus.log")).unwrap_or_default();
+    assert_eq!(got, Some(3.0), "{q}: {:?}\n{log}", query(&web, "up"));
+    assert_eq!(value_of(&query(&web, "rpc_server_duration_seconds_count{rpc_method=\"Get\"}")), Some(1.0));
+    assert_eq!(value_of(&query(&web, "gr__e__q__x")), Some(7.0));
+    assert_eq!(value_of(&query(&web, "jobs_running")), Some(2.0));
+    // Prometheus 2 asks for no scheme: what it scraped was the `underscores` spelling.
+    let targets = get(&format!("http://{web}/api/v1/targets")).body;
+    assert!(targets.contains("\"health\":\"up\""), "{targets}");
+    drop(_server);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
