@@ -112,6 +112,7 @@ pub use metric::counter::{Counter, FloatCounter};
 pub use metric::gauge::{FloatGauge, Gauge};
 pub use metric::histogram::{Buckets, BucketsError, DEFAULT_BUCKETS, Histogram, HistogramTimer};
 pub use metric::info::Info;
+pub use metric::native::{NativeBuckets, NativeData, NativeError};
 pub use metric::summary::{DEFAULT_MAX_AGE, DEFAULT_QUANTILES, Summary, SummaryError};
 pub use metric::{Collect, FloatValue, IntValue, Metric};
 pub use registry::{DuplicateMetric, Registry};
@@ -330,7 +331,9 @@ pub mod __private {
     pub use crate::encoding::Encoder;
     pub use crate::labels::{LabelSet, LabelValue, LabelWriter, ValueSink, cardinality_product, values_or_empty};
     pub use crate::metric::Collect;
+    pub use crate::metric::native::NativeBuckets;
     pub use core::hash::Hasher;
+    pub use core::result::Result;
     pub use core::option::Option::{self, None, Some};
     pub use core::primitive::{bool, str, u64, usize};
 }

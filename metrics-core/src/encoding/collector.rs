@@ -12,6 +12,7 @@ use crate::descriptor::Descriptor;
 use crate::encoding::json::JsonEncoder;
 use crate::encoding::openmetrics::OpenMetricsEncoder;
 use crate::encoding::prometheus::PrometheusEncoder;
+use crate::encoding::protobuf::ProtobufEncoder;
 use crate::encoding::{Encoder, Format, RenderOptions};
 
 /// A source of metric families that a [`Registry`](crate::Registry) can render in every format.
@@ -120,6 +121,7 @@ enum Inner<'a> {
     Prometheus(PrometheusEncoder<'a>),
     OpenMetrics(OpenMetricsEncoder<'a>),
     Json(JsonEncoder<'a>),
+    Protobuf(ProtobufEncoder<'a>),
 }
 
 impl<'a> FormatEncoder<'a> {
@@ -131,6 +133,7 @@ impl<'a> FormatEncoder<'a> {
                 Inner::OpenMetrics(OpenMetricsEncoder::new(out, opts.prefix).with_created(opts.created))
             }
             Format::Json => Inner::Json(JsonEncoder::new(out, opts.prefix)),
+            Format::Protobuf => Inner::Protobuf(ProtobufEncoder::new(out, opts.prefix)),
         })
     }
 
@@ -141,6 +144,7 @@ impl<'a> FormatEncoder<'a> {
             Inner::Prometheus(e) => collector.collect(e),
             Inner::OpenMetrics(e) => collector.collect(e),
             Inner::Json(e) => collector.collect(e),
+            Inner::Protobuf(e) => collector.collect(e),
         }
     }
 
@@ -150,6 +154,7 @@ impl<'a> FormatEncoder<'a> {
             Inner::Prometheus(_) => {}
             Inner::OpenMetrics(e) => e.finish(),
             Inner::Json(e) => e.finish(),
+            Inner::Protobuf(_) => {}
         }
     }
 }

@@ -307,7 +307,7 @@ mod tests {
         let mut e = JsonEncoder::new(&mut out, "");
         let write = |e: &mut JsonEncoder<'_>, bounds: &[f64]| {
             e.begin_family(&D);
-            let data = HistogramData { bounds, counts: &counts, sum: 0.0, created: 0.0 };
+            let data = HistogramData { bounds, counts: &counts, sum: 0.0, created: 0.0, native: None };
             e.sample(&D, &(), SampleValue::Histogram(data));
             e.end_family(&D);
         };

@@ -10,12 +10,14 @@ pub(crate) mod json;
 pub(crate) mod number;
 pub(crate) mod openmetrics;
 pub(crate) mod prometheus;
+pub(crate) mod protobuf;
 pub(crate) mod text;
 
 pub use collector::{Collector, DynCollector, FormatEncoder};
 pub use json::JsonEncoder;
 pub use openmetrics::OpenMetricsEncoder;
 pub use prometheus::PrometheusEncoder;
+pub use protobuf::ProtobufEncoder;
 
 use crate::sync::{AtomicU64, Ordering};
 
@@ -31,6 +33,10 @@ pub enum Format {
     OpenMetrics,
     /// The JSON shape of KumoMTA's `/metrics.json`.
     Json,
+    /// The Prometheus protobuf exposition format (delimited `io.prometheus.client.MetricFamily`
+    /// messages), the only format that carries native histogram buckets. It is binary: render
+    /// it with [`Registry::render_into`](crate::Registry::render_into).
+    Protobuf,
 }
 
 impl Format {
@@ -40,6 +46,9 @@ impl Format {
             Format::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
             Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
             Format::Json => "application/json",
+            Format::Protobuf => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+            }
         }
     }
 }
@@ -98,12 +107,20 @@ pub struct HistogramData<'a> {
     pub sum: f64,
     /// Creation time, seconds since the Unix epoch.
     pub created: f64,
+    /// The native buckets, when the histogram has them (read in the same snapshot as the
+    /// classic counts).
+    pub(crate) native: Option<&'a crate::metric::native::NativeData>,
 }
 
 impl<'a> HistogramData<'a> {
     /// The upper bounds, without `+Inf`.
     pub fn bounds(&self) -> &'a [f64] {
         self.bounds
+    }
+
+    /// The native buckets, when the histogram has them.
+    pub fn native(&self) -> Option<&'a crate::metric::native::NativeData> {
+        self.native
     }
 
     /// Calls `f(upper_bound, cumulative_count)` for every bucket, `+Inf` last, and returns the

@@ -9,6 +9,7 @@ use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, HistogramData, SampleValue};
 use crate::labels::EncodeLabels;
+use crate::metric::native::{NativeBuckets, NativeCounts};
 use crate::metric::{FloatValue, Metric, add_f64};
 
 /// The default buckets of the Prometheus client libraries (seconds, from 5 ms to 10 s).
@@ -165,16 +166,65 @@ impl fmt::Debug for Buckets {
 /// ```
 pub struct Histogram {
     buckets: Buckets,
+    /// Classic counts, when there are no native buckets (the native storage keeps its own).
     counts: Box<[AtomicU64]>,
     sum: AtomicU64,
     created: AtomicU64,
+    native: Option<Box<NativeCounts>>,
 }
+
+/// The classic bounds of a native-only histogram: none, so that the text formats show a single
+/// `le="+Inf"` bucket.
+static NO_BOUNDS: &[f64] = &[];
 
 impl Histogram {
     /// A histogram with the given buckets.
     pub fn new(buckets: Buckets) -> Self {
         let counts = (0..=buckets.as_slice().len()).map(|_| AtomicU64::new(0)).collect();
-        Histogram { buckets, counts, sum: AtomicU64::new(0f64.to_bits()), created: AtomicU64::new(unique_nanos()) }
+        Histogram {
+            buckets,
+            counts,
+            sum: AtomicU64::new(0f64.to_bits()),
+            created: AtomicU64::new(unique_nanos()),
+            native: None,
+        }
+    }
+
+    /// A histogram with native buckets only: the text formats show its `_count`, `_sum` and a
+    /// single `le="+Inf"` bucket; the protobuf format carries its native buckets.
+    pub fn native(settings: NativeBuckets) -> Self {
+        Histogram {
+            buckets: Buckets(Repr::Static(NO_BOUNDS)),
+            counts: Box::new([]),
+            sum: AtomicU64::new(0f64.to_bits()),
+            created: AtomicU64::new(unique_nanos()),
+            native: Some(Box::new(NativeCounts::new(settings, 1))),
+        }
+    }
+
+    /// This histogram with native buckets as well as its classic ones (the text formats show
+    /// the classic buckets, protobuf both). Observations made before are dropped.
+    ///
+    /// ```
+    /// use metrics_core::{Buckets, Histogram, NativeBuckets};
+    /// let h = Histogram::new(Buckets::new(vec![0.1, 1.0]).unwrap()).with_native(NativeBuckets::DEFAULT);
+    /// h.observe(0.5);
+    /// assert_eq!(h.count(), 1);
+    /// assert_eq!(h.native_buckets(), Some(&NativeBuckets::DEFAULT));
+    /// ```
+    pub fn with_native(self, settings: NativeBuckets) -> Self {
+        let classic = self.buckets.as_slice().len() + 1;
+        Histogram {
+            counts: Box::new([]),
+            native: Some(Box::new(NativeCounts::new(settings, classic))),
+            sum: AtomicU64::new(0f64.to_bits()),
+            ..self
+        }
+    }
+
+    /// The native bucket settings, if the histogram has native buckets.
+    pub fn native_buckets(&self) -> Option<&NativeBuckets> {
+        self.native.as_deref().map(NativeCounts::settings)
     }
 
     /// Records one observation: any number, or a [`Duration`] in seconds (see [`FloatValue`]).
@@ -197,6 +247,10 @@ impl Histogram {
         } else {
             bounds.partition_point(|&b| b < v)
         };
+        if let Some(n) = &self.native {
+            n.observe(v, i);
+            return;
+        }
         if let Some(c) = self.counts.get(i) {
             c.fetch_add(1, Ordering::Relaxed);
         }
@@ -224,11 +278,17 @@ impl Histogram {
 
     /// The number of observations.
     pub fn count(&self) -> u64 {
+        if let Some(n) = &self.native {
+            return n.count();
+        }
         self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
     }
 
     /// The sum of observations.
     pub fn sum(&self) -> f64 {
+        if let Some(n) = &self.native {
+            return n.sum();
+        }
         f64::from_bits(self.sum.load(Ordering::Relaxed))
     }
 
@@ -259,13 +319,20 @@ impl Metric for Histogram {
     const KIND: MetricKind = MetricKind::Histogram;
 
     fn from_descriptor(desc: &Descriptor) -> Self {
-        match Buckets::from_static(desc.buckets) {
-            Ok(b) => Self::new(b),
-            Err(_) => Self::default(),
+        match (Buckets::from_static(desc.buckets), desc.native) {
+            (Ok(b), None) => Self::new(b),
+            (Err(_), None) => Self::default(),
+            (Ok(b), Some(n)) => Self::new(b).with_native(n),
+            (Err(_), Some(n)) => Self::native(n),
         }
     }
 
     fn reset(&self) {
+        if let Some(n) = &self.native {
+            n.reset();
+            self.created.store(unique_nanos(), Ordering::Relaxed);
+            return;
+        }
         for c in self.counts.iter() {
             c.store(0, Ordering::Relaxed);
         }
@@ -274,12 +341,16 @@ impl Metric for Histogram {
     }
 
     fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
-        let data = HistogramData {
-            bounds: self.buckets.as_slice(),
-            counts: &self.counts,
-            sum: self.sum(),
-            created: seconds(self.created.load(Ordering::Relaxed)),
-        };
+        let created = seconds(self.created.load(Ordering::Relaxed));
+        let bounds = self.buckets.as_slice();
+        if let Some(n) = &self.native {
+            n.snapshot(|s| {
+                let data = HistogramData { bounds, counts: s.classic, sum: s.sum, created, native: Some(&s.native) };
+                e.sample(desc, labels, SampleValue::Histogram(data));
+            });
+            return;
+        }
+        let data = HistogramData { bounds, counts: &self.counts, sum: self.sum(), created, native: None };
         e.sample(desc, labels, SampleValue::Histogram(data));
     }
 

@@ -7,6 +7,7 @@ pub(crate) mod counter;
 pub(crate) mod gauge;
 pub(crate) mod histogram;
 pub(crate) mod info;
+pub(crate) mod native;
 pub(crate) mod summary;
 
 use std::time::Duration;
