@@ -333,7 +333,7 @@ pub mod __private {
     pub use crate::metric::Collect;
     pub use crate::metric::native::NativeBuckets;
     pub use core::hash::Hasher;
-    pub use core::result::Result;
     pub use core::option::Option::{self, None, Some};
     pub use core::primitive::{bool, str, u64, usize};
+    pub use core::result::Result;
 }

@@ -16,7 +16,7 @@ use metrics_core::{DuplicateMetric, Format, InvalidPrefix, Registry, RenderOptio
 
 use crate::access::{AccessPolicy, Decision, decide};
 use crate::config::ExporterConfig;
-use crate::negotiate::{accepts_gzip, text_format};
+use crate::negotiate::{accepts_gzip, prefers_protobuf, text_format};
 use crate::self_metrics::{CodeLabels, ScrapeMetrics};
 
 /// The longest `prefix` accepted.
@@ -66,6 +66,7 @@ struct Inner {
     policy: AccessPolicy,
     gzip: bool,
     openmetrics: bool,
+    protobuf: bool,
     max_scrapes: usize,
     scrapes: AtomicUsize,
     size_hint: AtomicUsize,
@@ -81,6 +82,7 @@ pub struct ExporterBuilder {
     policy: AccessPolicy,
     gzip: bool,
     openmetrics: bool,
+    protobuf: bool,
     max_scrapes: usize,
 }
 
@@ -117,6 +119,14 @@ impl ExporterBuilder {
         self
     }
 
+    /// Whether the protobuf format is served to scrapers that prefer it (default: yes): it is
+    /// the format that carries native histograms, and Prometheus asks for it first when its
+    /// native histograms are on. Turn it off to serve text only, as KumoMTA does.
+    pub fn protobuf(mut self, on: bool) -> Self {
+        self.protobuf = on;
+        self
+    }
+
     /// Scrapes rendered at once; more get 503 (default 4).
     pub fn max_concurrent_scrapes(mut self, n: usize) -> Self {
         self.max_scrapes = n.max(1);
@@ -147,6 +157,7 @@ impl ExporterBuilder {
                 policy: self.policy,
                 gzip: self.gzip,
                 openmetrics: self.openmetrics,
+                protobuf: self.protobuf,
                 max_scrapes: self.max_scrapes,
                 scrapes: AtomicUsize::new(0),
                 size_hint: AtomicUsize::new(4096),
@@ -264,6 +275,7 @@ impl Exporter {
             policy: AccessPolicy::default(),
             gzip: true,
             openmetrics: true,
+            protobuf: true,
             max_scrapes: 4,
         }
     }
@@ -349,8 +361,11 @@ impl Exporter {
         if prefix.len() > MAX_PREFIX_LEN {
             return Err(Refusal::PrefixTooLong);
         }
+        let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
         let format = if json {
             Format::Json
+        } else if inner.protobuf && prefers_protobuf(accept) {
+            Format::Protobuf
         } else if !inner.openmetrics {
             Format::Prometheus
         } else {

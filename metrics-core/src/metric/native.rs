@@ -92,7 +92,8 @@ impl std::error::Error for NativeError {}
 
 impl NativeBuckets {
     /// Bucket factor 1.1 (schema 3), at most 160 buckets, zero threshold 2^-128.
-    pub const DEFAULT: NativeBuckets = NativeBuckets { schema: 3, max_buckets: 160, zero_threshold: 2.938735877055719e-39 };
+    pub const DEFAULT: NativeBuckets =
+        NativeBuckets { schema: 3, max_buckets: 160, zero_threshold: 2.938735877055719e-39 };
 
     /// Settings from their three values, checked: the schema in `-4..=8`, `max_buckets` at
     /// least 1, the zero threshold finite and not negative.
@@ -610,7 +611,9 @@ mod tests {
             assert_eq!(s.native.positive.iter().map(|b| b.1).sum::<u64>(), 64);
             assert_eq!(s.count, 64);
             // Every value still lies in its bucket at the lowered schema.
-            let expected: u64 = (1..=64).filter(|&v| bucket_index(f64::from(v), s.native.schema) == s.native.positive[0].0).count() as u64;
+            let expected: u64 = (1..=64)
+                .filter(|&v| bucket_index(f64::from(v), s.native.schema) == s.native.positive[0].0)
+                .count() as u64;
             assert_eq!(s.native.positive[0].1, expected);
         });
     }
