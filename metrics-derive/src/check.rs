@@ -140,6 +140,11 @@ fn native_settings(cx: &Ctxt, spec: &crate::attr::NativeSpec) -> Option<(i32, u3
     let zero = match spec.zero_threshold {
         None => 2f64.powi(-128),
         Some((v, _)) if v.is_finite() && v >= 0.0 => v,
+        Some((v, span)) if !v.is_finite() => {
+            cx.error_at(span, "`zero_threshold` overflows a 64-bit float: expected a finite number of at least 0, as in `zero_threshold = 1e-9`");
+            ok = false;
+            0.0
+        }
         Some((v, span)) => {
             cx.error_at(span, format!("`zero_threshold = {v}` is not a zero threshold: expected a finite number of at least 0, as in `zero_threshold = 1e-9`"));
             ok = false;
