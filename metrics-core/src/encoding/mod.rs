@@ -23,6 +23,7 @@ use crate::sync::{AtomicU64, Ordering};
 
 use crate::descriptor::Descriptor;
 use crate::labels::EncodeLabels;
+pub use crate::metric::exemplar::{Exemplar, Exemplars};
 
 /// An output format of the [`Registry`](crate::Registry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -175,6 +176,18 @@ pub trait Encoder {
     fn begin_family(&mut self, desc: &Descriptor);
     /// Writes one series of the current family.
     fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>);
+    /// Writes one series of the current family with its exemplars. The formats that carry
+    /// exemplars (OpenMetrics, protobuf) override it; the others write the series alone.
+    fn sample_with_exemplars<L: EncodeLabels + ?Sized>(
+        &mut self,
+        desc: &Descriptor,
+        labels: &L,
+        value: SampleValue<'_>,
+        exemplars: &Exemplars<'_>,
+    ) {
+        let _ = exemplars;
+        self.sample(desc, labels, value)
+    }
     /// Ends the current family.
     fn end_family(&mut self, desc: &Descriptor);
 }

@@ -12,7 +12,7 @@
 //! the tests decode the output with an independent decoder and compare it with the text.
 
 use crate::descriptor::{Descriptor, MetricKind};
-use crate::encoding::{Encoder, HistogramData, Number, SampleValue, SummaryData};
+use crate::encoding::{Encoder, Exemplar, Exemplars, HistogramData, Number, SampleValue, SummaryData};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 use crate::metric::native::NativeData;
 
@@ -178,11 +178,31 @@ impl<'a> ProtobufEncoder<'a> {
         ProtobufEncoder { out, prefix, family: (0, 0), any: false }
     }
 
-    fn labels<L: EncodeLabels + ?Sized>(&mut self, labels: &L) {
+    /// One `Metric` message (field 4 of the family).
+    #[inline]
+    fn metric<L: EncodeLabels + ?Sized>(&mut self, labels: &L, value: SampleValue<'_>, ex: Option<&Exemplars<'_>>) {
+        self.any = true;
+        let metric = open(self.out, 4);
         labels.encode_labels(&mut Labels { out: self.out });
+        match value {
+            SampleValue::Counter { value, created } => {
+                let c = open(self.out, 3);
+                double(self.out, 1, value.as_f64());
+                if let Some(x) = ex.and_then(|e| e.counter()) {
+                    exemplar(self.out, 2, x);
+                }
+                timestamp(self.out, 3, created);
+                close(self.out, c);
+            }
+            SampleValue::Gauge(v) => gauge(self.out, v),
+            SampleValue::Info => gauge(self.out, Number::U64(1)),
+            SampleValue::Histogram(h) => self.histogram(&h, ex),
+            SampleValue::Summary(s) => self.summary(&s),
+        }
+        close(self.out, metric);
     }
 
-    fn histogram(&mut self, h: &HistogramData<'_>) {
+    fn histogram(&mut self, h: &HistogramData<'_>, exemplars: Option<&Exemplars<'_>>) {
         let out = &mut *self.out;
         let at = open(out, 7);
         // The count is the buckets' total, known once they are read: it follows them, which
@@ -193,6 +213,17 @@ impl<'a> ProtobufEncoder<'a> {
                 let b = open(out, 3);
                 uint(out, 1, cumulative);
                 double(out, 2, bound);
+                if let Some(x) = exemplars.and_then(|e| e.bucket(i)) {
+                    exemplar(out, 3, x);
+                }
+                close(out, b);
+            } else if let Some(x) = exemplars.and_then(|e| e.bucket(i)) {
+                // The `+Inf` bucket is written only to carry its exemplar, as client_golang
+                // does.
+                let b = open(out, 3);
+                uint(out, 1, cumulative);
+                double(out, 2, f64::INFINITY);
+                exemplar(out, 3, x);
                 close(out, b);
             }
         });
@@ -200,6 +231,9 @@ impl<'a> ProtobufEncoder<'a> {
         double(out, 2, h.sum);
         if let Some(n) = h.native() {
             native(out, n);
+            for x in exemplars.map_or(&[][..], |e| e.native()) {
+                exemplar(out, 16, x);
+            }
         }
         timestamp(out, 15, h.created);
         close(out, at);
@@ -219,6 +253,20 @@ impl<'a> ProtobufEncoder<'a> {
         timestamp(out, 4, s.created);
         close(out, at);
     }
+}
+
+/// An `Exemplar` message as field `field`.
+fn exemplar(out: &mut Vec<u8>, field: u32, x: &Exemplar) {
+    let at = open(out, field);
+    for (name, value) in x.labels() {
+        let l = open(out, 1);
+        bytes(out, 1, name.as_bytes());
+        bytes(out, 2, value.as_bytes());
+        close(out, l);
+    }
+    double(out, 2, x.value());
+    timestamp(out, 3, x.timestamp());
+    close(out, at);
 }
 
 /// The native fields of a `Histogram` message.
@@ -286,22 +334,17 @@ impl Encoder for ProtobufEncoder<'_> {
 
     #[inline]
     fn sample<L: EncodeLabels + ?Sized>(&mut self, _: &Descriptor, labels: &L, value: SampleValue<'_>) {
-        self.any = true;
-        let metric = open(self.out, 4);
-        self.labels(labels);
-        match value {
-            SampleValue::Counter { value, created } => {
-                let c = open(self.out, 3);
-                double(self.out, 1, value.as_f64());
-                timestamp(self.out, 3, created);
-                close(self.out, c);
-            }
-            SampleValue::Gauge(v) => gauge(self.out, v),
-            SampleValue::Info => gauge(self.out, Number::U64(1)),
-            SampleValue::Histogram(h) => self.histogram(&h),
-            SampleValue::Summary(s) => self.summary(&s),
-        }
-        close(self.out, metric);
+        self.metric(labels, value, None);
+    }
+
+    fn sample_with_exemplars<L: EncodeLabels + ?Sized>(
+        &mut self,
+        _: &Descriptor,
+        labels: &L,
+        value: SampleValue<'_>,
+        exemplars: &Exemplars<'_>,
+    ) {
+        self.metric(labels, value, Some(exemplars));
     }
 
     fn end_family(&mut self, _: &Descriptor) {

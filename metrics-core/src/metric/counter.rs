@@ -6,6 +6,7 @@ use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
+use crate::metric::exemplar::ExemplarSlot;
 use crate::metric::{Metric, add_f64};
 
 /// A monotonically increasing integer counter.
@@ -25,12 +26,14 @@ use crate::metric::{Metric, add_f64};
 pub struct Counter {
     value: AtomicU64,
     created: AtomicU64,
+    /// Allocated on the first exemplar (see `exemplar.rs`).
+    pub(crate) exemplar: ExemplarSlot,
 }
 
 impl Counter {
     /// A counter at zero.
     pub fn new() -> Self {
-        Counter { value: AtomicU64::new(0), created: AtomicU64::new(unique_nanos()) }
+        Counter { value: AtomicU64::new(0), created: AtomicU64::new(unique_nanos()), exemplar: ExemplarSlot::default() }
     }
 
     /// Adds one.
@@ -73,10 +76,12 @@ impl Metric for Counter {
     fn reset(&self) {
         self.value.store(0, Ordering::Relaxed);
         self.created.store(unique_nanos(), Ordering::Relaxed);
+        self.exemplar.clear();
     }
 
     fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
-        e.sample(desc, labels, SampleValue::Counter { value: Number::U64(self.get()), created: self.created() });
+        let value = SampleValue::Counter { value: Number::U64(self.get()), created: self.created() };
+        self.exemplar.encode(desc, labels, value, e);
     }
 
     fn fingerprint(&self) -> u64 {

@@ -9,6 +9,7 @@ use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, HistogramData, SampleValue};
 use crate::labels::EncodeLabels;
+use crate::metric::exemplar::HistogramExemplars;
 use crate::metric::native::{NativeBuckets, NativeCounts};
 use crate::metric::{FloatValue, Metric, add_f64};
 
@@ -171,6 +172,7 @@ pub struct Histogram {
     sum: AtomicU64,
     created: AtomicU64,
     native: Option<Box<NativeCounts>>,
+    exemplars: HistogramExemplars,
 }
 
 /// The classic bounds of a native-only histogram: none, so that the text formats show a single
@@ -187,6 +189,7 @@ impl Histogram {
             sum: AtomicU64::new(0f64.to_bits()),
             created: AtomicU64::new(unique_nanos()),
             native: None,
+            exemplars: HistogramExemplars::default(),
         }
     }
 
@@ -199,6 +202,7 @@ impl Histogram {
             sum: AtomicU64::new(0f64.to_bits()),
             created: AtomicU64::new(unique_nanos()),
             native: Some(Box::new(NativeCounts::new(settings, 1))),
+            exemplars: HistogramExemplars::default(),
         }
     }
 
@@ -231,11 +235,47 @@ impl Histogram {
     /// NaN is counted in the `+Inf` bucket and makes the sum NaN, as in client_golang.
     #[inline]
     pub fn observe(&self, v: impl FloatValue) {
-        self.record(v.to_f64())
+        self.record(v.to_f64());
     }
 
+    /// Records one observation and keeps `labels` (any [`LabelSet`](crate::LabelSet), such as
+    /// a struct with a `trace_id` field) as the exemplar of the classic bucket the value falls
+    /// in (so an exemplar always lies in its bucket) and, with native buckets, among the ten
+    /// most recent native exemplars, with the current time. The observation always happens;
+    /// the exemplar is not kept when its label names and values hold more than
+    /// [`MAX_EXEMPLAR_CHARS`](crate::MAX_EXEMPLAR_CHARS) characters together, or when the
+    /// value is NaN. Exemplars show in OpenMetrics and protobuf.
+    ///
+    /// ```
+    /// use metrics_core::{Buckets, Format, Histogram, LabelSet, Metrics, Registry, RenderOptions};
+    /// #[derive(LabelSet)]
+    /// struct Trace {
+    ///     trace_id: String,
+    /// }
+    /// #[derive(Metrics)]
+    /// struct M {
+    ///     /// Latency.
+    ///     #[metric(unit = "seconds", buckets = [0.1, 1.0])]
+    ///     latency: Histogram,
+    /// }
+    /// let m = std::sync::Arc::new(M::default());
+    /// m.latency.observe_with_exemplar(0.25, &Trace { trace_id: "abc".into() });
+    /// let registry = Registry::new();
+    /// registry.register_arc(m).unwrap();
+    /// let mut out = Vec::new();
+    /// registry.render_into(&RenderOptions::new(Format::OpenMetrics).with_created(false), &mut out);
+    /// let text = String::from_utf8(out).unwrap();
+    /// assert!(text.contains("latency_seconds_bucket{le=\"1.0\"} 1 # {trace_id=\"abc\"} 0.25 "), "{text}");
+    /// ```
+    pub fn observe_with_exemplar<L: EncodeLabels + ?Sized>(&self, v: impl FloatValue, labels: &L) {
+        let v = v.to_f64();
+        let bucket = self.record(v);
+        self.exemplars.set(labels, v, bucket, self.buckets.as_slice().len() + 1, self.native.is_some());
+    }
+
+    /// Records `v`; returns the classic bucket it fell in.
     #[inline]
-    fn record(&self, v: f64) {
+    fn record(&self, v: f64) -> usize {
         let bounds = self.buckets.as_slice();
         // A linear scan beats a binary search on the short bucket lists histograms use.
         let i = if bounds.len() <= 16 {
@@ -249,12 +289,13 @@ impl Histogram {
         };
         if let Some(n) = &self.native {
             n.observe(v, i);
-            return;
+            return i;
         }
         if let Some(c) = self.counts.get(i) {
             c.fetch_add(1, Ordering::Relaxed);
         }
         add_f64(&self.sum, v);
+        i
     }
 
     /// Records a duration in seconds (the same as `observe(d)`).
@@ -328,6 +369,7 @@ impl Metric for Histogram {
     }
 
     fn reset(&self) {
+        self.exemplars.clear();
         if let Some(n) = &self.native {
             n.reset();
             self.created.store(unique_nanos(), Ordering::Relaxed);
@@ -346,12 +388,18 @@ impl Metric for Histogram {
         if let Some(n) = &self.native {
             n.snapshot(|s| {
                 let data = HistogramData { bounds, counts: s.classic, sum: s.sum, created, native: Some(&s.native) };
-                e.sample(desc, labels, SampleValue::Histogram(data));
+                self.exemplars.with(|ex| match ex {
+                    Some(ex) => e.sample_with_exemplars(desc, labels, SampleValue::Histogram(data), ex),
+                    None => e.sample(desc, labels, SampleValue::Histogram(data)),
+                });
             });
             return;
         }
         let data = HistogramData { bounds, counts: &self.counts, sum: self.sum(), created, native: None };
-        e.sample(desc, labels, SampleValue::Histogram(data));
+        self.exemplars.with(|ex| match ex {
+            Some(ex) => e.sample_with_exemplars(desc, labels, SampleValue::Histogram(data), ex),
+            None => e.sample(desc, labels, SampleValue::Histogram(data)),
+        });
     }
 
     fn fingerprint(&self) -> u64 {

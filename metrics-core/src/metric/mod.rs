@@ -4,6 +4,7 @@
 pub(crate) mod bounds;
 pub(crate) mod callback;
 pub(crate) mod counter;
+pub(crate) mod exemplar;
 pub(crate) mod gauge;
 pub(crate) mod histogram;
 pub(crate) mod info;
