@@ -605,3 +605,29 @@ fn http_negotiates_protobuf() {
         Some("text/plain; version=0.0.4; charset=utf-8")
     );
 }
+
+#[test]
+fn json_shows_native_buckets() {
+    let (r, _m) = registry();
+    let v: serde_json::Value = serde_json::from_str(&r.render(Format::Json)).unwrap_or_else(|e| panic!("{e}"));
+    let both = &v["app_both_seconds"]["value"];
+    assert_eq!(both["count"], 7.0);
+    let native = &both["native"];
+    assert_eq!(native["schema"], 3.0);
+    assert_eq!(native["zero_count"], 2.0);
+    // Positive buckets by increasing upper bound, each value within its bucket.
+    let positive: Vec<(f64, f64)> = native["positive"]
+        .as_array()
+        .map(|a| a.iter().map(|b| (b[0].as_f64().unwrap_or(f64::NAN), b[1].as_f64().unwrap_or(f64::NAN))).collect())
+        .unwrap_or_default();
+    let base = 2f64.powf(1.0 / 8.0);
+    for (v, (bound, count)) in [0.05, 0.5, 2.0, 5.0].iter().zip(&positive) {
+        assert!(*v <= bound * (1.0 + 1e-12) && *v > bound / base * (1.0 + 1e-12), "{v} in ({}, {bound}]", bound / base);
+        assert_eq!(*count, 1.0);
+    }
+    assert_eq!(positive.len(), 4);
+    let negative = &native["negative"][0];
+    assert!(negative[0].as_f64().is_some_and(|b| b <= -1.0 && b > -base), "{negative}");
+    // Classic-only histograms have no `native` key.
+    assert!(v["app_classic_seconds"]["value"].as_array().is_some_and(|a| a.iter().all(|s| s.get("native").is_none())));
+}
