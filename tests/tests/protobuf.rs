@@ -631,3 +631,74 @@ fn json_shows_native_buckets() {
     // Classic-only histograms have no `native` key.
     assert!(v["app_classic_seconds"]["value"].as_array().is_some_and(|a| a.iter().all(|s| s.get("native").is_none())));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Whatever the settings and values, the decoded native buckets are exactly those the
+    /// values fall in at the schema the histogram ended at (resolution halving moves every
+    /// count to the bucket that holds its value), they add up to the count with the zero
+    /// bucket and the NaNs, and the limit holds above schema -4.
+    #[test]
+    fn native_buckets_hold_exactly_their_values(
+        schema in -4i8..=8,
+        max_buckets in 1u32..40,
+        zero in proptest::sample::select(vec![0.0, 1e-3, 1.0]),
+        values in proptest::collection::vec(proptest::num::f64::ANY, 0..150),
+        scrape_every in 1usize..50,
+    ) {
+        let settings = NativeBuckets::new(i32::from(schema), max_buckets, zero).unwrap_or_default();
+        #[derive(Metrics)]
+        struct H {
+            /// H.
+            h: Histogram,
+        }
+        let m = Arc::new(H { h: Histogram::native(settings) });
+        let r = Registry::new();
+        r.register_arc(m.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let mut bytes = Vec::new();
+        for (i, &v) in values.iter().enumerate() {
+            m.h.observe(v);
+            if i % scrape_every == 0 {
+                bytes.clear();
+                r.render_into(&RenderOptions::new(Format::Protobuf), &mut bytes);
+            }
+        }
+        bytes.clear();
+        r.render_into(&RenderOptions::new(Format::Protobuf), &mut bytes);
+        let h = decode(&bytes)[0].metric[0].histogram.clone().unwrap_or_default();
+        let s = h.schema as i8;
+        proptest::prop_assert!((-4..=schema).contains(&s));
+        let expand = |spans: &[pb::BucketSpan], deltas: &[i64]| {
+            let mut out = BTreeMap::new();
+            let (mut index, mut count, mut d) = (0i32, 0i64, deltas.iter());
+            for sp in spans {
+                index += sp.offset;
+                for k in 0..sp.length {
+                    count += d.next().copied().unwrap_or_default();
+                    out.insert(index + k as i32, count as u64);
+                }
+                index += sp.length as i32;
+            }
+            out
+        };
+        let pos = expand(&h.positive_span, &h.positive_delta);
+        let neg = expand(&h.negative_span, &h.negative_delta);
+        let (mut want_pos, mut want_neg, mut want_zero) = (BTreeMap::new(), BTreeMap::new(), 0u64);
+        for &v in values.iter().filter(|v| !v.is_nan()) {
+            if v.abs() <= zero {
+                want_zero += 1;
+            } else {
+                let side = if v < 0.0 { &mut want_neg } else { &mut want_pos };
+                *side.entry(NativeBuckets::bucket_index(v.abs(), s)).or_insert(0u64) += 1;
+            }
+        }
+        proptest::prop_assert_eq!(&pos, &want_pos);
+        proptest::prop_assert_eq!(&neg, &want_neg);
+        proptest::prop_assert_eq!(h.zero_count, want_zero);
+        proptest::prop_assert_eq!(h.sample_count, values.len() as u64);
+        if s > -4 {
+            proptest::prop_assert!(pos.len() + neg.len() <= max_buckets as usize);
+        }
+    }
+}

@@ -222,8 +222,10 @@ pub(crate) fn bucket_index(v: f64, schema: i8) -> i32 {
     key + inf
 }
 
-/// Slot keys: the bucket index and the sign, `EMPTY` for an unused slot.
-const EMPTY: u64 = u64::MAX;
+/// Slot keys: the bucket index and the sign, `EMPTY` for an unused slot. Keys of real buckets
+/// lie within ±2^33 (an `i32` index shifted by one), so `EMPTY` is far from every one of them
+/// (`u64::MAX` would not do: it is the key of negative bucket -1).
+const EMPTY: u64 = 1 << 63;
 
 #[inline]
 fn key_of(index: i32, negative: bool) -> u64 {
@@ -590,6 +592,22 @@ mod tests {
             assert!((0.5..1.0).contains(&f), "{v}: {f}");
             assert_eq!(f * 2f64.powi(e.clamp(-1022, 1023)) * 2f64.powi(e - e.clamp(-1022, 1023)), v);
         }
+    }
+
+    #[test]
+    fn no_bucket_key_is_the_empty_key() {
+        for index in [-1, 0, 1, i32::MIN, i32::MAX] {
+            for negative in [false, true] {
+                assert_ne!(key_of(index, negative), EMPTY);
+                assert_eq!(split_key(key_of(index, negative)), (index, negative));
+            }
+        }
+        // Negative bucket -1 holds [-1, -0.5) at schema 0.
+        let n = NativeCounts::new(NativeBuckets::new(0, 10, 0.0).unwrap_or_default(), 1);
+        n.observe(-0.75, 0);
+        n.snapshot(|s| assert_eq!(s.native.negative, [(0, 1)]));
+        n.observe(-0.375, 0);
+        n.snapshot(|s| assert_eq!(s.native.negative, [(-1, 1), (0, 1)]));
     }
 
     #[test]
