@@ -702,3 +702,64 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn scrapes_during_concurrent_observes_are_never_torn() {
+    #[derive(Metrics)]
+    struct H {
+        /// H.
+        #[metric(buckets = [0.5, 2.0], native(schema = 2, max_buckets = 12))]
+        h: Histogram,
+    }
+    let m = Arc::new(H::default());
+    let r = Registry::new();
+    r.register_arc(m.clone()).unwrap_or_else(|e| panic!("{e}"));
+    const PER_THREAD: u64 = 20_000;
+    let writers: Vec<_> = (0..3u64)
+        .map(|t| {
+            let m = m.clone();
+            std::thread::spawn(move || {
+                for i in 0..PER_THREAD {
+                    // Spread over many buckets so that the resolution halves while scraped.
+                    let v = ((i * 7 + t) % 1000) as f64 * 0.01 - 3.0;
+                    m.h.observe(v * 10f64.powi((i % 5) as i32));
+                }
+            })
+        })
+        .collect();
+    let mut scrapes = 0;
+    let mut bytes = Vec::new();
+    loop {
+        let done = writers.iter().all(|w| w.is_finished());
+        bytes.clear();
+        r.render_into(&RenderOptions::new(Format::Protobuf), &mut bytes);
+        let h = decode(&bytes)[0].metric[0].histogram.clone().unwrap_or_default();
+        let native: i64 = [&h.positive_delta, &h.negative_delta]
+            .iter()
+            .map(|d| {
+                d.iter()
+                    .scan(0i64, |c, x| {
+                        *c += x;
+                        Some(*c)
+                    })
+                    .sum::<i64>()
+            })
+            .sum();
+        assert_eq!(native as u64 + h.zero_count, h.sample_count, "native buckets vs count");
+        let classic: Vec<u64> = h.bucket.iter().map(|b| b.cumulative_count).collect();
+        assert!(
+            classic.windows(2).all(|w| w[0] <= w[1]) && classic.last().is_some_and(|&c| c <= h.sample_count),
+            "{classic:?} {}",
+            h.sample_count
+        );
+        scrapes += 1;
+        if done {
+            assert_eq!(h.sample_count, 3 * PER_THREAD);
+            break;
+        }
+    }
+    for w in writers {
+        w.join().unwrap_or_else(|_| panic!("writer panicked"));
+    }
+    assert!(scrapes > 1);
+}
