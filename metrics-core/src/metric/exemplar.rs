@@ -42,10 +42,16 @@ impl Exemplar {
     /// Overwrites `self` with `labels` and `value`, reusing its strings, when the labels fit
     /// in [`MAX_EXEMPLAR_CHARS`]; returns whether they did (if not, `self` is unchanged).
     fn set<L: EncodeLabels + ?Sized>(&mut self, labels: &L, value: f64) -> bool {
-        let mut count = Count(0);
+        // Bytes first: a string has at most as many characters as bytes, so characters need
+        // counting only when the bytes are over the limit.
+        let mut count = Count { n: 0, chars: false };
         labels.encode_labels(&mut count);
-        if count.0 > MAX_EXEMPLAR_CHARS {
-            return false;
+        if count.n > MAX_EXEMPLAR_CHARS {
+            let mut count = Count { n: 0, chars: true };
+            labels.encode_labels(&mut count);
+            if count.n > MAX_EXEMPLAR_CHARS {
+                return false;
+            }
         }
         let mut w = Collect { labels: &mut self.labels, used: 0 };
         labels.encode_labels(&mut w);
@@ -73,24 +79,27 @@ struct Collect<'a> {
     used: usize,
 }
 
-/// Counts the characters of label names and values.
-struct Count(usize);
+/// Counts the bytes, or the characters, of label names and values.
+struct Count {
+    n: usize,
+    chars: bool,
+}
 
 impl ValueSink for Count {
     fn write_str(&mut self, s: &str) {
-        self.0 += s.chars().count();
+        self.n += if self.chars { s.chars().count() } else { s.len() };
     }
     fn write_u64(&mut self, v: u64) {
-        self.0 += itoa::Buffer::new().format(v).len();
+        self.n += itoa::Buffer::new().format(v).len();
     }
     fn write_i64(&mut self, v: i64) {
-        self.0 += itoa::Buffer::new().format(v).len();
+        self.n += itoa::Buffer::new().format(v).len();
     }
 }
 
 impl LabelWriter for Count {
     fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
-        self.0 += name.chars().count();
+        self.write_str(name);
         value.write_value(self);
     }
 }
@@ -316,8 +325,10 @@ mod tests {
         // "trace_id" is 8 characters: 120 more fit, 121 do not.
         assert!(Exemplar::new(&Trace("trace_id", "a".repeat(120)), 1.0).is_some());
         assert!(Exemplar::new(&Trace("trace_id", "a".repeat(121)), 1.0).is_none());
-        // Characters, not bytes: 120 two-byte characters still fit.
+        // Characters, not bytes: 120 two-byte characters still fit, 121 do not.
         assert!(Exemplar::new(&Trace("trace_id", "é".repeat(120)), 1.0).is_some());
+        assert!(Exemplar::new(&Trace("trace_id", "é".repeat(121)), 1.0).is_none());
+        assert!(Exemplar::new(&Trace("trace_ïd", "é".repeat(120)), 1.0).is_some());
         let slot = ExemplarSlot::default();
         slot.set(&Trace("trace_id", "ok".into()), 1.0);
         slot.set(&Trace("trace_id", "a".repeat(200)), 2.0);
