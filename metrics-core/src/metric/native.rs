@@ -18,6 +18,9 @@
 //! buckets as slots. A table is sized for twice `max_buckets`; should it fill up (bucket indexes
 //! spread over more slots than that before the resolution is lowered), the overflowing bucket
 //! is counted in a small list behind a per-shard mutex, which only that rare case takes.
+//! Memory: two tables of `2 * max_buckets` slots (a power of two, at least 64) of 16 bytes,
+//! 16 KiB per series at the default 160 buckets: keep native buckets to families of modest
+//! cardinality, or lower `max_buckets`.
 //!
 //! # Bounded size
 //!
