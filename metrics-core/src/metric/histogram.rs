@@ -194,7 +194,20 @@ impl Histogram {
     }
 
     /// A histogram with native buckets only: the text formats show its `_count`, `_sum` and a
-    /// single `le="+Inf"` bucket; the protobuf format carries its native buckets.
+    /// single `le="+Inf"` bucket; the protobuf format carries its native buckets. A family of
+    /// them without the derive: `Family::with_constructor(move || Histogram::native(settings))`.
+    ///
+    /// ```
+    /// use metrics_core::{Family, Histogram, LabelSet, NativeBuckets};
+    /// #[derive(LabelSet)]
+    /// struct Route {
+    ///     route: String,
+    /// }
+    /// let settings = NativeBuckets::DEFAULT.with_max_buckets(40).unwrap();
+    /// let latency: Family<Route, Histogram> = Family::with_constructor(move || Histogram::native(settings));
+    /// latency.get_or_create(&Route { route: "/".into() }).observe(0.25);
+    /// assert_eq!(latency.get_or_create(&Route { route: "/".into() }).native_buckets(), Some(&settings));
+    /// ```
     pub fn native(settings: NativeBuckets) -> Self {
         Histogram {
             buckets: Buckets(Repr::Static(NO_BOUNDS)),
