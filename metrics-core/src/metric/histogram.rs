@@ -416,7 +416,11 @@ impl Metric for Histogram {
     }
 
     fn fingerprint(&self) -> u64 {
-        self.count()
+        match &self.native {
+            // No swap of shards (a snapshot) just to see whether the histogram changed.
+            Some(n) => n.started(),
+            None => self.count(),
+        }
     }
 
     fn order(&self) -> u64 {
@@ -515,6 +519,18 @@ mod tests {
         assert_eq!(text(b[2]), "0.00121");
         let last = 0.001 * 1.1f64.powi(999);
         assert!((b[999] - last).abs() <= last * 1e-12, "{} {last}", b[999]);
+    }
+
+    #[test]
+    fn a_native_histogram_fingerprint_moves_with_each_observation() {
+        let h = Histogram::native(NativeBuckets::DEFAULT);
+        let before = h.fingerprint();
+        h.observe(1.0);
+        let after = h.fingerprint();
+        assert_ne!(before, after);
+        assert_eq!(after, h.fingerprint(), "reading it changes nothing");
+        h.observe(f64::NAN);
+        assert_ne!(after, h.fingerprint(), "a NaN observation counts too");
     }
 
     #[test]

@@ -561,6 +561,12 @@ impl NativeCounts {
         r
     }
 
+    /// Observations started: changes with every observation, read without a swap (for idle
+    /// expiry).
+    pub(crate) fn started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed) & !HOT
+    }
+
     /// The number of observations (a snapshot's).
     pub(crate) fn count(&self) -> u64 {
         self.snapshot(|s| s.count)
