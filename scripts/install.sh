@@ -21,6 +21,15 @@ if [ "${#MISSING[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${MISSING[@]}" >/dev/null
 fi
 
+# protoc: the peers' protobuf encoders in benches/ (prometheus-client, metrics-exporter-prometheus)
+# generate their message types with prost-build at build time. Our own tests decode protobuf
+# with prost's derive and need no protoc.
+if ! command -v protoc >/dev/null 2>&1; then
+  echo "installing protobuf-compiler (protoc) from Debian"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq protobuf-compiler >/dev/null
+fi
+
 if ! python3 -c "import prometheus_client, sys; sys.exit(prometheus_client.__version__ != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
   # Older clients have no __version__: compare through pip.
   if ! python3 -m pip show prometheus-client 2>/dev/null | grep -x "Version: $PROMETHEUS_CLIENT_VERSION" >/dev/null; then

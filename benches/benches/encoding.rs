@@ -25,6 +25,7 @@ fn encode(c: &mut Criterion) {
         ("encode_text/ours", Format::Prometheus),
         ("encode_openmetrics/ours", Format::OpenMetrics),
         ("encode_json/ours", Format::Json),
+        ("encode_protobuf/ours", Format::Protobuf),
     ] {
         let opts = RenderOptions::new(format);
         c.bench_function(name, |b| {

@@ -254,9 +254,43 @@ fn histogram(c: &mut Criterion) {
     c.bench_function("histogram/metrics", |b| b.iter(|| mh.record(next())));
 }
 
+/// Native histograms: ours (native only, and classic and native together) against our classic
+/// histogram and prometheus-client's native histogram, on the same values.
+fn native(c: &mut Criterion) {
+    use metrics_core::NativeBuckets;
+    let mut i = 0;
+    let mut next = move || {
+        i = (i + 1) % OBSERVATIONS.len();
+        black_box(OBSERVATIONS[i])
+    };
+    let classic = metrics_core::Histogram::default();
+    c.bench_function("native_observe/ours_classic", |b| b.iter(|| classic.observe(next())));
+    let native = metrics_core::Histogram::native(NativeBuckets::DEFAULT);
+    c.bench_function("native_observe/ours", |b| b.iter(|| native.observe(next())));
+    let both = metrics_core::Histogram::default().with_native(NativeBuckets::DEFAULT);
+    c.bench_function("native_observe/ours_classic_and_native", |b| b.iter(|| both.observe(next())));
+    let config = prometheus_client::metrics::histogram::NativeHistogramConfig::new(1.1);
+    let p = prometheus_client::metrics::histogram::Histogram::new_native(config);
+    c.bench_function("native_observe/prometheus-client", |b| b.iter(|| p.observe(next())));
+}
+
+/// The `trace_id` of an exemplar.
+#[derive(metrics_core::LabelSet)]
+struct Trace {
+    trace_id: String,
+}
+
+/// An increment that keeps an exemplar against a plain one.
+fn exemplar(c: &mut Criterion) {
+    let counter = metrics_core::Counter::new();
+    c.bench_function("exemplar_inc/ours_plain", |b| b.iter(|| black_box(&counter).inc()));
+    let trace = Trace { trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into() };
+    c.bench_function("exemplar_inc/ours", |b| b.iter(|| black_box(&counter).inc_with_exemplar(&trace)));
+}
+
 criterion_group! {
     name = peers;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(50);
-    targets = counter, family, histogram
+    targets = counter, family, histogram, native, exemplar
 }
 criterion_main!(peers);

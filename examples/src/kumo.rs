@@ -185,8 +185,12 @@ pub fn start(listen: SocketAddr, trusted: Vec<TrustedHost>, tick: Duration) -> s
         policy.trusted = trusted;
     }
     // KumoMTA serves Prometheus text only, and its counter names depend on it.
-    let exporter =
-        Exporter::builder(registry.clone()).access(policy).openmetrics(false).build().map_err(std::io::Error::other)?;
+    let exporter = Exporter::builder(registry.clone())
+        .access(policy)
+        .openmetrics(false)
+        .protobuf(false)
+        .build()
+        .map_err(std::io::Error::other)?;
     let server = Server::spawn_thread(Server::builder(exporter).listen(listen))?;
     let (stop, stopped) = mpsc::channel::<()>();
     let workload = std::thread::Builder::new().name("kumo-workload".into()).spawn(move || {

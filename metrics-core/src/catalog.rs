@@ -32,6 +32,10 @@ pub struct CatalogEntry {
     /// Histogram bucket bounds.
     #[serde(skip_serializing_if = "<[f64]>::is_empty")]
     pub buckets: &'static [f64],
+    /// Native bucket settings of a histogram that has native buckets (JSON:
+    /// `{"schema": 3, "max_buckets": 160, "zero_threshold": 2.938735877055719e-39}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native: Option<crate::metric::native::NativeBuckets>,
     /// Summary quantiles.
     #[serde(skip_serializing_if = "<[f64]>::is_empty")]
     pub quantiles: &'static [f64],
@@ -99,6 +103,7 @@ impl Catalog {
             help: d.help,
             labels: d.labels,
             buckets: d.buckets,
+            native: d.native,
             quantiles: d.quantiles,
             max_age_secs,
             limit: (d.limit != 0).then_some(d.limit),
@@ -159,6 +164,15 @@ impl Catalog {
             let mut kind = m.kind.as_str().to_owned();
             if !m.buckets.is_empty() {
                 let _ = write!(kind, " (buckets {})", join(m.buckets));
+            }
+            if let Some(n) = &m.native {
+                let _ = write!(
+                    kind,
+                    " (native: schema {}, at most {} buckets, zero threshold {:e})",
+                    n.schema(),
+                    n.max_buckets(),
+                    n.zero_threshold()
+                );
             }
             if !m.quantiles.is_empty() {
                 let _ = write!(kind, " (quantiles {})", join(m.quantiles));

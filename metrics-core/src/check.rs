@@ -87,6 +87,9 @@ pub const fn check_metric(d: &Descriptor, is_family: bool) -> ErrorMessage {
             .push("` is a ")
             .push(d.kind.as_str());
     }
+    if d.native.is_some() && !matches!(d.kind, MetricKind::Histogram) {
+        return m.push("`native` applies to histograms only, and `").push(d.name).push("` is a ").push(d.kind.as_str());
+    }
     if (!d.quantiles.is_empty() || d.max_age_secs != 0) && !matches!(d.kind, MetricKind::Summary) {
         return m
             .push("`quantiles` and `max_age` apply to summaries only, and `")

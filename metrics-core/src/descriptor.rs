@@ -49,6 +49,8 @@ pub struct Descriptor {
     pub labels: &'static [LabelDescriptor],
     /// Histogram bucket upper bounds (without `+Inf`); empty for other types.
     pub buckets: &'static [f64],
+    /// Native bucket settings of a histogram that has native buckets; `None` otherwise.
+    pub native: Option<crate::metric::native::NativeBuckets>,
     /// Summary quantiles; empty for other types.
     pub quantiles: &'static [f64],
     /// Summary sliding-window length in seconds; 0 for the default (600 s).
@@ -72,6 +74,7 @@ impl Descriptor {
             unit: "",
             labels: &[],
             buckets: &[],
+            native: None,
             quantiles: &[],
             max_age_secs: 0,
             limit: 0,
@@ -95,6 +98,13 @@ impl Descriptor {
     /// Sets the histogram buckets.
     pub const fn with_buckets(mut self, buckets: &'static [f64]) -> Self {
         self.buckets = buckets;
+        self
+    }
+
+    /// Gives a histogram native buckets with these settings (besides its classic `buckets`,
+    /// if any).
+    pub const fn with_native(mut self, native: crate::metric::native::NativeBuckets) -> Self {
+        self.native = Some(native);
         self
     }
 

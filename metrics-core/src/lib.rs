@@ -72,8 +72,13 @@
 //!   [`Family::with`] updates a series there without taking a handle's reference count.
 //! - [`Registry::render`] writes [`Format::Prometheus`] (0.0.4), [`Format::OpenMetrics`] (1.0)
 //!   or [`Format::Json`] (the shape of KumoMTA's `/metrics.json`); [`Registry::render_into`]
-//!   appends to a reused buffer, [`RenderOptions::with_prefix`] prefixes every name and
-//!   [`RenderOptions::with_created`] turns OpenMetrics' `_created` samples off.
+//!   appends to a reused buffer (and writes the binary [`Format::Protobuf`] too),
+//!   [`RenderOptions::with_prefix`] prefixes every name and [`RenderOptions::with_created`]
+//!   turns OpenMetrics' `_created` samples off.
+//! - Histograms can have native (exponential) buckets ([`NativeBuckets`], the derive's
+//!   `native`), and counters and histograms keep exemplars
+//!   ([`Counter::inc_with_exemplar`], [`Histogram::observe_with_exemplar`]), written in
+//!   OpenMetrics and protobuf.
 //! - Metrics that are not a derived struct (created at run time, read from the system) are
 //!   registered as a [`Collector`], and render in every format like derived ones.
 //! - [`Catalog`] renders every metric's description as Markdown or JSON.
@@ -113,9 +118,11 @@ pub use family::{Family, SeriesRef, SeriesTimer};
 pub use labels::{LabelSet, LabelValue};
 pub use metric::callback::{CounterFn, GaugeFn};
 pub use metric::counter::{Counter, FloatCounter};
+pub use metric::exemplar::{Exemplar, MAX_EXEMPLAR_CHARS};
 pub use metric::gauge::{FloatGauge, Gauge};
 pub use metric::histogram::{Buckets, BucketsError, DEFAULT_BUCKETS, Histogram, HistogramTimer};
 pub use metric::info::{AlreadySet, Info};
+pub use metric::native::{NativeBuckets, NativeData, NativeError};
 pub use metric::summary::{DEFAULT_MAX_AGE, DEFAULT_QUANTILES, Summary, SummaryError};
 pub use metric::{Collect, FloatValue, IntValue, Metric, Metrics};
 pub use registry::{DuplicateMetric, Registry};
@@ -214,6 +221,26 @@ pub use registry::{DuplicateMetric, Registry};
 ///     latency: Histogram,
 /// }
 /// assert_eq!(Catalog::of::<M>().metrics[0].buckets.last(), Some(&16.384));
+/// ```
+///
+/// ## `native` or `native(schema = N, max_buckets = N, zero_threshold = F)`
+/// Gives a histogram (or a `Family` of histograms) native buckets, besides its classic ones when
+/// `buckets` is given too, else alone. Each key is optional: `schema` in -4..=8 (default 3, a
+/// bucket factor of about 1.09), `max_buckets` at least 1 (default 160; past it the resolution
+/// halves), `zero_threshold` finite and not negative (default 2^-128). A bad value is a
+/// compile error at it. Native buckets travel in [`Format::Protobuf`] only; the text formats
+/// show the classic buckets (a single `+Inf` bucket without `buckets`). Without the derive:
+/// [`Histogram::with_native`], [`Histogram::native`], [`Descriptor::with_native`].
+///
+/// ```
+/// # use metrics_core::{Histogram, Metrics, Catalog, NativeBuckets};
+/// #[derive(Metrics)]
+/// struct M {
+///     /// Handler latency.
+///     #[metric(unit = "seconds", buckets = [0.1, 1.0], native(schema = 4, max_buckets = 100))]
+///     latency: Histogram,
+/// }
+/// assert_eq!(Catalog::of::<M>().metrics[0].native, NativeBuckets::new(4, 100, 2f64.powi(-128)).ok());
 /// ```
 ///
 /// ## `quantiles = [..]` (numbers in [0, 1]) and `max_age = 600` or `max_age = "10m"` (seconds, or `s`/`m`/`h`)
@@ -327,7 +354,9 @@ pub mod __private {
     pub use crate::encoding::Encoder;
     pub use crate::labels::{LabelSet, LabelValue, LabelWriter, ValueSink, cardinality_product, values_or_empty};
     pub use crate::metric::Collect;
+    pub use crate::metric::native::NativeBuckets;
     pub use core::hash::Hasher;
     pub use core::option::Option::{self, None, Some};
     pub use core::primitive::{bool, str, u64, usize};
+    pub use core::result::Result;
 }

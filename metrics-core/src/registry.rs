@@ -154,7 +154,13 @@ impl Registry {
     }
 
     /// Renders every metric in `format`.
+    ///
+    /// [`Format::Protobuf`] is binary, not text: for it this returns an empty string; render
+    /// it into bytes with [`render_into`](Self::render_into).
     pub fn render(&self, format: Format) -> String {
+        if format == Format::Protobuf {
+            return String::new();
+        }
         let mut out = Vec::with_capacity(4096);
         self.render_into(&RenderOptions::new(format), &mut out);
         // Every encoder writes UTF-8 only: names are ASCII and text comes from `&str`s.

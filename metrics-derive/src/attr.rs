@@ -187,6 +187,56 @@ impl syn::parse::Parse for GeneratorArg {
     }
 }
 
+/// `native` or `native(schema = N, max_buckets = N, zero_threshold = F)` on a histogram: each
+/// key optional, a missing one taking client_golang's usual value.
+#[derive(Clone, Default)]
+pub(crate) struct NativeSpec {
+    pub(crate) schema: Option<(f64, Span)>,
+    pub(crate) max_buckets: Option<(f64, Span)>,
+    pub(crate) zero_threshold: Option<(f64, Span)>,
+}
+
+/// The keys of `native(...)`.
+const NATIVE_KEYS: &[&str] = &["schema", "max_buckets", "zero_threshold"];
+
+fn native(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<NativeSpec> {
+    let mut spec = NativeSpec::default();
+    if meta.input.peek(Token![=]) {
+        cx.error_at(
+            meta.path.span(),
+            "`native` takes no value: write `native` or `native(schema = 3, max_buckets = 160, zero_threshold = 1e-10)`",
+        );
+        skip_value(meta)?;
+        return Ok(spec);
+    }
+    if !meta.input.peek(syn::token::Paren) {
+        return Ok(spec);
+    }
+    meta.parse_nested_meta(|inner| {
+        let key = path_str(&inner.path);
+        let slot = match key.as_str() {
+            "schema" => &mut spec.schema,
+            "max_buckets" => &mut spec.max_buckets,
+            "zero_threshold" => &mut spec.zero_threshold,
+            _ => {
+                cx.error_at(
+                    inner.path.span(),
+                    format!("unknown `native` setting `{key}`: expected one of {}", list(NATIVE_KEYS)),
+                );
+                skip_value(&inner)?;
+                return Ok(());
+            }
+        };
+        let value = number(inner.value()?)?;
+        if slot.is_some() {
+            cx.error_at(inner.path.span(), format!("duplicate `native` setting `{key}`"));
+        }
+        *slot = Some(value);
+        Ok(())
+    })?;
+    Ok(spec)
+}
+
 /// `#[metrics(...)]` on a struct (`prefix`, `crate`) or on a label type (`crate` only).
 #[derive(Default)]
 pub(crate) struct ContainerAttrs {
@@ -259,6 +309,7 @@ pub(crate) struct FieldAttrs {
     pub(crate) help: Option<Spanned<String>>,
     pub(crate) unit: Option<Spanned<String>>,
     pub(crate) buckets: Option<Spanned<BucketsSpec>>,
+    pub(crate) native: Option<Spanned<NativeSpec>>,
     pub(crate) quantiles: Option<Spanned<Vec<(f64, Span)>>>,
     pub(crate) max_age: Option<Spanned<u64>>,
     pub(crate) limit: Option<Spanned<u64>>,
@@ -269,7 +320,7 @@ pub(crate) struct FieldAttrs {
 
 /// The keys of `#[metric(...)]`.
 pub(crate) const FIELD_KEYS: &[&str] =
-    &["name", "help", "unit", "buckets", "quantiles", "max_age", "limit", "legacy_name", "flatten", "skip"];
+    &["name", "help", "unit", "buckets", "native", "quantiles", "max_age", "limit", "legacy_name", "flatten", "skip"];
 
 /// The keys of `#[metrics(...)]` on a `Metrics` struct.
 const CONTAINER_KEYS: &[&str] = &["prefix", "crate"];
@@ -315,6 +366,7 @@ pub(crate) fn field(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
     let mut help = Slot::new(cx, "metric", "help");
     let mut unit = Slot::new(cx, "metric", "unit");
     let mut bk = Slot::new(cx, "metric", "buckets");
+    let mut nat = Slot::new(cx, "metric", "native");
     let mut quantiles = Slot::new(cx, "metric", "quantiles");
     let mut age = Slot::new(cx, "metric", "max_age");
     let mut limit = Slot::new(cx, "metric", "limit");
@@ -347,6 +399,10 @@ pub(crate) fn field(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
                         cx.syn_error(e);
                         skip_value(&meta)?;
                     }
+                },
+                "native" => match native(cx, &meta) {
+                    Ok(n) => nat.set(span, n),
+                    Err(e) => cx.syn_error(e),
                 },
                 "quantiles" => match number_list(meta.value()?) {
                     Ok(q) => quantiles.set(span, q),
@@ -400,6 +456,7 @@ pub(crate) fn field(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
         help: help.get(),
         unit: unit.get(),
         buckets: bk.get(),
+        native: nat.get(),
         quantiles: quantiles.get(),
         max_age: age.get(),
         limit: limit.get(),

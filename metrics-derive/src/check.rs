@@ -31,6 +31,9 @@ pub(crate) struct CheckedField {
     pub(crate) name: String,
     /// The bucket bounds, when `buckets` was given (and valid).
     pub(crate) buckets: Option<Vec<f64>>,
+    /// The native bucket settings `(schema, max_buckets, zero_threshold)`, when `native` was
+    /// given (and valid).
+    pub(crate) native: Option<(i32, u32, f64)>,
     /// The type as read from its name, if it could be.
     pub(crate) written: Option<Written>,
 }
@@ -49,6 +52,7 @@ pub(crate) fn metrics(cx: &Ctxt, c: &Container<'_>) -> Checked {
         unit(cx, f);
         help(cx, f);
         let buckets = f.attrs.buckets.as_ref().and_then(|b| bucket_values(cx, &b.value, b.span));
+        let native = f.attrs.native.as_ref().and_then(|n| native_settings(cx, &n.value));
         quantiles(cx, f);
         positive(cx, "max_age", f.attrs.max_age.as_ref());
         positive(cx, "limit", f.attrs.limit.as_ref());
@@ -58,7 +62,7 @@ pub(crate) fn metrics(cx: &Ctxt, c: &Container<'_>) -> Checked {
         if let Some(w) = written {
             type_rules(cx, f, &name, w);
         }
-        fields.push(CheckedField { name, buckets, written });
+        fields.push(CheckedField { name, buckets, native, written });
     }
     let known_names = collisions(cx, c, &fields);
     Checked { fields, known_names }
@@ -97,6 +101,7 @@ fn role_exclusive(cx: &Ctxt, f: &Field<'_>) {
         ("help", a.help.as_ref().map(|x| x.span)),
         ("unit", a.unit.as_ref().map(|x| x.span)),
         ("buckets", a.buckets.as_ref().map(|x| x.span)),
+        ("native", a.native.as_ref().map(|x| x.span)),
         ("quantiles", a.quantiles.as_ref().map(|x| x.span)),
         ("max_age", a.max_age.as_ref().map(|x| x.span)),
         ("limit", a.limit.as_ref().map(|x| x.span)),
@@ -107,6 +112,46 @@ fn role_exclusive(cx: &Ctxt, f: &Field<'_>) {
             cx.error_at(s, format!("`{key}` cannot be combined with `{role}`"));
         }
     }
+}
+
+/// Native bucket settings: the schema an integer in -4..=8 (client_golang's range), at least one
+/// bucket, a zero threshold finite and not negative. A missing key takes client_golang's usual
+/// value (schema 3, 160 buckets, 2^-128).
+fn native_settings(cx: &Ctxt, spec: &crate::attr::NativeSpec) -> Option<(i32, u32, f64)> {
+    let mut ok = true;
+    let schema = match spec.schema {
+        None => 3,
+        Some((v, _)) if v.fract() == 0.0 && (-4.0..=8.0).contains(&v) => v as i32,
+        Some((v, span)) => {
+            cx.error_at(span, format!("`schema = {v}` is not a native histogram schema: expected an integer in -4..=8 (3 gives buckets about 9% apart, 8 the finest)"));
+            ok = false;
+            0
+        }
+    };
+    let max_buckets = match spec.max_buckets {
+        None => 160,
+        Some((v, _)) if v.fract() == 0.0 && v >= 1.0 && v <= f64::from(u32::MAX) => v as u32,
+        Some((v, span)) => {
+            cx.error_at(span, format!("`max_buckets = {v}` is not a bucket limit: expected an integer of at least 1, as in `max_buckets = 160`"));
+            ok = false;
+            0
+        }
+    };
+    let zero = match spec.zero_threshold {
+        None => 2f64.powi(-128),
+        Some((v, _)) if v.is_finite() && v >= 0.0 => v,
+        Some((v, span)) if !v.is_finite() => {
+            cx.error_at(span, "`zero_threshold` overflows a 64-bit float: expected a finite number of at least 0, as in `zero_threshold = 1e-9`");
+            ok = false;
+            0.0
+        }
+        Some((v, span)) => {
+            cx.error_at(span, format!("`zero_threshold = {v}` is not a zero threshold: expected a finite number of at least 0, as in `zero_threshold = 1e-9`"));
+            ok = false;
+            0.0
+        }
+    };
+    ok.then_some((schema, max_buckets, zero))
 }
 
 /// The exposed name (prefix, name, unit) must be a non-empty, unreserved metric name. Any
@@ -148,6 +193,11 @@ fn type_rules(cx: &Ctxt, f: &Field<'_>, name: &str, w: Written) {
         && w.kind != MetricKind::Histogram
     {
         cx.error_at(b.span, format!("`buckets` applies to histograms only, and `{name}` is a {kind}"));
+    }
+    if let Some(n) = &a.native
+        && w.kind != MetricKind::Histogram
+    {
+        cx.error_at(n.span, format!("`native` applies to histograms only, and `{name}` is a {kind}"));
     }
     for span in [a.quantiles.as_ref().map(|q| q.span), a.max_age.as_ref().map(|m| m.span)].into_iter().flatten() {
         if w.kind != MetricKind::Summary {

@@ -158,6 +158,16 @@ fn descriptor(c: &Container<'_>, f: &Field<'_>, cf: &CheckedField, d: &syn::Iden
         Some(b) => floats(b),
         None => quote!(&[]),
     };
+    let native = match &cf.native {
+        Some((schema, max, zero)) => {
+            let zero = Literal::f64_suffixed(*zero);
+            quote!(#m::Option::Some(match #m::NativeBuckets::new(#schema, #max, #zero) {
+                #m::Result::Ok(n) => n,
+                #m::Result::Err(_) => ::core::panic!("invalid native bucket settings"),
+            }))
+        }
+        None => quote!(#m::None),
+    };
     let quantiles = match &f.attrs.quantiles {
         Some(q) => floats(&q.value.iter().map(|(v, _)| *v).collect::<Vec<_>>()),
         None => quote!(&[]),
@@ -188,6 +198,7 @@ fn descriptor(c: &Container<'_>, f: &Field<'_>, cf: &CheckedField, d: &syn::Iden
             unit: #unit,
             labels: #collect::LABELS,
             buckets: #buckets,
+            native: #native,
             quantiles: #quantiles,
             max_age_secs: #max_age,
             limit: #limit,

@@ -16,7 +16,7 @@ use metrics_core::{DuplicateMetric, Escaping, Format, InvalidPrefix, Registry, R
 
 use crate::access::{AccessPolicy, Decision, decide};
 use crate::config::ExporterConfig;
-use crate::negotiate::{accepts_gzip, negotiate};
+use crate::negotiate::{accepts_gzip, negotiate, prefers_protobuf};
 use crate::self_metrics::{CodeLabels, ScrapeMetrics};
 
 /// The longest `prefix` accepted.
@@ -68,6 +68,7 @@ struct Inner {
     openmetrics: bool,
     created: bool,
     legacy_names: bool,
+    protobuf: bool,
     max_scrapes: usize,
     scrapes: AtomicUsize,
     size_hint: AtomicUsize,
@@ -85,6 +86,7 @@ pub struct ExporterBuilder {
     openmetrics: bool,
     created: bool,
     legacy_names: bool,
+    protobuf: bool,
     max_scrapes: usize,
 }
 
@@ -169,6 +171,14 @@ impl ExporterBuilder {
         self
     }
 
+    /// Whether the protobuf format is served to scrapers that prefer it (default: yes): it is
+    /// the format that carries native histograms, and Prometheus asks for it first when its
+    /// native histograms are on. Turn it off to serve text only, as KumoMTA does.
+    pub fn protobuf(mut self, on: bool) -> Self {
+        self.protobuf = on;
+        self
+    }
+
     /// Scrapes rendered at once; more get 503 (default 4).
     pub fn max_concurrent_scrapes(mut self, n: usize) -> Self {
         self.max_scrapes = n.max(1);
@@ -203,6 +213,7 @@ impl ExporterBuilder {
                 openmetrics: self.openmetrics,
                 created: self.created,
                 legacy_names: self.legacy_names,
+                protobuf: self.protobuf,
                 max_scrapes: self.max_scrapes,
                 scrapes: AtomicUsize::new(0),
                 size_hint: AtomicUsize::new(4096),
@@ -324,6 +335,7 @@ impl Exporter {
             openmetrics: true,
             created: true,
             legacy_names: false,
+            protobuf: true,
             max_scrapes: 4,
         }
     }
@@ -409,8 +421,12 @@ impl Exporter {
         if prefix.len() > MAX_PREFIX_LEN {
             return Err(Refusal::PrefixTooLong);
         }
+        let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
         let (format, escaping) = if json {
             (Format::Json, Escaping::AllowUtf8)
+        } else if inner.protobuf && prefers_protobuf(accept) {
+            // Protobuf carries names unquoted: those outside the legacy set are escaped.
+            (Format::Protobuf, Escaping::Underscores)
         } else {
             negotiate(headers.get(ACCEPT).and_then(|v| v.to_str().ok()), inner.openmetrics)
         };

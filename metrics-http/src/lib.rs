@@ -112,6 +112,6 @@ pub use access::{AccessPolicy, Decision, decide};
 pub use build_info::BuildLabels;
 pub use config::{AccessMode, AuthConfig, ExporterConfig, InvalidHost, TrustedHost, loopback};
 pub use handler::{Exporter, ExporterBuilder, MAX_PREFIX_LEN, MAX_URI_LEN};
-pub use negotiate::{accepts_gzip, negotiate, text_format};
+pub use negotiate::{accepts_gzip, negotiate, prefers_protobuf, text_format};
 pub use self_metrics::{CodeLabels, ScrapeMetrics};
 pub use server::{Server, ServerBuilder, ServerHandle};

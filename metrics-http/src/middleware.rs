@@ -2,7 +2,9 @@
 //! `http_requests_total{handler,method,status}`,
 //! `http_requests_duration_seconds{handler,method,status}` and
 //! `http_requests_in_progress{handler,method}`, with the route template (not the raw path) as
-//! `handler`.
+//! `handler`. The duration histogram has native buckets besides its classic ones, and a
+//! request carrying a W3C `traceparent` header leaves its trace id as the exemplar of its
+//! count and of its duration (`trace_id="<32 hex digits>"`).
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -40,7 +42,13 @@ pub struct ProgressLabels {
 #[derive(Metrics)]
 pub struct HttpMetrics {
     /// A histogram of the duration, in seconds, handling HTTP requests.
-    #[metric(name = "http_requests_duration", unit = "seconds", buckets = exponential(0.001, 2.0, 15), limit = 10000)]
+    #[metric(
+        name = "http_requests_duration",
+        unit = "seconds",
+        buckets = exponential(0.001, 2.0, 15),
+        native,
+        limit = 10000
+    )]
     pub duration: Family<RequestLabels, Histogram>,
     /// Number of HTTP requests currently in progress.
     #[metric(name = "http_requests_in_progress", limit = 10000)]
@@ -48,6 +56,40 @@ pub struct HttpMetrics {
     /// Total number of HTTP requests served.
     #[metric(name = "http_requests", limit = 10000)]
     pub requests: Family<RequestLabels, Counter>,
+}
+
+/// The exemplar labels of a traced request.
+#[derive(LabelSet)]
+pub struct TraceLabels {
+    /// The trace id of the request's W3C `traceparent` header: 32 lowercase hex digits.
+    pub trace_id: String,
+}
+
+/// The trace id of a W3C `traceparent` header value (`00-<trace id>-<parent id>-<flags>`), if
+/// it is well formed: version two hex digits other than `ff`, a trace id of 32 lowercase hex
+/// digits not all zero, a parent id of 16 not all zero, flags two. Later versions may append
+/// fields after the flags, which are ignored, as the W3C specification says.
+///
+/// ```
+/// use metrics_http::middleware::trace_id;
+/// assert_eq!(trace_id("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+/// assert_eq!(trace_id("00-00000000000000000000000000000000-00f067aa0ba902b7-01"), None);
+/// assert_eq!(trace_id("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"), None);
+/// assert_eq!(trace_id("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), None);
+/// ```
+pub fn trace_id(traceparent: &str) -> Option<&str> {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let mut parts = traceparent.trim().split('-');
+    let (version, trace, parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let ok = hex(version, 2)
+        && version != "ff"
+        && (version != "00" || parts.next().is_none())
+        && hex(trace, 32)
+        && trace.bytes().any(|b| b != b'0')
+        && hex(parent, 16)
+        && parent.bytes().any(|b| b != b'0')
+        && hex(flags, 2);
+    ok.then_some(trace)
 }
 
 mod routes;
@@ -198,6 +240,12 @@ where
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let handler = (self.layer.route)(req.extensions(), req.uri()).unwrap_or_else(|| UNMATCHED.to_owned());
         let method = method_label(req.method());
+        let trace = req
+            .headers()
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .and_then(trace_id)
+            .map(|t| TraceLabels { trace_id: t.to_owned() });
         let metrics = self.layer.metrics.clone();
         let labels = ProgressLabels { handler, method };
         metrics.in_progress.with(&labels, |g| g.inc());
@@ -215,8 +263,17 @@ where
                 method: progress.labels.method.clone(),
                 status,
             };
-            progress.metrics.requests.with(&labels, |c| c.inc());
-            progress.metrics.duration.with(&labels, |h| h.observe(start.elapsed().as_secs_f64()));
+            let elapsed = start.elapsed().as_secs_f64();
+            match &trace {
+                Some(t) => {
+                    progress.metrics.requests.with(&labels, |c| c.inc_with_exemplar(t));
+                    progress.metrics.duration.with(&labels, |h| h.observe_with_exemplar(elapsed, t));
+                }
+                None => {
+                    progress.metrics.requests.with(&labels, |c| c.inc());
+                    progress.metrics.duration.with(&labels, |h| h.observe(elapsed));
+                }
+            }
             drop(progress);
             res
         })

@@ -91,6 +91,31 @@ pub fn negotiate(accept: Option<&str>, openmetrics: bool) -> (Format, Escaping) 
     }
 }
 
+/// Whether a scraper prefers the protobuf exposition format
+/// (`application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily;
+/// encoding=delimited`) to every text format it accepts, as Prometheus does with native
+/// histograms on (it lists protobuf first). A range naming another message or encoding does
+/// not count; `*/*` counts for text only; at equal q-values protobuf wins, being the format
+/// the scraper names explicitly and the only one with native histograms.
+pub fn prefers_protobuf(accept: Option<&str>) -> bool {
+    let Some(accept) = accept else {
+        return false;
+    };
+    let (mut proto, mut text) = (0.0f32, 0.0f32);
+    for r in ranges(accept) {
+        if r.value.eq_ignore_ascii_case("application/vnd.google.protobuf") {
+            let message = param(&r, "proto").is_none_or(|p| p == "io.prometheus.client.MetricFamily");
+            let delimited = param(&r, "encoding").is_none_or(|e| e.eq_ignore_ascii_case("delimited"));
+            if message && delimited {
+                proto = proto.max(r.q);
+            }
+        } else {
+            text = text.max(r.q);
+        }
+    }
+    proto > 0.0 && proto >= text
+}
+
 /// Whether the client accepts a gzip-encoded response.
 pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
     let Some(h) = accept_encoding else {
@@ -196,6 +221,50 @@ mod tests {
         ];
         for &(accept, om, want) in cases {
             assert_eq!(negotiate(accept, om), want, "{accept:?} {om}");
+        }
+    }
+
+    #[test]
+    fn protobuf_cases() {
+        let cases = [
+            (None, false),
+            (Some("*/*"), false),
+            (Some("text/plain;version=0.0.4"), false),
+            // Prometheus 2.42 with `--enable-feature=native-histograms`.
+            (
+                Some(
+                    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+                ),
+                true,
+            ),
+            // Prometheus 2.x without native histograms: no protobuf at all.
+            (
+                Some(
+                    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+                ),
+                false,
+            ),
+            (Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text"), false),
+            (Some("application/vnd.google.protobuf;proto=other.Message;encoding=delimited"), false),
+            (
+                Some(
+                    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.4,text/plain;q=0.5",
+                ),
+                false,
+            ),
+            (
+                Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0"),
+                false,
+            ),
+            (
+                Some(
+                    "APPLICATION/VND.GOOGLE.PROTOBUF; proto=io.prometheus.client.MetricFamily; encoding=delimited, */*",
+                ),
+                true,
+            ),
+        ];
+        for (accept, want) in cases {
+            assert_eq!(prefers_protobuf(accept), want, "{accept:?}");
         }
     }
 

@@ -6,7 +6,7 @@
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();
-    for category in ["names", "types", "collisions", "buckets", "help", "attrs", "shapes"] {
+    for category in ["names", "types", "collisions", "buckets", "help", "attrs", "shapes", "native"] {
         t.compile_fail(format!("ui/{category}/*.rs"));
     }
     t.pass("ui/pass/*.rs");

@@ -13,6 +13,7 @@ use crate::encoding::json::JsonEncoder;
 use crate::encoding::openmetrics::OpenMetricsEncoder;
 use crate::encoding::prometheus::PrometheusEncoder;
 use crate::encoding::visit::{SampleVisitor, VisitEncoder};
+use crate::encoding::protobuf::ProtobufEncoder;
 use crate::encoding::{Encoder, Format, RenderOptions};
 
 /// A source of metric families that a [`Registry`](crate::Registry) can render in every format.
@@ -123,6 +124,7 @@ enum Inner<'a> {
     OpenMetrics(OpenMetricsEncoder<'a>),
     Json(JsonEncoder<'a>),
     Visit(VisitEncoder<'a>),
+    Protobuf(ProtobufEncoder<'a>),
 }
 
 impl<'a> FormatEncoder<'a> {
@@ -136,6 +138,7 @@ impl<'a> FormatEncoder<'a> {
                 OpenMetricsEncoder::new(out, opts.prefix).with_created(opts.created).with_escaping(opts.escaping),
             ),
             Format::Json => Inner::Json(JsonEncoder::new(out, opts.prefix)),
+            Format::Protobuf => Inner::Protobuf(ProtobufEncoder::new(out, opts.prefix).with_escaping(opts.escaping)),
         })
     }
 
@@ -154,6 +157,7 @@ impl<'a> FormatEncoder<'a> {
             Inner::OpenMetrics(e) => collector.collect(e),
             Inner::Json(e) => collector.collect(e),
             Inner::Visit(e) => collector.collect(e),
+            Inner::Protobuf(e) => collector.collect(e),
         }
     }
 
@@ -164,6 +168,7 @@ impl<'a> FormatEncoder<'a> {
             Inner::OpenMetrics(e) => e.finish(),
             Inner::Json(e) => e.finish(),
             Inner::Visit(_) => {}
+            Inner::Protobuf(_) => {}
         }
     }
 }

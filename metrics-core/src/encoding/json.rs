@@ -20,7 +20,11 @@ use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 /// - two or more: `"value": [{"method": "get", "status": "200", "@": 4.0}, ...]`;
 /// - a histogram puts `{"count", "sum", "avg", "bucket": [[upper_bound, cumulative], ...]}`
 ///   (finite bounds; `count` is the `+Inf` bucket) in place of each number, and a summary
-///   `{"count", "sum", "avg", "quantile": [[quantile, value], ...]}`;
+///   `{"count", "sum", "avg", "quantile": [[quantile, value], ...]}`; a histogram with native
+///   buckets adds `"native": {"schema", "zero_threshold", "zero_count", "positive": [[upper_bound,
+///   count], ...], "negative": [[lower_bound, count], ...]}`, each native bucket with its own
+///   (not cumulative) count, by increasing bound (`positive` bucket `(b/base, b]` listed at its
+///   upper bound `b`, `negative` bucket `[-b, -b/base)` at `-b`);
 /// - a family with no series: `"value": null`.
 ///
 /// Numbers are written as floats (`12.0`) as KumoMTA does; integers above 2^53 are written as
@@ -217,8 +221,40 @@ impl<'a> JsonEncoder<'a> {
             json_number(self.out, Number::U64(c));
             self.out.push(b']');
         }
-        self.out.extend_from_slice(b"]}");
+        self.out.push(b']');
+        if let Some(n) = h.native() {
+            native(self.out, n);
+        }
+        self.out.push(b'}');
     }
+}
+
+/// `,"native":{...}` of a histogram with native buckets (see [`JsonEncoder`]).
+fn native(out: &mut Vec<u8>, n: &crate::metric::native::NativeData) {
+    use crate::metric::native::NativeBuckets;
+    out.extend_from_slice(b",\"native\":{\"schema\":");
+    json_number(out, Number::I64(i64::from(n.schema)));
+    out.extend_from_slice(b",\"zero_threshold\":");
+    json_f64(out, n.zero_threshold);
+    out.extend_from_slice(b",\"zero_count\":");
+    json_number(out, Number::U64(n.zero_count));
+    out.extend_from_slice(b",\"positive\":[");
+    for (i, &(index, count)) in n.positive.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"[" } else { b",[" });
+        json_f64(out, NativeBuckets::upper_bound(index, n.schema));
+        out.push(b',');
+        json_number(out, Number::U64(count));
+        out.push(b']');
+    }
+    out.extend_from_slice(b"],\"negative\":[");
+    for (i, &(index, count)) in n.negative.iter().rev().enumerate() {
+        out.extend_from_slice(if i == 0 { b"[" } else { b",[" });
+        json_f64(out, -NativeBuckets::upper_bound(index, n.schema));
+        out.push(b',');
+        json_number(out, Number::U64(count));
+        out.push(b']');
+    }
+    out.extend_from_slice(b"]}");
 }
 
 impl Encoder for JsonEncoder<'_> {
@@ -307,7 +343,7 @@ mod tests {
         let mut e = JsonEncoder::new(&mut out, "");
         let write = |e: &mut JsonEncoder<'_>, bounds: &[f64]| {
             e.begin_family(&D);
-            let data = HistogramData { bounds, counts: &counts, sum: 0.0, created: 0.0 };
+            let data = HistogramData { bounds, counts: &counts, sum: 0.0, created: 0.0, native: None };
             e.sample(&D, &(), SampleValue::Histogram(data));
             e.end_family(&D);
         };

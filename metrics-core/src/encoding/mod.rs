@@ -10,6 +10,7 @@ pub(crate) mod json;
 pub(crate) mod number;
 pub(crate) mod openmetrics;
 pub(crate) mod prometheus;
+pub(crate) mod protobuf;
 pub(crate) mod text;
 pub(crate) mod visit;
 
@@ -18,11 +19,13 @@ pub use json::JsonEncoder;
 pub use openmetrics::OpenMetricsEncoder;
 pub use prometheus::PrometheusEncoder;
 pub use visit::{SampleLabels, SampleVisitor, write_prometheus_float};
+pub use protobuf::ProtobufEncoder;
 
 use crate::sync::{AtomicU64, Ordering};
 
 use crate::descriptor::Descriptor;
 use crate::labels::EncodeLabels;
+pub use crate::metric::exemplar::{Exemplar, Exemplars};
 
 /// An output format of the [`Registry`](crate::Registry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,6 +36,10 @@ pub enum Format {
     OpenMetrics,
     /// The JSON shape of KumoMTA's `/metrics.json`.
     Json,
+    /// The Prometheus protobuf exposition format (delimited `io.prometheus.client.MetricFamily`
+    /// messages), the only format that carries native histogram buckets. It is binary: render
+    /// it with [`Registry::render_into`](crate::Registry::render_into).
+    Protobuf,
 }
 
 impl Format {
@@ -42,6 +49,9 @@ impl Format {
             Format::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
             Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
             Format::Json => "application/json",
+            Format::Protobuf => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+            }
         }
     }
 }
@@ -100,12 +110,20 @@ pub struct HistogramData<'a> {
     pub sum: f64,
     /// Creation time, seconds since the Unix epoch.
     pub created: f64,
+    /// The native buckets, when the histogram has them (read in the same snapshot as the
+    /// classic counts).
+    pub(crate) native: Option<&'a crate::metric::native::NativeData>,
 }
 
 impl<'a> HistogramData<'a> {
     /// The upper bounds, without `+Inf`.
     pub fn bounds(&self) -> &'a [f64] {
         self.bounds
+    }
+
+    /// The native buckets, when the histogram has them.
+    pub fn native(&self) -> Option<&'a crate::metric::native::NativeData> {
+        self.native
     }
 
     /// Calls `f(upper_bound, cumulative_count)` for every bucket, `+Inf` last, and returns the
@@ -160,6 +178,18 @@ pub trait Encoder {
     fn begin_family(&mut self, desc: &Descriptor);
     /// Writes one series of the current family.
     fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>);
+    /// Writes one series of the current family with its exemplars. The formats that carry
+    /// exemplars (OpenMetrics, protobuf) override it; the others write the series alone.
+    fn sample_with_exemplars<L: EncodeLabels + ?Sized>(
+        &mut self,
+        desc: &Descriptor,
+        labels: &L,
+        value: SampleValue<'_>,
+        exemplars: &Exemplars<'_>,
+    ) {
+        let _ = exemplars;
+        self.sample(desc, labels, value)
+    }
     /// Ends the current family.
     fn end_family(&mut self, desc: &Descriptor);
 }
@@ -262,6 +292,7 @@ impl<'a> RenderOptions<'a> {
     /// (text 1.0.0 when names may be quoted, 0.0.4 otherwise) and the escaping scheme.
     pub const fn content_type(&self) -> &'static str {
         match (self.format, self.escaping) {
+            (Format::Protobuf, _) => Format::Protobuf.content_type(),
             (Format::Prometheus, Escaping::AllowUtf8) => {
                 "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
             }

@@ -604,7 +604,7 @@ mod tests {
         lines.family("h", "", &[]);
         lines.set_labels(&());
         fn data<'a>(bounds: &'a [f64], counts: &'a [AtomicU64]) -> HistogramData<'a> {
-            HistogramData { bounds, counts, sum: 0.0, created: 0.0 }
+            HistogramData { bounds, counts, sum: 0.0, created: 0.0, native: None }
         }
         lines.buckets(&data(&bounds, &counts));
         let address = bounds.as_ptr();

@@ -16,6 +16,7 @@ use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
 use crate::metric::Metric;
 use stripes::{Spread, Stripes, add_f64_watching, add_watching, cell_of, is_spread, rehash};
+use crate::metric::exemplar::ExemplarSlot;
 
 /// A monotonically increasing integer counter.
 ///
@@ -54,12 +55,14 @@ pub struct Counter {
     value: AtomicU64,
     /// The creation stamp, or the cells once the counter spread.
     spread: Spread,
+    /// Allocated on the first exemplar (see `exemplar.rs`).
+    pub(crate) exemplar: ExemplarSlot,
 }
 
 impl Counter {
     /// A counter at zero.
     pub fn new() -> Self {
-        Counter { value: AtomicU64::new(0), spread: Spread::new() }
+        Counter { value: AtomicU64::new(0), spread: Spread::new(), exemplar: ExemplarSlot::default() }
     }
 
     /// A counter at zero that starts spread over its cells, for a counter that many threads
@@ -171,10 +174,12 @@ impl Metric for Counter {
     fn reset(&self) {
         self.value.store(0, Ordering::Relaxed);
         self.spread.reset();
+        self.exemplar.clear();
     }
 
     fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
-        e.sample(desc, labels, SampleValue::Counter { value: Number::U64(self.get()), created: self.created() });
+        let value = SampleValue::Counter { value: Number::U64(self.get()), created: self.created() };
+        self.exemplar.encode(desc, labels, value, e);
     }
 
     fn fingerprint(&self) -> u64 {

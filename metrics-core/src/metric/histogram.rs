@@ -9,6 +9,8 @@ use crate::clock::{seconds, unique_nanos};
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, HistogramData, SampleValue};
 use crate::labels::EncodeLabels;
+use crate::metric::exemplar::HistogramExemplars;
+use crate::metric::native::{NativeBuckets, NativeCounts};
 use crate::metric::{FloatValue, Metric, add_f64};
 
 /// The default buckets of the Prometheus client libraries (seconds, from 5 ms to 10 s).
@@ -165,27 +167,128 @@ impl fmt::Debug for Buckets {
 /// ```
 pub struct Histogram {
     buckets: Buckets,
+    /// Classic counts, when there are no native buckets (the native storage keeps its own).
     counts: Box<[AtomicU64]>,
     sum: AtomicU64,
     created: AtomicU64,
+    native: Option<Box<NativeCounts>>,
+    exemplars: HistogramExemplars,
 }
+
+/// The classic bounds of a native-only histogram: none, so that the text formats show a single
+/// `le="+Inf"` bucket.
+static NO_BOUNDS: &[f64] = &[];
 
 impl Histogram {
     /// A histogram with the given buckets.
     pub fn new(buckets: Buckets) -> Self {
         let counts = (0..=buckets.as_slice().len()).map(|_| AtomicU64::new(0)).collect();
-        Histogram { buckets, counts, sum: AtomicU64::new(0f64.to_bits()), created: AtomicU64::new(unique_nanos()) }
+        Histogram {
+            buckets,
+            counts,
+            sum: AtomicU64::new(0f64.to_bits()),
+            created: AtomicU64::new(unique_nanos()),
+            native: None,
+            exemplars: HistogramExemplars::default(),
+        }
+    }
+
+    /// A histogram with native buckets only: the text formats show its `_count`, `_sum` and a
+    /// single `le="+Inf"` bucket; the protobuf format carries its native buckets. A family of
+    /// them without the derive: `Family::with_constructor(move || Histogram::native(settings))`.
+    ///
+    /// ```
+    /// use metrics_core::{Family, Histogram, LabelSet, NativeBuckets};
+    /// #[derive(LabelSet)]
+    /// struct Route {
+    ///     route: String,
+    /// }
+    /// let settings = NativeBuckets::DEFAULT.with_max_buckets(40).unwrap();
+    /// let latency: Family<Route, Histogram> = Family::with_constructor(move || Histogram::native(settings));
+    /// latency.get_or_create(&Route { route: "/".into() }).observe(0.25);
+    /// assert_eq!(latency.get_or_create(&Route { route: "/".into() }).native_buckets(), Some(&settings));
+    /// ```
+    pub fn native(settings: NativeBuckets) -> Self {
+        Histogram {
+            buckets: Buckets(Repr::Static(NO_BOUNDS)),
+            counts: Box::new([]),
+            sum: AtomicU64::new(0f64.to_bits()),
+            created: AtomicU64::new(unique_nanos()),
+            native: Some(Box::new(NativeCounts::new(settings, 1))),
+            exemplars: HistogramExemplars::default(),
+        }
+    }
+
+    /// This histogram with native buckets as well as its classic ones (the text formats show
+    /// the classic buckets, protobuf both). Observations made before are dropped.
+    ///
+    /// ```
+    /// use metrics_core::{Buckets, Histogram, NativeBuckets};
+    /// let h = Histogram::new(Buckets::new(vec![0.1, 1.0]).unwrap()).with_native(NativeBuckets::DEFAULT);
+    /// h.observe(0.5);
+    /// assert_eq!(h.count(), 1);
+    /// assert_eq!(h.native_buckets(), Some(&NativeBuckets::DEFAULT));
+    /// ```
+    pub fn with_native(self, settings: NativeBuckets) -> Self {
+        let classic = self.buckets.as_slice().len() + 1;
+        Histogram {
+            counts: Box::new([]),
+            native: Some(Box::new(NativeCounts::new(settings, classic))),
+            sum: AtomicU64::new(0f64.to_bits()),
+            ..self
+        }
+    }
+
+    /// The native bucket settings, if the histogram has native buckets.
+    pub fn native_buckets(&self) -> Option<&NativeBuckets> {
+        self.native.as_deref().map(NativeCounts::settings)
     }
 
     /// Records one observation: any number, or a [`Duration`] in seconds (see [`FloatValue`]).
     /// NaN is counted in the `+Inf` bucket and makes the sum NaN, as in client_golang.
     #[inline]
     pub fn observe(&self, v: impl FloatValue) {
-        self.record(v.to_f64())
+        self.record(v.to_f64());
     }
 
+    /// Records one observation and keeps `labels` (any [`LabelSet`](crate::LabelSet), such as
+    /// a struct with a `trace_id` field) as the exemplar of the classic bucket the value falls
+    /// in (so an exemplar always lies in its bucket) and, with native buckets, among the ten
+    /// most recent native exemplars, with the current time. The observation always happens;
+    /// the exemplar is not kept when its label names and values hold more than
+    /// [`MAX_EXEMPLAR_CHARS`](crate::MAX_EXEMPLAR_CHARS) characters together, or when the
+    /// value is NaN. Exemplars show in OpenMetrics and protobuf.
+    ///
+    /// ```
+    /// use metrics_core::{Buckets, Format, Histogram, LabelSet, Metrics, Registry, RenderOptions};
+    /// #[derive(LabelSet)]
+    /// struct Trace {
+    ///     trace_id: String,
+    /// }
+    /// #[derive(Metrics)]
+    /// struct M {
+    ///     /// Latency.
+    ///     #[metric(unit = "seconds", buckets = [0.1, 1.0])]
+    ///     latency: Histogram,
+    /// }
+    /// let m = std::sync::Arc::new(M::default());
+    /// m.latency.observe_with_exemplar(0.25, &Trace { trace_id: "abc".into() });
+    /// let registry = Registry::new();
+    /// registry.register_arc(m).unwrap();
+    /// let mut out = Vec::new();
+    /// registry.render_into(&RenderOptions::new(Format::OpenMetrics).with_created(false), &mut out);
+    /// let text = String::from_utf8(out).unwrap();
+    /// assert!(text.contains("latency_seconds_bucket{le=\"1.0\"} 1 # {trace_id=\"abc\"} 0.25 "), "{text}");
+    /// ```
+    pub fn observe_with_exemplar<L: EncodeLabels + ?Sized>(&self, v: impl FloatValue, labels: &L) {
+        let v = v.to_f64();
+        let bucket = self.record(v);
+        self.exemplars.set(labels, v, bucket, self.buckets.as_slice().len() + 1, self.native.is_some());
+    }
+
+    /// Records `v`; returns the classic bucket it fell in.
     #[inline]
-    fn record(&self, v: f64) {
+    fn record(&self, v: f64) -> usize {
         let bounds = self.buckets.as_slice();
         // A linear scan beats a binary search on the short bucket lists histograms use.
         let i = if bounds.len() <= 16 {
@@ -197,10 +300,15 @@ impl Histogram {
         } else {
             bounds.partition_point(|&b| b < v)
         };
+        if let Some(n) = &self.native {
+            n.observe(v, i);
+            return i;
+        }
         if let Some(c) = self.counts.get(i) {
             c.fetch_add(1, Ordering::Relaxed);
         }
         add_f64(&self.sum, v);
+        i
     }
 
     /// Records a duration in seconds (the same as `observe(d)`).
@@ -224,11 +332,17 @@ impl Histogram {
 
     /// The number of observations.
     pub fn count(&self) -> u64 {
+        if let Some(n) = &self.native {
+            return n.count();
+        }
         self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
     }
 
     /// The sum of observations.
     pub fn sum(&self) -> f64 {
+        if let Some(n) = &self.native {
+            return n.sum();
+        }
         f64::from_bits(self.sum.load(Ordering::Relaxed))
     }
 
@@ -259,13 +373,21 @@ impl Metric for Histogram {
     const KIND: MetricKind = MetricKind::Histogram;
 
     fn from_descriptor(desc: &Descriptor) -> Self {
-        match Buckets::from_static(desc.buckets) {
-            Ok(b) => Self::new(b),
-            Err(_) => Self::default(),
+        match (Buckets::from_static(desc.buckets), desc.native) {
+            (Ok(b), None) => Self::new(b),
+            (Err(_), None) => Self::default(),
+            (Ok(b), Some(n)) => Self::new(b).with_native(n),
+            (Err(_), Some(n)) => Self::native(n),
         }
     }
 
     fn reset(&self) {
+        self.exemplars.clear();
+        if let Some(n) = &self.native {
+            n.reset();
+            self.created.store(unique_nanos(), Ordering::Relaxed);
+            return;
+        }
         for c in self.counts.iter() {
             c.store(0, Ordering::Relaxed);
         }
@@ -274,17 +396,31 @@ impl Metric for Histogram {
     }
 
     fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
-        let data = HistogramData {
-            bounds: self.buckets.as_slice(),
-            counts: &self.counts,
-            sum: self.sum(),
-            created: seconds(self.created.load(Ordering::Relaxed)),
-        };
-        e.sample(desc, labels, SampleValue::Histogram(data));
+        let created = seconds(self.created.load(Ordering::Relaxed));
+        let bounds = self.buckets.as_slice();
+        if let Some(n) = &self.native {
+            n.snapshot(|s| {
+                let data = HistogramData { bounds, counts: s.classic, sum: s.sum, created, native: Some(&s.native) };
+                self.exemplars.with(|ex| match ex {
+                    Some(ex) => e.sample_with_exemplars(desc, labels, SampleValue::Histogram(data), ex),
+                    None => e.sample(desc, labels, SampleValue::Histogram(data)),
+                });
+            });
+            return;
+        }
+        let data = HistogramData { bounds, counts: &self.counts, sum: self.sum(), created, native: None };
+        self.exemplars.with(|ex| match ex {
+            Some(ex) => e.sample_with_exemplars(desc, labels, SampleValue::Histogram(data), ex),
+            None => e.sample(desc, labels, SampleValue::Histogram(data)),
+        });
     }
 
     fn fingerprint(&self) -> u64 {
-        self.count()
+        match &self.native {
+            // No swap of shards (a snapshot) just to see whether the histogram changed.
+            Some(n) => n.started(),
+            None => self.count(),
+        }
     }
 
     fn order(&self) -> u64 {
@@ -383,6 +519,18 @@ mod tests {
         assert_eq!(text(b[2]), "0.00121");
         let last = 0.001 * 1.1f64.powi(999);
         assert!((b[999] - last).abs() <= last * 1e-12, "{} {last}", b[999]);
+    }
+
+    #[test]
+    fn a_native_histogram_fingerprint_moves_with_each_observation() {
+        let h = Histogram::native(NativeBuckets::DEFAULT);
+        let before = h.fingerprint();
+        h.observe(1.0);
+        let after = h.fingerprint();
+        assert_ne!(before, after);
+        assert_eq!(after, h.fingerprint(), "reading it changes nothing");
+        h.observe(f64::NAN);
+        assert_ne!(after, h.fingerprint(), "a NaN observation counts too");
     }
 
     #[test]

@@ -4,9 +4,11 @@
 pub(crate) mod bounds;
 pub(crate) mod callback;
 pub(crate) mod counter;
+pub(crate) mod exemplar;
 pub(crate) mod gauge;
 pub(crate) mod histogram;
 pub(crate) mod info;
+pub(crate) mod native;
 pub(crate) mod summary;
 
 use std::time::Duration;
