@@ -319,7 +319,10 @@ struct Scrape {
 
 impl Scrape {
     fn options(&self) -> Result<RenderOptions<'_>, InvalidPrefix> {
-        Ok(RenderOptions::new(self.format).with_prefix(&self.prefix)?.with_escaping(self.escaping).with_created(self.created))
+        Ok(RenderOptions::new(self.format)
+            .with_prefix(&self.prefix)?
+            .with_escaping(self.escaping)
+            .with_created(self.created))
     }
 }
 

@@ -261,7 +261,10 @@ fn openmetrics_created_can_be_turned_off() {
     assert!(!c.openmetrics_created);
     let off = serve_with(|b| b.config(&c));
     let r = request("GET", &url(&off, "/metrics"), &[("accept", PROM2_ACCEPT)]);
-    assert_eq!(r.header("content-type"), Some("application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores")
+    );
     assert!(
         !r.body.contains("_created") && r.body.contains("delivered_total{service=\"smtp_client\"} 5\n"),
         "{}",

@@ -12,8 +12,8 @@ use crate::descriptor::Descriptor;
 use crate::encoding::json::JsonEncoder;
 use crate::encoding::openmetrics::OpenMetricsEncoder;
 use crate::encoding::prometheus::PrometheusEncoder;
-use crate::encoding::visit::{SampleVisitor, VisitEncoder};
 use crate::encoding::protobuf::ProtobufEncoder;
+use crate::encoding::visit::{SampleVisitor, VisitEncoder};
 use crate::encoding::{Encoder, Format, RenderOptions};
 
 /// A source of metric families that a [`Registry`](crate::Registry) can render in every format.

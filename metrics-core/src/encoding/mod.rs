@@ -18,8 +18,8 @@ pub use collector::{Collector, DynCollector, FormatEncoder};
 pub use json::JsonEncoder;
 pub use openmetrics::OpenMetricsEncoder;
 pub use prometheus::PrometheusEncoder;
-pub use visit::{SampleLabels, SampleVisitor, write_prometheus_float};
 pub use protobuf::ProtobufEncoder;
+pub use visit::{SampleLabels, SampleVisitor, write_prometheus_float};
 
 use crate::sync::{AtomicU64, Ordering};
 

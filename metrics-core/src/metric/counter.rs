@@ -15,8 +15,8 @@ use crate::descriptor::{Descriptor, MetricKind};
 use crate::encoding::{Encoder, Number, SampleValue};
 use crate::labels::EncodeLabels;
 use crate::metric::Metric;
-use stripes::{Spread, Stripes, add_f64_watching, add_watching, cell_of, is_spread, rehash};
 use crate::metric::exemplar::ExemplarSlot;
+use stripes::{Spread, Stripes, add_f64_watching, add_watching, cell_of, is_spread, rehash};
 
 /// A monotonically increasing integer counter.
 ///
@@ -298,7 +298,6 @@ impl Metric for FloatCounter {
         self.spread.created()
     }
 }
-
 
 #[cfg(test)]
 mod tests {
