@@ -24,7 +24,8 @@ use stripes::{Spread, Stripes, add_f64_watching, add_watching, cell_of, is_sprea
 /// [`Descriptor::legacy_name`](crate::Descriptor::legacy_name) for names that must stay as
 /// written), with a `_created` sample in OpenMetrics.
 ///
-/// Note: a counter is one atomic and its creation stamp (16 bytes) as long as its increments do
+/// Note: a counter is one atomic, its creation stamp and an empty exemplar pointer (24 bytes)
+/// as long as its increments do
 /// not collide. The first time a thread sees another one incrementing it at the same moment (it
 /// checks once every 256 increments or so), the counter takes one cell per CPU (a power of two
 /// up to 64, each in its own 128-byte block on x86-64 and aarch64; kept for the life of the
@@ -304,8 +305,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_uncontended_counter_is_two_words() {
-        assert_eq!(std::mem::size_of::<Counter>(), 16);
+    fn an_uncontended_counter_is_three_words() {
+        // Value, creation stamp or cells, and the exemplar slot (one pointer, null until the
+        // first exemplar).
+        assert_eq!(std::mem::size_of::<Counter>(), 24);
         assert_eq!(std::mem::size_of::<FloatCounter>(), 16);
         let c = Counter::new();
         c.inc_by(5);
