@@ -595,14 +595,14 @@ fn http_negotiates_protobuf() {
     // Scrapers that do not ask for protobuf get text.
     assert_eq!(
         request("GET", &url, &[("accept", "text/plain;version=0.0.4")]).header("content-type"),
-        Some("text/plain; version=0.0.4; charset=utf-8")
+        Some("text/plain; version=0.0.4; charset=utf-8; escaping=underscores")
     );
     // Switched off, text only (as the kumo example serves).
     let off = serve(|b| b.protobuf(false).openmetrics(false));
     let url = format!("http://{}/metrics", off.local_addr());
     assert_eq!(
         request("GET", &url, &[("accept", PROM_NATIVE)]).header("content-type"),
-        Some("text/plain; version=0.0.4; charset=utf-8")
+        Some("text/plain; version=0.0.4; charset=utf-8; escaping=underscores")
     );
 }
 
