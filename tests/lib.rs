@@ -290,3 +290,28 @@ pub fn query(prom: &str, q: &str) -> Vec<serde_json::Value> {
 pub fn value_of(results: &[serde_json::Value]) -> Option<f64> {
     results.first().and_then(|r| r["value"][1].as_str()).and_then(|s| s.parse().ok())
 }
+
+/// Starts the Debian `prometheus` server on a free 127.0.0.1 port with `config` (YAML) as its
+/// configuration and `flags` added (feature flags, receivers), storing under
+/// `$TMP/prometheus-<name>-<pid>`: the running server (stopped when dropped), its `host:port`
+/// and that directory (with `prometheus.log`).
+pub fn start_prometheus(name: &str, config: &str, flags: &[&str]) -> (Reaped, String, PathBuf) {
+    let bin = tool("prometheus", "apt-get install prometheus");
+    let tmp = std::env::temp_dir().join(format!("prometheus-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(tmp.join("data")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(tmp.join("prometheus.yml"), config).unwrap_or_else(|e| panic!("{e}"));
+    let web = format!("127.0.0.1:{}", free_port());
+    let log = std::fs::File::create(tmp.join("prometheus.log")).unwrap_or_else(|e| panic!("{e}"));
+    let server = Reaped(
+        Command::new(bin)
+            .arg(format!("--config.file={}", tmp.join("prometheus.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", tmp.join("data").display()))
+            .arg(format!("--web.listen-address={web}"))
+            .args(flags)
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting prometheus: {e}")),
+    );
+    (server, web, tmp)
+}

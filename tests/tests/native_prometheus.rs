@@ -4,10 +4,9 @@
 //! `/api/v1/query_exemplars`.
 
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use metrics_tests::{Reaped, free_port, get, query, request, tool, value_of};
+use metrics_tests::{get, query, request, start_prometheus, value_of};
 
 fn trace(i: u32) -> String {
     format!("4bf92f3577b34da6a3ce929d0e0e{i:04x}")
@@ -15,7 +14,6 @@ fn trace(i: u32) -> String {
 
 #[test]
 fn prometheus_reads_native_histograms_and_exemplars_from_infra() {
-    let bin = tool("prometheus", "apt-get install prometheus");
     let infra = examples::infra::start(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap_or_else(|e| panic!("{e}"));
     let api = format!("http://{}/v1/grants", infra.local_addr());
     const REQUESTS: u32 = 5;
@@ -25,26 +23,12 @@ fn prometheus_reads_native_histograms_and_exemplars_from_infra() {
     }
     // A malformed header records no exemplar (the request is still counted).
     assert_eq!(request("GET", &api, &[("traceparent", "00-xyz-00f067aa0ba902b7-01")]).status, 200);
-    let tmp = std::env::temp_dir().join(format!("prometheus-native-{}", std::process::id()));
-    std::fs::create_dir_all(tmp.join("data")).unwrap_or_else(|e| panic!("{e}"));
     let config = format!(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: infra\n    static_configs: [{{targets: [\"{}\"]}}]\n",
         infra.local_addr()
     );
-    std::fs::write(tmp.join("prometheus.yml"), config).unwrap_or_else(|e| panic!("{e}"));
-    let web = format!("127.0.0.1:{}", free_port());
-    let log = std::fs::File::create(tmp.join("prometheus.log")).unwrap_or_else(|e| panic!("{e}"));
-    let server = Reaped(
-        Command::new(bin)
-            .arg(format!("--config.file={}", tmp.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", tmp.join("data").display()))
-            .arg(format!("--web.listen-address={web}"))
-            .arg("--enable-feature=native-histograms,exemplar-storage")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting prometheus: {e}")),
-    );
+    let (server, web, tmp) =
+        start_prometheus("native", &config, &["--enable-feature=native-histograms,exemplar-storage"]);
     let selector = "http_requests_duration_seconds{job=\"infra\",handler=\"/v1/grants\"}";
     let count_q = format!("histogram_count({selector})");
     let start = Instant::now();

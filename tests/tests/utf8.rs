@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use metrics_core::{Counter, Family, Gauge, Histogram, LabelSet, Metrics, Registry};
 use metrics_http::{Exporter, ExporterConfig, Server, ServerHandle};
-use metrics_tests::{Reaped, dir, free_port, get, python, python_utf8, query, request, tool, value_of};
+use metrics_tests::{dir, get, python, python_utf8, query, request, start_prometheus, tool, value_of};
 
 #[derive(LabelSet)]
 struct Request {
@@ -261,27 +261,12 @@ fn legacy_parsers_read_escaped_names() {
 
 #[test]
 fn prometheus_2_stores_the_underscores_spelling() {
-    let bin = tool("prometheus", "apt-get install prometheus");
     let s = serve(&ExporterConfig::default());
-    let tmp = std::env::temp_dir().join(format!("prometheus-utf8-{}", std::process::id()));
-    std::fs::create_dir_all(tmp.join("data")).unwrap_or_else(|e| panic!("{e}"));
     let config = format!(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: otel\n    static_configs: [{{targets: [\"{}\"]}}]\n",
         s.local_addr()
     );
-    std::fs::write(tmp.join("prometheus.yml"), config).unwrap_or_else(|e| panic!("{e}"));
-    let web = format!("127.0.0.1:{}", free_port());
-    let log = std::fs::File::create(tmp.join("prometheus.log")).unwrap_or_else(|e| panic!("{e}"));
-    let _server = Reaped(
-        Command::new(bin)
-            .arg(format!("--config.file={}", tmp.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", tmp.join("data").display()))
-            .arg(format!("--web.listen-address={web}"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting prometheus: {e}")),
-    );
+    let (_server, web, tmp) = start_prometheus("utf8", &config, &[]);
     let q = "http_server_requests_total{job=\"otel\",http_request_method=\"GET\",http_response_status_code=\"200\"}";
     let start = Instant::now();
     let mut got = None;

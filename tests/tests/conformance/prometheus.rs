@@ -1,15 +1,13 @@
 //! A real Prometheus server scraping the examples.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use metrics_tests::{Reaped, free_port, query, tool, value_of};
+use metrics_tests::{query, start_prometheus, value_of};
 
 use crate::local;
 
 #[test]
 fn a_real_prometheus_scrapes_the_examples() {
-    let bin = tool("prometheus", "apt-get install prometheus");
     // Values stay put during the test: one workload step, then an hour's sleep.
     let kumo = examples::kumo::start(local(), vec![], Duration::from_secs(3600)).unwrap_or_else(|e| panic!("{e}"));
     let cfg = metrics_http::ExporterConfig {
@@ -20,8 +18,6 @@ fn a_real_prometheus_scrapes_the_examples() {
     let stalwart = examples::stalwart::start(&cfg, Some(local()))
         .unwrap_or_else(|e| panic!("{e}"))
         .unwrap_or_else(|| panic!("enabled"));
-    let tmp = std::env::temp_dir().join(format!("prometheus-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(tmp.join("data")).unwrap_or_else(|e| panic!("{e}"));
     let config = format!(
         r#"global:
   scrape_interval: 1s
@@ -44,19 +40,7 @@ scrape_configs:
         kumo = kumo.local_addr(),
         stalwart = stalwart.local_addr()
     );
-    std::fs::write(tmp.join("prometheus.yml"), config).unwrap_or_else(|e| panic!("{e}"));
-    let web = format!("127.0.0.1:{}", free_port());
-    let log = std::fs::File::create(tmp.join("prometheus.log")).unwrap_or_else(|e| panic!("{e}"));
-    let _server = Reaped(
-        Command::new(bin)
-            .arg(format!("--config.file={}", tmp.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", tmp.join("data").display()))
-            .arg(format!("--web.listen-address={web}"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting prometheus: {e}")),
-    );
+    let (_server, web, tmp) = start_prometheus("e2e", &config, &[]);
     let start = Instant::now();
     let mut ups = Vec::new();
     while start.elapsed() < Duration::from_secs(60) {
