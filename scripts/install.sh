@@ -15,6 +15,7 @@ MISSING=()
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || MISSING+=(prometheus)
 command -v prometheus-pushgateway >/dev/null 2>&1 || MISSING+=(prometheus-pushgateway)
 command -v victoria-metrics >/dev/null 2>&1 || MISSING+=(victoria-metrics)
+command -v openssl >/dev/null 2>&1 || MISSING+=(openssl)   # the TLS push test makes its CA
 if [ "${#MISSING[@]}" -gt 0 ]; then
   echo "installing ${MISSING[*]} from Debian"
   $SUDO apt-get update -qq
