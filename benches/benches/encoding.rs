@@ -101,9 +101,54 @@ fn http(c: &mut Criterion) {
     drop(server);
 }
 
+/// Building one push request for the same registry, next to our text encoding of it (issue 14's
+/// bound: remote write and OTLP each <= 2x `encode_text/ours`): as the push engine does, one
+/// encoder kept from one push to the next; snappy alone, and the sample walk alone, to show
+/// where the time goes.
+fn push(c: &mut Criterion) {
+    use prost::Message;
+    let ours = ours_registry();
+    let labels = [("job".to_owned(), "bench".to_owned())];
+    let mut encoder = metrics_push::remote_write::Encoder::new(labels.to_vec(), usize::MAX);
+    c.bench_function("push/remote_write", |b| {
+        b.iter(|| encoder.encode(&ours, 1_700_000_000_000).map(|v| v.len()).unwrap_or(0))
+    });
+    let body = metrics_push::remote_write::encode_registry(&ours, &labels, 1_700_000_000_000, usize::MAX)
+        .unwrap_or_default()
+        .remove(0);
+    let raw = snap::raw::Decoder::new().decompress_vec(&body).unwrap_or_default();
+    c.bench_function("push/snappy_only", |b| {
+        b.iter(|| snap::raw::Encoder::new().compress_vec(&raw).map(|v| v.len()).unwrap_or(0))
+    });
+    struct Count(usize);
+    impl metrics_core::encoding::SampleVisitor for Count {
+        fn sample(
+            &mut self,
+            _: &metrics_core::Descriptor,
+            l: &metrics_core::encoding::SampleLabels<'_>,
+            _: metrics_core::SampleValue<'_>,
+        ) {
+            self.0 += l.len();
+        }
+    }
+    c.bench_function("push/visit_only", |b| {
+        b.iter(|| {
+            let mut n = Count(0);
+            ours.visit(&mut n);
+            n.0
+        })
+    });
+    let resource = [("service.name".to_owned(), "bench".to_owned())];
+    c.bench_function("push/otlp", |b| {
+        b.iter(|| {
+            metrics_push::otlp::export_request(&ours, &resource, std::time::SystemTime::now()).encode_to_vec().len()
+        })
+    });
+}
+
 criterion_group! {
     name = encoding;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(50);
-    targets = encode, http
+    targets = encode, push, http
 }
 criterion_main!(encoding);
