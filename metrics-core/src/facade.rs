@@ -27,12 +27,18 @@
 //!   `x_total` are one counter. Labels given in another order are the same series. gauges [`FloatGauge`]s, histograms [`Histogram`]s with the buckets of
 //!   [`RecorderBuilder::buckets`] ([`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS) unless set, or per
 //!   metric with [`RecorderBuilder::buckets_for`]): never a summary.
-//! - Names and labels get the checks a derived struct gets at compile time, here at run time: an
-//!   invalid or reserved metric or label name, `le` on a histogram, a name used with two types,
-//!   or a sample name another registered metric already exposes. The offending metric is not
-//!   recorded (its handle does nothing), and the error is reported once, to
-//!   [`RecorderBuilder::on_error`]'s function (standard error by default) and in
-//!   [`Recorder::errors`]. The output stays valid whatever a library asks for.
+//! - Metric and label names may be any non-empty UTF-8 string (`http.server.requests`,
+//!   `http.request.method`), served like a derived struct's: quoted for scrapers that take UTF-8
+//!   names, escaped for the others (see [`Escaping`](crate::Escaping)).
+//! - Names and labels get the checks a derived struct gets at compile time, here at run time:
+//!   an empty name, a name starting with `__`, `le` on a histogram, a label given twice, a name
+//!   used with two types, two names a scraper would see as one (`http.requests` and
+//!   `http_requests` for legacy scrapers; label names also under the `dots` and `values`
+//!   schemes, see [`name::first_clash`](crate::name::first_clash)), or a sample name another
+//!   registered metric already exposes. The offending metric is not recorded (its handle does
+//!   nothing), and the error is reported once, to [`RecorderBuilder::on_error`]'s function
+//!   (standard error by default) and in [`Recorder::errors`]. The output stays valid whatever a
+//!   library asks for.
 //! - Label values are escaped like every other label value. Families and series are written in
 //!   the order they were first recorded.
 //! - `describe_*` sets the help text (before or after the first update). A unit is kept when the
@@ -279,6 +285,8 @@ struct State {
     /// Families by their name (a counter's without `_total`), in first-recorded order.
     index: HashMap<String, usize>,
     families: Vec<Family>,
+    /// The family names by their `underscores` spelling (what legacy scrapers see).
+    legacy: HashMap<String, String>,
     /// Help texts and units described before the first update.
     described: HashMap<(String, MetricKind), (&'static str, Option<Unit>)>,
 }
@@ -343,21 +351,27 @@ impl Shared {
     fn create(&self, state: &mut State, key: &Key, kind: MetricKind) -> Result<Handle, String> {
         let labels: Vec<(&str, &str)> = key.labels().map(|l| (l.key(), l.value())).collect();
         for (i, &(n, _)) in labels.iter().enumerate() {
-            if !name::is_valid_label_name(n) {
-                return Err(format!(
-                    "label name `{}` is not valid: it must match [a-zA-Z_][a-zA-Z0-9_]*",
-                    n.escape_debug()
-                ));
-            }
-            if name::is_reserved(n) {
-                return Err(format!("label name `{n}` is reserved: names starting with `__` are for Prometheus"));
+            match name::check_name(n, true) {
+                Ok(()) => {}
+                Err(name::NameError::Empty) => return Err("a label name is empty".into()),
+                Err(name::NameError::Reserved) => {
+                    return Err(format!(
+                        "label name `{}` is reserved: names starting with `__` are for Prometheus",
+                        n.escape_debug()
+                    ));
+                }
             }
             if kind == MetricKind::Histogram && n == "le" {
                 return Err("label `le` is reserved on histograms (it names the bucket)".into());
             }
             if labels[..i].iter().any(|(seen, _)| *seen == n) {
-                return Err(format!("label `{n}` is given twice"));
+                return Err(format!("label `{}` is given twice", n.escape_debug()));
             }
+        }
+        // Distinct label names that a scraper would see as one: a series with a label given
+        // twice, which every parser rejects.
+        if let Some(c) = name::first_clash(labels.iter().map(|&(n, _)| n), true) {
+            return Err(format!("its labels {c}: rename one of them"));
         }
         let written = key.name();
         let family = match state.index.get(family_key(written, kind)) {
@@ -407,11 +421,22 @@ impl Shared {
         labels: &[(&str, &str)],
     ) -> Result<usize, String> {
         let base = family_key(written, kind);
-        if !name::is_valid_metric_name(base) {
-            return Err("the name must match [a-zA-Z_:][a-zA-Z0-9_:]*".into());
+        match name::check_name(base, false) {
+            Ok(()) => {}
+            Err(name::NameError::Empty) => return Err("the name is empty".into()),
+            Err(name::NameError::Reserved) => {
+                return Err("names starting with `__` are reserved for Prometheus".into());
+            }
         }
-        if name::is_reserved(base) {
-            return Err("names starting with `__` are reserved for Prometheus".into());
+        // Another name of this recorder that legacy scrapers would see as this one: said here
+        // with both names (the registry's own check below would call it a duplicate).
+        let legacy = name::legacy_spelling(base, false);
+        if let Some(other) = state.legacy.get(&legacy) {
+            return Err(format!(
+                "`{}` and `{}` are both `{legacy}` for scrapers that take legacy names only: rename one of them",
+                other.escape_debug(),
+                base.escape_debug()
+            ));
         }
         let (help, unit) = state.described.get(&(base.to_owned(), kind)).copied().unwrap_or(("", None));
         let name = intern(base);
@@ -424,6 +449,7 @@ impl Shared {
         registry.claim(&desc).map_err(|e| e.to_string())?;
         let buckets = self.buckets(written);
         state.index.insert(base.to_owned(), state.families.len());
+        state.legacy.insert(legacy, base.to_owned());
         let desc = Box::leak(Box::new(desc));
         state.families.push(Family { desc, buckets, series: Vec::new(), by_values: HashMap::default() });
         Ok(state.families.len() - 1)
@@ -584,8 +610,9 @@ mod tests {
         let (registry, r, seen) = recorder();
         metrics::with_local_recorder(&r, || {
             for _ in 0..3 {
-                metrics::counter!("bad name").increment(1);
-                metrics::counter!("ok", "bad-label" => "x").increment(1);
+                metrics::counter!("").increment(1);
+                metrics::counter!("__reserved_name").increment(1);
+                metrics::counter!("ok", "" => "x").increment(1);
                 metrics::counter!("ok", "__reserved" => "x").increment(1);
                 metrics::histogram!("h", "le" => "1").record(1.0);
                 metrics::gauge!("twice").set(1.0);
@@ -595,15 +622,109 @@ mod tests {
             metrics::counter!("ok", "good" => "x").increment(1);
         });
         let errors = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        assert_eq!(errors.len(), 6, "{errors:#?}");
+        assert_eq!(errors.len(), 7, "{errors:#?}");
         assert_eq!(errors, r.errors().iter().map(|e| e.to_string()).collect::<Vec<_>>());
-        assert!(errors[0].contains("`bad name`") && errors[0].contains("[a-zA-Z_:]"), "{errors:?}");
+        assert!(errors[0].contains("the name is empty"), "{errors:?}");
+        assert!(errors[1].contains("`__reserved_name`") && errors[1].contains("reserved"), "{errors:?}");
+        assert!(errors[2].contains("a label name is empty"), "{errors:?}");
         assert!(errors.iter().any(|e| e.contains("`le` is reserved")), "{errors:?}");
         assert!(errors.iter().any(|e| e.contains("already a gauge")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("label `a` is given twice")), "{errors:?}");
         let text = registry.render(Format::Prometheus);
-        assert!(!text.contains("bad") && !text.contains("__reserved") && !text.contains("h_bucket"), "{text}");
+        assert!(!text.contains("__reserved") && !text.contains("h_bucket"), "{text}");
         assert!(text.contains("ok_total{good=\"x\"} 1\n"), "{text}");
         assert!(text.contains("twice 1\n"), "{text}");
+    }
+
+    #[test]
+    fn utf8_names_are_served_through_every_scheme() {
+        use crate::{Escaping, RenderOptions};
+        let (registry, r, seen) = recorder();
+        metrics::with_local_recorder(&r, || {
+            metrics::describe_counter!("http.server.requests", "Requests served.");
+            metrics::counter!("http.server.requests", "http.request.method" => "get", "code" => "200").increment(2);
+            metrics::gauge!("größe").set(3.0);
+            metrics::histogram!("rpc.duration", "rpc.method" => "x").record(0.2);
+        });
+        assert!(seen.lock().unwrap_or_else(|p| p.into_inner()).is_empty());
+        let render = |format, scheme| {
+            let mut out = Vec::new();
+            registry.render_into(&RenderOptions::new(format).with_escaping(scheme), &mut out);
+            String::from_utf8(out).unwrap_or_default()
+        };
+        let utf8 = render(Format::Prometheus, Escaping::AllowUtf8);
+        assert!(utf8.contains("# HELP \"http.server.requests_total\" Requests served.\n"), "{utf8}");
+        assert!(
+            utf8.contains("{\"http.server.requests_total\",\"http.request.method\"=\"get\",code=\"200\"} 2\n"),
+            "{utf8}"
+        );
+        assert!(utf8.contains("{\"größe\"} 3\n"), "{utf8}");
+        assert!(utf8.contains("{\"rpc.duration_bucket\",\"rpc.method\"=\"x\",le=\"0.25\"} 1\n"), "{utf8}");
+        let om = render(Format::OpenMetrics, Escaping::AllowUtf8);
+        assert!(om.contains("# TYPE \"http.server.requests\" counter\n"), "{om}");
+        for (scheme, requests, method, size, bucket) in [
+            (
+                Escaping::Underscores,
+                "http_server_requests_total",
+                "http_request_method",
+                "gr__e",
+                "rpc_duration_bucket",
+            ),
+            (
+                Escaping::Dots,
+                "http_dot_server_dot_requests__total",
+                "http_dot_request_dot_method",
+                "gr__e",
+                "rpc_dot_duration__bucket",
+            ),
+            (
+                Escaping::Values,
+                "U__http_2e_server_2e_requests__total",
+                "U__http_2e_request_2e_method",
+                "U__gr_f6__df_e",
+                "U__rpc_2e_duration__bucket",
+            ),
+        ] {
+            let text = render(Format::Prometheus, scheme);
+            assert!(text.contains(&format!("\n{requests}{{{method}=\"get\",code=\"200\"}} 2\n")), "{scheme:?}\n{text}");
+            assert!(text.contains(&format!("\n{size} 3\n")), "{scheme:?}\n{text}");
+            assert!(text.contains(&format!("\n{bucket}{{")), "{scheme:?}\n{text}");
+            assert!(!text.contains('"') || !text.contains("{\""), "{scheme:?}\n{text}");
+        }
+        // JSON keeps the names as written.
+        let json: serde_json::Value = serde_json::from_str(&registry.render(Format::Json)).unwrap_or_default();
+        assert_eq!(json["http.server.requests_total"]["help"], "Requests served.");
+        assert_eq!(json["größe"]["value"], serde_json::json!(3.0));
+    }
+
+    #[test]
+    fn names_a_scraper_would_merge_are_refused_once() {
+        let (registry, r, seen) = recorder();
+        metrics::with_local_recorder(&r, || {
+            for _ in 0..3 {
+                metrics::counter!("http.requests").increment(1);
+                // The same legacy name, written otherwise: refused, not merged.
+                metrics::counter!("http_requests_total", "x" => "1").increment(1);
+                metrics::counter!("http/requests", "x" => "2").increment(1);
+                // Label names that one scheme or another spells alike.
+                metrics::gauge!("g1", "http.method" => "a", "http_method" => "b").set(1.0);
+                metrics::gauge!("g2", "a--b" => "a", "a_b" => "b").set(1.0);
+                metrics::gauge!("g3", "U__a_2e_b" => "a", "a.b" => "b").set(1.0);
+            }
+        });
+        let errors = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(
+            errors,
+            [
+                "metrics facade: `http_requests_total` is not recorded: `http.requests` and `http_requests` are both `http_requests` for scrapers that take legacy names only: rename one of them",
+                "metrics facade: `http/requests` is not recorded: `http.requests` and `http/requests` are both `http_requests` for scrapers that take legacy names only: rename one of them",
+                "metrics facade: `g1` is not recorded: its labels `http.method` and `http_method` are both `http_method` for scrapers that ask for `escaping=underscores`: rename one of them",
+                "metrics facade: `g2` is not recorded: its labels `a--b` and `a_b` are both `a__b` for scrapers that ask for `escaping=dots`: rename one of them",
+                "metrics facade: `g3` is not recorded: its labels `U__a_2e_b` and `a.b` are both `U__a_2e_b` for scrapers that ask for `escaping=values`: rename one of them",
+            ]
+        );
+        let text = registry.render(Format::Prometheus);
+        assert_eq!(text, "# TYPE http_requests_total counter\nhttp_requests_total 3\n");
     }
 
     #[derive(Metrics)]

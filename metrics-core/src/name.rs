@@ -228,9 +228,12 @@ pub fn write_quoted(out: &mut Vec<u8>, name: &str) {
     out.push(b'"');
 }
 
-/// Whether `prefix` may stand before a valid metric name (empty, or a valid metric name).
+/// Whether `prefix` may stand before every metric name: empty (no prefix), or any UTF-8 string
+/// not starting with `__` (which would make every name reserved). Like a declared name, a
+/// prefix outside the legacy set is escaped (or quoted) with the name it stands before: prefix
+/// first, then escaping.
 pub const fn is_valid_prefix(prefix: &str) -> bool {
-    prefix.is_empty() || is_valid_metric_name(prefix)
+    prefix.is_empty() || !is_reserved(prefix)
 }
 
 /// Whether `name` starts with `__`, which Prometheus reserves for its own use.
@@ -239,7 +242,7 @@ pub const fn is_reserved(name: &str) -> bool {
     b.len() >= 2 && b[0] == b'_' && b[1] == b'_'
 }
 
-/// A name prefix that would make invalid metric names.
+/// A name prefix that would make invalid metric names: one starting with `__`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidPrefix(pub String);
 
@@ -247,7 +250,7 @@ impl std::fmt::Display for InvalidPrefix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "prefix `{}` would make invalid metric names: it must match {METRIC_NAME_PATTERN}",
+            "prefix `{}` would make invalid metric names: names starting with `__` are reserved for Prometheus",
             self.0.escape_debug()
         )
     }
@@ -255,9 +258,72 @@ impl std::fmt::Display for InvalidPrefix {
 
 impl std::error::Error for InvalidPrefix {}
 
-/// Checks a prefix written before every name at rendering time: empty, or a valid metric name.
+/// Checks a prefix written before every name at rendering time (see [`is_valid_prefix`]).
 pub fn check_prefix(prefix: &str) -> Result<(), InvalidPrefix> {
     if is_valid_prefix(prefix) { Ok(()) } else { Err(InvalidPrefix(prefix.to_owned())) }
+}
+
+/// Two distinct names of one set that an escaping scheme spells alike (see [`first_clash`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clash<'a> {
+    /// The name seen first.
+    pub first: &'a str,
+    /// The name seen later, spelled like `first`.
+    pub second: &'a str,
+    /// The scheme that spells them alike.
+    pub scheme: Escaping,
+    /// Their common spelling.
+    pub spelling: String,
+}
+
+impl std::fmt::Display for Clash<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` and `{}` are both `{}` for scrapers that ask for `escaping={}`",
+            self.first.escape_debug(),
+            self.second.escape_debug(),
+            self.spelling,
+            self.scheme.as_str()
+        )
+    }
+}
+
+/// The first two distinct names of `names` (label names if `label`) that one of the escaping
+/// schemes spells alike, checked in the order `underscores`, `dots`, `values`; names equal as
+/// written are no clash (the caller tells duplicates apart). A scraper would see such names as
+/// one: two label names of one family would make a series with a label given twice, which
+/// every parser rejects.
+///
+/// Each scheme is lossy for some names, `dots` and `values` included:
+/// - `underscores`: any two names that differ only in characters outside the legacy set
+///   (`http.method`, `http/method`, `http_method`), or in a leading digit (`1x`, `_x`);
+/// - `dots` writes `_` as `__`, `.` as `_dot_` and every other character outside the set as
+///   `_`, so a name with such characters can meet a name without: `a--b` and `a_b` (both
+///   `a__b`), `a-dot-b` and `a.b` (both `a_dot_b`), `a-_b` and `a_-b` (both `a___b`). Names made
+///   of legacy characters and dots alone never clash: `__`, `_dot_` and the other legacy
+///   characters form a prefix code;
+/// - `values` keeps a legacy name as it is and writes any other as `U__` and an injective
+///   encoding, so only a legacy name that looks encoded meets another: `U__a_2e_b` and `a.b`.
+pub fn first_clash<'a>(names: impl IntoIterator<Item = &'a str>, label: bool) -> Option<Clash<'a>> {
+    use std::collections::hash_map::{Entry, HashMap};
+    let mut seen: HashMap<(Escaping, String), &'a str> = HashMap::new();
+    for name in names {
+        for scheme in [Escaping::Underscores, Escaping::Dots, Escaping::Values] {
+            let mut spelling = String::with_capacity(name.len() + 8);
+            escape_into(&mut spelling, name, scheme, label);
+            match seen.entry((scheme, spelling)) {
+                Entry::Occupied(e) if *e.get() != name => {
+                    return Some(Clash { first: e.get(), second: name, scheme, spelling: e.key().1.clone() });
+                }
+                Entry::Occupied(_) => {}
+                Entry::Vacant(e) => {
+                    e.insert(name);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The name a metric is declared with: `prefix`, the field's name and the unit joined with `_`
@@ -460,10 +526,61 @@ mod tests {
         assert_eq!(check_name("__x", false), Err(NameError::Reserved));
         assert_eq!(check_name("a__x", false), Ok(()));
         assert!(check_prefix("").is_ok());
+        // Any UTF-8 prefix: escaped (or quoted) with the name it stands before.
+        for ok in ["app_", "otel.", "a b", "9lives_", "größe_", "_x", "a__"] {
+            assert_eq!(check_prefix(ok), Ok(()), "{ok:?}");
+        }
         assert_eq!(
-            check_prefix("a b").map_err(|e| e.to_string()),
-            Err("prefix `a b` would make invalid metric names: it must match [a-zA-Z_:][a-zA-Z0-9_:]*".to_owned())
+            check_prefix("__x").map_err(|e| e.to_string()),
+            Err("prefix `__x` would make invalid metric names: names starting with `__` are reserved for Prometheus"
+                .to_owned())
         );
+    }
+
+    #[test]
+    fn clashes_under_every_lossy_scheme() {
+        let clash = |names: &[&'static str], label| first_clash(names.iter().copied(), label);
+        // `underscores`.
+        let c = clash(&["http.method", "code", "http/method"], true).unwrap_or_else(|| panic!("no clash"));
+        assert_eq!(
+            (c.first, c.second, c.scheme, c.spelling.as_str()),
+            ("http.method", "http/method", Escaping::Underscores, "http_method")
+        );
+        assert_eq!(
+            c.to_string(),
+            "`http.method` and `http/method` are both `http_method` for scrapers that ask for `escaping=underscores`"
+        );
+        // `dots` only: distinct under `underscores` (`a__b`, `a_b`) and `values`.
+        for (a, b, spelling) in
+            [("a--b", "a_b", "a__b"), ("a-dot-b", "a.b", "a_dot_b"), ("x.-y", "x-dot_y", "x_dot__y")]
+        {
+            assert_ne!(escape_label_name(a, Escaping::Underscores), escape_label_name(b, Escaping::Underscores));
+            for label in [true, false] {
+                let c = clash(&[a, b], label).unwrap_or_else(|| panic!("{a} {b}"));
+                assert_eq!((c.first, c.second, c.scheme, c.spelling.as_str()), (a, b, Escaping::Dots, spelling));
+                assert_eq!(escape_into_string(a, Escaping::Dots, label), escape_into_string(b, Escaping::Dots, label));
+            }
+        }
+        // `values` only: a legacy name that reads as an encoded one.
+        let c = clash(&["U__a_2e_b", "a.b"], true).unwrap_or_else(|| panic!("no clash"));
+        assert_eq!((c.scheme, c.spelling.as_str()), (Escaping::Values, "U__a_2e_b"));
+        // Label names escape `:`, metric names keep it: `a:b` and `a_b` clash as labels only.
+        assert_eq!(clash(&["a:b", "a_b"], true).map(|c| c.scheme), Some(Escaping::Underscores));
+        assert_eq!(clash(&["a:b", "a_b"], false), None);
+        // Under `dots`, legacy characters and dots alone never clash (`underscores` merges
+        // `a.b` and `a_b`); duplicates are not clashes.
+        let dotted = ["a.b", "a_b", "a_dot_b", "a__b", "a._b", "a_.b", "a..b", "ab", "_a", "a_"];
+        let spellings: std::collections::HashSet<String> =
+            dotted.iter().map(|n| escape_into_string(n, Escaping::Dots, true)).collect();
+        assert_eq!(spellings.len(), dotted.len(), "{spellings:?}");
+        assert_eq!(clash(&["a", "b.c", "a", "b.c"], true), None);
+        assert_eq!(clash(&["http.server.requests", "http_server_requests_total", "U__x"], false), None);
+    }
+
+    fn escape_into_string(name: &str, scheme: Escaping, label: bool) -> String {
+        let mut out = String::new();
+        escape_into(&mut out, name, scheme, label);
+        out
     }
 
     /// `(name, allow-utf-8, underscores, dots, values)` for metric names.
