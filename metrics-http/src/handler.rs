@@ -16,7 +16,7 @@ use metrics_core::{DuplicateMetric, Escaping, Format, InvalidPrefix, Registry, R
 
 use crate::access::{AccessPolicy, Decision, decide};
 use crate::config::ExporterConfig;
-use crate::negotiate::{accepts_gzip, negotiate, prefers_protobuf};
+use crate::negotiate::{accepts_gzip, negotiate, protobuf_escaping};
 use crate::self_metrics::{CodeLabels, ScrapeMetrics};
 
 /// The longest `prefix` accepted.
@@ -425,13 +425,13 @@ impl Exporter {
             return Err(Refusal::PrefixTooLong);
         }
         let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+        let protobuf = if inner.protobuf && !json { protobuf_escaping(accept) } else { None };
         let (format, escaping) = if json {
             (Format::Json, Escaping::AllowUtf8)
-        } else if inner.protobuf && prefers_protobuf(accept) {
-            // Protobuf carries names unquoted: those outside the legacy set are escaped.
-            (Format::Protobuf, Escaping::Underscores)
+        } else if let Some(escaping) = protobuf {
+            (Format::Protobuf, escaping)
         } else {
-            negotiate(headers.get(ACCEPT).and_then(|v| v.to_str().ok()), inner.openmetrics)
+            negotiate(accept, inner.openmetrics)
         };
         let escaping = if inner.legacy_names && !json { Escaping::Underscores } else { escaping };
         let gzip = inner.gzip && accepts_gzip(headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));

@@ -74,7 +74,9 @@
 //!   OpenMetrics with quoted names (`{"http.server.requests_total"} 1`), `text/plain;
 //!   version=1.0.0;escaping=allow-utf-8` gets text 1.0.0, `dots` and `values` their spellings,
 //!   and everyone else, Prometheus 2 included, `underscores` (`http_server_requests_total`).
-//!   The `Content-Type` names the version and the scheme. `?prefix=` is written first and
+//!   Protobuf is negotiated alike ([`protobuf_escaping`]; `allow-utf-8` writes names as they
+//!   are). The `Content-Type` names the version and the scheme. `?prefix=` may be any UTF-8
+//!   string not starting with `__` (others get 400 with the reason); it is written first and
 //!   escaped with the name. [`ExporterBuilder::legacy_names`] (`legacy-names = true`) sends
 //!   `underscores` to every scraper, for backends that take legacy names only; JSON keeps names
 //!   as declared.
@@ -112,6 +114,6 @@ pub use access::{AccessPolicy, Decision, decide};
 pub use build_info::BuildLabels;
 pub use config::{AccessMode, AuthConfig, ExporterConfig, InvalidHost, TrustedHost, loopback};
 pub use handler::{Exporter, ExporterBuilder, MAX_PREFIX_LEN, MAX_URI_LEN};
-pub use negotiate::{accepts_gzip, negotiate, prefers_protobuf, text_format};
+pub use negotiate::{accepts_gzip, negotiate, prefers_protobuf, protobuf_escaping, text_format};
 pub use self_metrics::{CodeLabels, ScrapeMetrics};
 pub use server::{Server, ServerBuilder, ServerHandle};

@@ -98,22 +98,31 @@ pub fn negotiate(accept: Option<&str>, openmetrics: bool) -> (Format, Escaping) 
 /// not count; `*/*` counts for text only; at equal q-values protobuf wins, being the format
 /// the scraper names explicitly and the only one with native histograms.
 pub fn prefers_protobuf(accept: Option<&str>) -> bool {
-    let Some(accept) = accept else {
-        return false;
-    };
-    let (mut proto, mut text) = (0.0f32, 0.0f32);
+    protobuf_escaping(accept).is_some()
+}
+
+/// How names are spelled for a scraper that prefers protobuf (see [`prefers_protobuf`]);
+/// `None` when it prefers a text format. The scheme is the `escaping=` parameter of the first
+/// protobuf range of the highest q-value, `underscores` when it names none or none we know, as
+/// client_golang answers. Protobuf carries any UTF-8 string, so `allow-utf-8` is honoured
+/// whatever else the range says (Prometheus 3.0 sends
+/// `application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8`
+/// when its names are UTF-8).
+pub fn protobuf_escaping(accept: Option<&str>) -> Option<Escaping> {
+    let accept = accept?;
+    let (mut proto, mut text) = ((0.0f32, Escaping::Underscores), 0.0f32);
     for r in ranges(accept) {
         if r.value.eq_ignore_ascii_case("application/vnd.google.protobuf") {
             let message = param(&r, "proto").is_none_or(|p| p == "io.prometheus.client.MetricFamily");
             let delimited = param(&r, "encoding").is_none_or(|e| e.eq_ignore_ascii_case("delimited"));
-            if message && delimited {
-                proto = proto.max(r.q);
+            if message && delimited && r.q > proto.0 {
+                proto = (r.q, param(&r, "escaping").and_then(Escaping::parse).unwrap_or_default());
             }
         } else {
             text = text.max(r.q);
         }
     }
-    proto > 0.0 && proto >= text
+    (proto.0 > 0.0 && proto.0 >= text).then_some(proto.1)
 }
 
 /// Whether the client accepts a gzip-encoded response.
@@ -266,6 +275,37 @@ mod tests {
         for (accept, want) in cases {
             assert_eq!(prefers_protobuf(accept), want, "{accept:?}");
         }
+    }
+
+    #[test]
+    fn protobuf_escaping_cases() {
+        use Escaping::*;
+        const PROTO: &str =
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+        let cases: Vec<(String, Option<Escaping>)> = vec![
+            (PROTO.into(), Some(Underscores)),
+            // Prometheus 3.0 with UTF-8 names: every range asks for `allow-utf-8`.
+            (
+                format!(
+                    "{PROTO};escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.4,*/*;q=0.1"
+                ),
+                Some(AllowUtf8),
+            ),
+            (format!("{PROTO};escaping=dots"), Some(Dots)),
+            (format!("{PROTO}; escaping=\"values\""), Some(Values)),
+            (format!("{PROTO};escaping=underscores"), Some(Underscores)),
+            (format!("{PROTO};escaping=bogus"), Some(Underscores)),
+            // The first range of the highest q-value decides.
+            (format!("{PROTO};escaping=dots;q=0.2,{PROTO};escaping=allow-utf-8;q=0.9"), Some(AllowUtf8)),
+            (format!("{PROTO};escaping=dots;q=0.9,{PROTO};escaping=allow-utf-8;q=0.9"), Some(Dots)),
+            // Text preferred: no protobuf.
+            (format!("{PROTO};escaping=allow-utf-8;q=0.4,text/plain;version=1.0.0;q=0.5"), None),
+        ];
+        for (accept, want) in cases {
+            assert_eq!(protobuf_escaping(Some(&accept)), want, "{accept}");
+            assert_eq!(prefers_protobuf(Some(&accept)), want.is_some(), "{accept}");
+        }
+        assert_eq!(protobuf_escaping(None), None);
     }
 
     #[test]

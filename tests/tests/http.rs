@@ -135,10 +135,23 @@ fn prefix() {
     assert!(om.body.contains("kumomta_delivered_created{"), "{}", om.body);
     assert!(get(&url(&s, "/metrics?prefix=kumo%5Fmta_&unknown=1")).body.contains("\nkumo_mta_delivered_total{"));
     assert!(get(&url(&s, "/metrics?prefix=")).body.contains("\ndelivered_total{"));
-    for bad in ["9lives_", "bad-prefix", "a%20b", "%0A", "%C3%A9"] {
+    // Any UTF-8 prefix goes before the name, then the whole name is escaped (`underscores`
+    // here); one starting with `__` would make every name reserved.
+    for (prefix, spelled) in
+        [("9lives_", "_lives_"), ("bad-prefix", "bad_prefix"), ("a%20b", "a_b"), ("%0A", "_"), ("%C3%A9", "_")]
+    {
+        let r = get(&url(&s, &format!("/metrics?prefix={prefix}")));
+        assert_eq!(r.status, 200, "{prefix}");
+        assert!(r.body.contains(&format!("\n{spelled}delivered_total{{")), "{prefix}: {}", r.body);
+    }
+    for bad in ["__", "__x", "%5F%5Fx"] {
         let r = get(&url(&s, &format!("/metrics?prefix={bad}")));
         assert_eq!(r.status, 400, "{bad}");
-        assert!(r.body.contains("would make invalid metric names"), "{}", r.body);
+        assert!(
+            r.body.contains("would make invalid metric names: names starting with `__` are reserved"),
+            "{}",
+            r.body
+        );
     }
     let long = "a".repeat(metrics_http::MAX_PREFIX_LEN + 1);
     let r = get(&url(&s, &format!("/metrics?prefix={long}")));

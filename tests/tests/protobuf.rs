@@ -569,7 +569,7 @@ fn http_negotiates_protobuf() {
             .unwrap_or_else(|e| panic!("{e}"))
     };
     const PROM_NATIVE: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-    const PROTO: &str = "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+    const PROTO: &str = "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=underscores";
     let s = serve(|b| b);
     let url = format!("http://{}/metrics", s.local_addr());
     let p = request("GET", &url, &[("accept", PROM_NATIVE)]);

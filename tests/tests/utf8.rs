@@ -1,7 +1,8 @@
 //! UTF-8 metric and label names end to end: a registry of OpenTelemetry-style dotted names
 //! served over HTTP under every escaping scheme, read back by the UTF-8-aware Python parsers
 //! (prometheus-client 0.26), by the legacy ones (0.21, promtool), and scraped by a real
-//! Prometheus 2.42, which stores the `underscores` spelling.
+//! Prometheus 2.42, which stores the `underscores` spelling; protobuf negotiated with each
+//! scheme and decoded by prost; `?prefix=` with a dotted prefix under every scheme.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -286,4 +287,225 @@ fn prometheus_2_stores_the_underscores_spelling() {
     assert!(targets.contains("\"health\":\"up\""), "{targets}");
     drop(_server);
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The few `io.prometheus.client` messages these tests read (prost skips the other fields).
+mod pb {
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(crate) struct LabelPair {
+        #[prost(string, tag = "1")]
+        pub(crate) name: String,
+        #[prost(string, tag = "2")]
+        pub(crate) value: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(crate) struct Value {
+        #[prost(double, tag = "1")]
+        pub(crate) value: f64,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(crate) struct Histogram {
+        #[prost(uint64, tag = "1")]
+        pub(crate) sample_count: u64,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(crate) struct Metric {
+        #[prost(message, repeated, tag = "1")]
+        pub(crate) label: Vec<LabelPair>,
+        #[prost(message, optional, tag = "2")]
+        pub(crate) gauge: Option<Value>,
+        #[prost(message, optional, tag = "3")]
+        pub(crate) counter: Option<Value>,
+        #[prost(message, optional, tag = "7")]
+        pub(crate) histogram: Option<Histogram>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(crate) struct MetricFamily {
+        #[prost(string, tag = "1")]
+        pub(crate) name: String,
+        #[prost(string, tag = "2")]
+        pub(crate) help: String,
+        #[prost(int32, tag = "3")]
+        pub(crate) r#type: i32,
+        #[prost(message, repeated, tag = "4")]
+        pub(crate) metric: Vec<Metric>,
+    }
+}
+
+/// The delimited `MetricFamily` messages of a protobuf body.
+fn decode(mut bytes: &[u8]) -> Vec<pb::MetricFamily> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        out.push(
+            <pb::MetricFamily as prost::Message>::decode_length_delimited(&mut bytes).unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+    out
+}
+
+/// The protobuf `Accept` of a Prometheus with native histograms on, without the escaping
+/// parameter (Prometheus 2, and Prometheus 3 from 3.1 on).
+const PROTO: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+
+#[test]
+fn protobuf_negotiates_every_scheme() {
+    let s = serve(&ExporterConfig::default());
+    let url = format!("http://{}/metrics", s.local_addr());
+    // `(escaping=, family of the requests, its first label, the gauge, the histogram, the legacy gauge)`.
+    let cases = [
+        (
+            None,
+            "http_server_requests_total",
+            "http_request_method",
+            "gr__e__q__x",
+            "rpc_server_duration_seconds",
+            "jobs_running",
+        ),
+        (
+            Some("allow-utf-8"),
+            "http.server.requests_total",
+            "http.request.method",
+            "größe.\"q\"\\x",
+            "rpc.server.duration_seconds",
+            "jobs_running",
+        ),
+        (
+            Some("underscores"),
+            "http_server_requests_total",
+            "http_request_method",
+            "gr__e__q__x",
+            "rpc_server_duration_seconds",
+            "jobs_running",
+        ),
+        (
+            Some("dots"),
+            "http_dot_server_dot_requests__total",
+            "http_dot_request_dot_method",
+            "gr__e_dot__q__x",
+            "rpc_dot_server_dot_duration__seconds",
+            "jobs__running",
+        ),
+        (
+            Some("values"),
+            "U__http_2e_server_2e_requests__total",
+            "U__http_2e_request_2e_method",
+            "U__gr_f6__df_e_2e__22_q_22__5c_x",
+            "U__rpc_2e_server_2e_duration__seconds",
+            "jobs_running",
+        ),
+    ];
+    for (scheme, requests, method, size, duration, jobs) in cases {
+        // As Prometheus 3.0 asks (every range with the scheme), and with protobuf alone.
+        let with = |r: &str| scheme.map_or(r.to_owned(), |e| format!("{r};escaping={e}"));
+        for accept in [
+            format!("{};q=0.5,{};q=0.4,*/*;q=0.1", with(PROTO), with("application/openmetrics-text;version=1.0.0")),
+            with(PROTO),
+        ] {
+            let r = request("GET", &url, &[("accept", &accept)]);
+            assert_eq!(r.status, 200, "{accept}");
+            let want = format!("{PROTO_CT}; escaping={}", scheme.unwrap_or("underscores"));
+            assert_eq!(r.header("content-type"), Some(want.as_str()), "{accept}");
+            let families = decode(&r.raw);
+            let family = |name: &str| {
+                families.iter().find(|f| f.name == name).unwrap_or_else(|| {
+                    panic!("{accept}: no family {name:?} in {:?}", families.iter().map(|f| &f.name).collect::<Vec<_>>())
+                })
+            };
+            let f = family(requests);
+            assert_eq!(f.help, "Requests served.");
+            let m = &f.metric[0];
+            assert_eq!(m.label[0].name, method, "{accept}");
+            assert_eq!(m.label[0].value, "GET");
+            assert_eq!(m.counter.as_ref().map(|c| c.value), Some(3.0));
+            assert_eq!(family(size).metric[0].gauge.as_ref().map(|g| g.value), Some(7.0), "{accept}");
+            assert_eq!(family(duration).metric[0].histogram.as_ref().map(|h| h.sample_count), Some(1), "{accept}");
+            assert_eq!(family(jobs).metric[0].gauge.as_ref().map(|g| g.value), Some(2.0), "{accept}");
+            // No name but under `allow-utf-8` is outside the legacy set.
+            if scheme != Some("allow-utf-8") {
+                for f in &families {
+                    assert!(metrics_core::name::is_valid_metric_name(&f.name), "{accept}: {:?}", f.name);
+                    for l in f.metric.iter().flat_map(|m| &m.label) {
+                        assert!(metrics_core::name::is_valid_label_name(&l.name), "{accept}: {:?}", l.name);
+                    }
+                }
+            }
+        }
+    }
+    // `legacy-names` forces `underscores` on protobuf too.
+    let config: ExporterConfig = toml::from_str("legacy-names = true").unwrap_or_else(|e| panic!("{e}"));
+    let legacy = serve(&config);
+    let accept = format!("{PROTO};escaping=allow-utf-8");
+    let r = request("GET", &format!("http://{}/metrics", legacy.local_addr()), &[("accept", &accept)]);
+    assert_eq!(r.header("content-type"), Some(format!("{PROTO_CT}; escaping=underscores").as_str()));
+    assert!(decode(&r.raw).iter().any(|f| f.name == "http_server_requests_total"));
+}
+
+/// The protobuf `Content-Type` before its `escaping` parameter.
+const PROTO_CT: &str = "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+
+#[test]
+fn a_dotted_prefix_goes_first_then_every_scheme_escapes() {
+    let s = serve(&ExporterConfig::default());
+    let url = format!("http://{}/metrics?prefix=otel.", s.local_addr());
+    let has = |body: &str, line: &str| assert!(body.contains(&format!("\n{line}\n")), "no `{line}` in\n{body}");
+    let text = |accept: &str| {
+        let r = request("GET", &url, &[("accept", accept)]);
+        assert_eq!(r.status, 200, "{accept}: {}", r.body);
+        r.body
+    };
+    let body = text(PROM3);
+    has(
+        &body,
+        r#"{"otel.http.server.requests_total","http.request.method"="GET","http.response.status_code"="200"} 3"#,
+    );
+    has(&body, r#"{"otel.jobs_running"} 2"#);
+    assert!(body.starts_with("# TYPE \"otel.http.server.requests\" counter\n"), "{body}");
+    let body = text(TEXT_UTF8);
+    has(&body, r#"# TYPE "otel.http.server.requests_total" counter"#);
+    has(&body, r#"{"otel.rpc.server.duration_seconds_bucket","rpc.method"="Get",le="1"} 1"#);
+    for (accept, requests, jobs) in [
+        ("text/plain;version=0.0.4", "otel_http_server_requests_total{http_request_method", "otel_jobs_running 2"),
+        (
+            "text/plain;version=1.0.0;escaping=dots",
+            "otel_dot_http_dot_server_dot_requests__total{http_dot_request_dot_method",
+            "otel_dot_jobs__running 2",
+        ),
+        (
+            "text/plain;version=1.0.0;escaping=values",
+            "U__otel_2e_http_2e_server_2e_requests__total{U__http_2e_request_2e_method",
+            "U__otel_2e_jobs__running 2",
+        ),
+        (
+            "application/openmetrics-text;version=1.0.0;escaping=dots",
+            "otel_dot_http_dot_server_dot_requests__total{http_dot_request_dot_method",
+            "otel_dot_jobs__running 2",
+        ),
+    ] {
+        let body = text(accept);
+        assert!(body.contains(&format!("\n{requests}=\"GET\"")), "{accept}: no {requests}\n{body}");
+        has(&body, jobs);
+        assert!(!body.contains("{\""), "{accept}: quoted\n{body}");
+    }
+    // Protobuf: the same spellings.
+    for (scheme, requests) in [
+        ("allow-utf-8", "otel.http.server.requests_total"),
+        ("underscores", "otel_http_server_requests_total"),
+        ("dots", "otel_dot_http_dot_server_dot_requests__total"),
+        ("values", "U__otel_2e_http_2e_server_2e_requests__total"),
+    ] {
+        let accept = format!("{PROTO};escaping={scheme}");
+        let r = request("GET", &url, &[("accept", &accept)]);
+        let names: Vec<String> = decode(&r.raw).into_iter().map(|f| f.name).collect();
+        assert!(names.iter().any(|n| n == requests), "{scheme}: {names:?}");
+        assert!(
+            names.iter().all(|n| n.starts_with(if scheme == "values" { "U__otel_2e_" } else { "otel" })),
+            "{scheme}: {names:?}"
+        );
+    }
+    // A prefix that makes every name reserved is refused, with the reason.
+    for bad in ["__", "__otel.", "__x"] {
+        let r = request("GET", &format!("http://{}/metrics?prefix={bad}", s.local_addr()), &[("accept", PROM3)]);
+        assert_eq!(r.status, 400, "{bad}");
+        assert!(r.body.contains("names starting with `__` are reserved"), "{bad}: {}", r.body);
+    }
 }

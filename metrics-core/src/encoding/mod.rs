@@ -292,7 +292,18 @@ impl<'a> RenderOptions<'a> {
     /// (text 1.0.0 when names may be quoted, 0.0.4 otherwise) and the escaping scheme.
     pub const fn content_type(&self) -> &'static str {
         match (self.format, self.escaping) {
-            (Format::Protobuf, _) => Format::Protobuf.content_type(),
+            (Format::Protobuf, Escaping::AllowUtf8) => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=allow-utf-8"
+            }
+            (Format::Protobuf, Escaping::Underscores) => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=underscores"
+            }
+            (Format::Protobuf, Escaping::Dots) => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=dots"
+            }
+            (Format::Protobuf, Escaping::Values) => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=values"
+            }
             (Format::Prometheus, Escaping::AllowUtf8) => {
                 "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
             }
@@ -351,8 +362,34 @@ impl<'a> RenderOptions<'a> {
     }
 
     /// Writes `prefix` before every metric name (`_bucket`, `_sum`, `_count` and `_created`
-    /// samples included), as KumoMTA's `?prefix=`. It must be empty or itself a valid metric
-    /// name.
+    /// samples included), as KumoMTA's `?prefix=`. It may be any UTF-8 string but one starting
+    /// with `__` (which would make every name reserved): the prefix is written first, then the
+    /// whole name escaped for the scheme of [`with_escaping`](Self::with_escaping) (or quoted).
+    ///
+    /// ```
+    /// use std::sync::LazyLock;
+    /// use metrics_core::{Counter, Escaping, Format, Metrics, Registry, RenderOptions};
+    ///
+    /// #[derive(Metrics)]
+    /// struct M {
+    ///     /// Jobs run.
+    ///     jobs: Counter,
+    /// }
+    /// static METRICS: LazyLock<M> = LazyLock::new(M::default);
+    /// let registry = Registry::new();
+    /// registry.register(&METRICS).unwrap();
+    /// let render = |escaping| {
+    ///     let mut out = Vec::new();
+    ///     let opts = RenderOptions::new(Format::Prometheus).with_prefix("otel.").unwrap().with_escaping(escaping);
+    ///     registry.render_into(&opts, &mut out);
+    ///     String::from_utf8(out).unwrap().lines().last().unwrap_or_default().to_owned()
+    /// };
+    /// assert_eq!(render(Escaping::AllowUtf8), r#"{"otel.jobs_total"} 0"#);
+    /// assert_eq!(render(Escaping::Underscores), "otel_jobs_total 0");
+    /// assert_eq!(render(Escaping::Dots), "otel_dot_jobs__total 0");
+    /// assert_eq!(render(Escaping::Values), "U__otel_2e_jobs__total 0");
+    /// assert!(RenderOptions::new(Format::Prometheus).with_prefix("__x").is_err());
+    /// ```
     pub fn with_prefix(self, prefix: &'a str) -> Result<Self, InvalidPrefix> {
         crate::name::check_prefix(prefix)?;
         Ok(RenderOptions { prefix, ..self })

@@ -164,7 +164,13 @@ impl LabelWriter for Labels<'_> {
     #[inline]
     fn label<V: LabelValue + ?Sized>(&mut self, label: &'static str, value: &V) {
         let at = open(self.out, 1);
-        if self.escaping == Escaping::AllowUtf8 || name::is_valid_label_name(label) {
+        // `dots` doubles the underscores of legacy names too.
+        let plain = match self.escaping {
+            Escaping::AllowUtf8 => true,
+            Escaping::Dots => false,
+            _ => name::is_valid_label_name(label),
+        };
+        if plain {
             bytes(self.out, 1, label.as_bytes());
         } else {
             let mut escaped = String::with_capacity(label.len() + 8);
@@ -365,7 +371,15 @@ impl Encoder for ProtobufEncoder<'_> {
         let at = start;
         let (name, suffix) = desc.prometheus_name();
         tag(self.out, 1, LEN);
-        if self.escaping == Escaping::AllowUtf8 || name::is_valid_metric_name(name) {
+        // Prefix first, then escaping (of the whole name); `dots` changes legacy names too.
+        let plain = match self.escaping {
+            Escaping::AllowUtf8 => true,
+            Escaping::Dots => false,
+            _ => {
+                (self.prefix.is_empty() || name::is_valid_metric_name(self.prefix)) && name::is_valid_metric_name(name)
+            }
+        };
+        if plain {
             varint(self.out, (self.prefix.len() + name.len() + suffix.len()) as u64);
             self.out.extend_from_slice(self.prefix.as_bytes());
             self.out.extend_from_slice(name.as_bytes());
