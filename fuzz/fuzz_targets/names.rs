@@ -12,7 +12,9 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use metrics_core::encoding::Collector;
 use metrics_core::labels::{EncodeLabels, LabelWriter};
-use metrics_core::name::{Escaping, escape_label_name, escape_metric_name, is_valid_label_name, is_valid_metric_name};
+use metrics_core::name::{
+    Escaping, escape_label_name, escape_metric_name, first_clash, is_valid_label_name, is_valid_metric_name,
+};
 use metrics_core::{
     Buckets, Counter, Descriptor, Encoder, Format, Gauge, Histogram, LabelDescriptor, Metric, MetricKind, Registry,
     RenderOptions,
@@ -184,21 +186,30 @@ fuzz_target!(|input: Input| {
         1 => MetricKind::Gauge,
         _ => MetricKind::Histogram,
     };
-    // Label names as the derive allows them: non-empty, not reserved, not `le`, and distinct
-    // as written and as legacy scrapers see them; here also distinct under `dots`, which maps
-    // some distinct names to one (`_x` with `x` outside the set and `x_` are both `___`).
+    // Label names as the derive and the facade allow them: non-empty, not reserved, not `le`,
+    // and no two that a scheme spells alike. `name::first_clash`, the check they make, must
+    // find a clash exactly when one of the name's `underscores`, `dots` or `values` spellings
+    // is taken (`dots` merges some names `underscores` keeps apart: `a--b` and `a_b`).
     let mut seen = HashSet::new();
-    let mut series = Vec::new();
+    let mut series: Vec<(&'static str, String)> = Vec::new();
     for (n, v) in input.labels.into_iter().take(4) {
+        if n.is_empty() || n.starts_with("__") || series.iter().any(|(s, _)| *s == n) {
+            continue;
+        }
         let spellings: Vec<String> = [Escaping::Underscores, Escaping::Dots, Escaping::Values]
             .into_iter()
             .map(|e| format!("{e:?} {}", escape_label_name(&n, e)))
             .collect();
-        if n.is_empty()
-            || n.starts_with("__")
-            || escape_label_name(&n, Escaping::Underscores) == "le"
-            || spellings.iter().any(|s| seen.contains(s))
-        {
+        let taken = spellings.iter().any(|s| seen.contains(s));
+        let clash = first_clash(series.iter().map(|(s, _)| *s).chain([n.as_str()]), true);
+        assert_eq!(clash.is_some(), taken, "{n:?} beside {series:?}: {clash:?}");
+        if let Some(c) = clash {
+            assert_eq!(c.second, n);
+            assert_eq!(escape_label_name(c.first, c.scheme), c.spelling);
+            assert_eq!(escape_label_name(c.second, c.scheme), c.spelling);
+            continue;
+        }
+        if escape_label_name(&n, Escaping::Underscores) == "le" {
             continue;
         }
         seen.extend(spellings);

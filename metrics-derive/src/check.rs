@@ -10,8 +10,8 @@ use crate::ast::{Container, Field, LabelEnum, LabelStruct, Role, Written};
 use crate::attr::BucketsSpec;
 use crate::ctxt::Ctxt;
 use crate::name::{
-    LABEL_NAME_PATTERN, METRIC_NAME_PATTERN, MetricKind, NameError, check_name, declared_name, ends_with,
-    is_valid_label_name, is_valid_metric_name, legacy_spelling, name_hash, sample_names,
+    Escaping, LABEL_NAME_PATTERN, METRIC_NAME_PATTERN, MetricKind, NameError, check_name, declared_name, ends_with,
+    escape_label_name, is_valid_label_name, is_valid_metric_name, legacy_spelling, name_hash, sample_names,
 };
 
 /// What the checks of a `Metrics` struct worked out, one entry per field (skipped and
@@ -373,10 +373,14 @@ fn positive(cx: &Ctxt, key: &str, v: Option<&crate::attr::Spanned<u64>>) {
 }
 
 /// Label names are non-empty, unreserved and distinct, as written and as legacy scrapers see
-/// them (`underscores`-escaped: `http.method` and `http_method` would be one label there).
+/// them (`underscores`-escaped: `http.method` and `http_method` would be one label there), and
+/// under the `dots` and `values` schemes, which merge a few more (`a--b` and `a_b` are both
+/// `a__b` under `dots`; see `name::first_clash`): a scraper asking for them would get a series
+/// with a label given twice.
 pub(crate) fn label_set(cx: &Ctxt, s: &LabelStruct<'_>) {
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut legacy: HashMap<String, (String, String)> = HashMap::new();
+    let mut other: HashMap<(Escaping, String), (String, String)> = HashMap::new();
     for f in &s.fields {
         if let (Some(_), Some(r)) = (&f.attrs.skip, &f.attrs.rename) {
             cx.error_at(r.span, "`rename` cannot be combined with `skip`");
@@ -415,6 +419,23 @@ pub(crate) fn label_set(cx: &Ctxt, s: &LabelStruct<'_>) {
                     legacy_spelling(&name, true)
                 ),
             );
+        } else {
+            for scheme in [Escaping::Dots, Escaping::Values] {
+                let spelling = escape_label_name(&name, scheme);
+                if let Some((other_name, other)) =
+                    other.insert((scheme, spelling.clone()), (name.clone(), f.ident.to_string()))
+                {
+                    cx.error_at(
+                        f.name_span(),
+                        format!(
+                            "labels `{other_name}` (field `{other}`) and `{name}` (field `{}`) are both `{spelling}` for scrapers that ask for `escaping={}`: rename one of them",
+                            f.ident,
+                            scheme.as_str()
+                        ),
+                    );
+                    break;
+                }
+            }
         }
     }
 }
