@@ -19,7 +19,8 @@ use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 /// - one label: `"value": {"service": {"smtp_client": 0.0, "esmtp_listener": 3.0}}`;
 /// - two or more: `"value": [{"method": "get", "status": "200", "@": 4.0}, ...]`;
 /// - a histogram puts `{"count", "sum", "avg", "bucket": [[upper_bound, cumulative], ...]}`
-///   (finite bounds; `count` is the `+Inf` bucket) in place of each number, and a summary
+///   (finite bounds; `count` is the `+Inf` bucket; `avg` is `sum / count`, and `null` while
+///   `count` is 0) in place of each number, and a summary
 ///   `{"count", "sum", "avg", "quantile": [[quantile, value], ...]}`; a histogram with native
 ///   buckets adds `"native": {"schema", "zero_threshold", "zero_count", "positive": [[upper_bound,
 ///   count], ...], "negative": [[lower_bound, count], ...]}`, each native bucket with its own
@@ -181,7 +182,14 @@ impl<'a> JsonEncoder<'a> {
         self.out.extend_from_slice(b",\"sum\":");
         json_f64(self.out, sum);
         self.out.extend_from_slice(b",\"avg\":");
-        json_f64(self.out, if count == 0 { f64::NAN } else { sum / count as f64 });
+        if count == 0 {
+            // No observation, no average: `null`, not the string `"NaN"` that stands for a NaN
+            // value, so that `avg` is a number or null as in KumoMTA's output (serde_json
+            // writes its NaN as `null`).
+            self.out.extend_from_slice(b"null");
+        } else {
+            json_f64(self.out, sum / count as f64);
+        }
     }
 
     fn histogram(&mut self, h: &HistogramData<'_>) {
@@ -333,6 +341,31 @@ mod tests {
     use crate::encoding::{HistogramData, SampleValue};
     use crate::sync::AtomicU64;
     use crate::{Descriptor, Encoder, MetricKind};
+
+    #[test]
+    fn an_empty_histogram_or_summary_has_a_null_average() {
+        const H: Descriptor = Descriptor::new("h", "", MetricKind::Histogram);
+        const S: Descriptor = Descriptor::new("s", "", MetricKind::Summary);
+        let counts: Vec<AtomicU64> = (0..2).map(|_| AtomicU64::new(0)).collect();
+        let mut out = Vec::new();
+        let mut e = JsonEncoder::new(&mut out, "");
+        e.begin_family(&H);
+        let data = HistogramData { bounds: &[1.0], counts: &counts, sum: 0.0, created: 0.0, native: None };
+        e.sample(&H, &(), SampleValue::Histogram(data));
+        e.end_family(&H);
+        e.begin_family(&S);
+        let data = crate::encoding::SummaryData { quantiles: &[(0.5, f64::NAN)], sum: 0.0, count: 0, created: 0.0 };
+        e.sample(&S, &(), SampleValue::Summary(data));
+        e.end_family(&S);
+        e.finish();
+        let text = String::from_utf8(out).unwrap_or_default();
+        assert_eq!(
+            text,
+            r#"{"h":{"type":"histogram","value":{"count":0.0,"sum":0.0,"avg":null,"bucket":[[1.0,0.0]]}},"s":{"type":"summary","value":{"count":0.0,"sum":0.0,"avg":null,"quantile":[[0.5,"NaN"]]}}}"#
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        assert!(v["h"]["value"]["avg"].is_null() && v["s"]["value"]["avg"].is_null(), "{text}");
+    }
 
     #[test]
     fn bucket_bounds_follow_the_bounds_not_their_address() {
