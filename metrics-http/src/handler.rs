@@ -241,6 +241,9 @@ enum Refusal {
     NotFound,
     MethodNotAllowed,
     PrefixTooLong,
+    /// The prefix decodes to something no one would type: invalid UTF-8 (decoded as U+FFFD) or
+    /// a control character.
+    PrefixNotText,
     BadPrefix(InvalidPrefix),
     /// Every scrape slot is taken.
     Busy,
@@ -274,6 +277,10 @@ impl Refusal {
             Refusal::PrefixTooLong => {
                 text(StatusCode::BAD_REQUEST, &format!("bad request: prefix is longer than {MAX_PREFIX_LEN} bytes\n"))
             }
+            Refusal::PrefixNotText => text(
+                StatusCode::BAD_REQUEST,
+                "bad request: prefix is not valid UTF-8 text (it decodes to U+FFFD or a control character)\n",
+            ),
             Refusal::BadPrefix(e) => text(StatusCode::BAD_REQUEST, &format!("bad request: {e}\n")),
             Refusal::Busy => {
                 let mut r = text(StatusCode::SERVICE_UNAVAILABLE, "too many concurrent scrapes, retry later\n");
@@ -423,6 +430,11 @@ impl Exporter {
         }
         if prefix.len() > MAX_PREFIX_LEN {
             return Err(Refusal::PrefixTooLong);
+        }
+        // Any UTF-8 text may prefix names (escaped with them), but the query decoder turns
+        // invalid UTF-8 into U+FFFD, and a control character is no one's prefix.
+        if prefix.chars().any(|c| c == char::REPLACEMENT_CHARACTER || c.is_control()) {
+            return Err(Refusal::PrefixNotText);
         }
         let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
         let protobuf = if inner.protobuf && !json { protobuf_escaping(accept) } else { None };

@@ -78,7 +78,12 @@ fn kumo_prefix_as_the_seed_describes() {
         body.lines()
             .all(|l| l.starts_with("kumomta_") || l.starts_with("# HELP kumomta_") || l.starts_with("# TYPE kumomta_"))
     );
-    assert_eq!(get(&format!("http://{}/metrics?prefix=kumo-mta", k.local_addr())).status, 400);
+    // Any UTF-8 prefix, escaped with the name (`underscores` for KumoMTA's scrapers); one
+    // starting with `__` would make reserved names.
+    let dashed = get(&format!("http://{}/metrics?prefix=kumo-mta.", k.local_addr()));
+    assert_eq!(dashed.status, 200);
+    assert!(dashed.body.lines().all(|l| l.starts_with("kumo_mta_") || l.starts_with("# ")), "{}", dashed.body);
+    assert_eq!(get(&format!("http://{}/metrics?prefix=__kumo", k.local_addr())).status, 400);
 }
 
 #[test]

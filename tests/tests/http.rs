@@ -137,9 +137,7 @@ fn prefix() {
     assert!(get(&url(&s, "/metrics?prefix=")).body.contains("\ndelivered_total{"));
     // Any UTF-8 prefix goes before the name, then the whole name is escaped (`underscores`
     // here); one starting with `__` would make every name reserved.
-    for (prefix, spelled) in
-        [("9lives_", "_lives_"), ("bad-prefix", "bad_prefix"), ("a%20b", "a_b"), ("%0A", "_"), ("%C3%A9", "_")]
-    {
+    for (prefix, spelled) in [("9lives_", "_lives_"), ("bad-prefix", "bad_prefix"), ("a%20b", "a_b"), ("%C3%A9", "_")] {
         let r = get(&url(&s, &format!("/metrics?prefix={prefix}")));
         assert_eq!(r.status, 200, "{prefix}");
         assert!(r.body.contains(&format!("\n{spelled}delivered_total{{")), "{prefix}: {}", r.body);
@@ -152,6 +150,12 @@ fn prefix() {
             "{}",
             r.body
         );
+    }
+    // Invalid UTF-8 and control characters are no prefix.
+    for bad in ["%FF%FE", "a%00b", "%0A", "x%7F"] {
+        let r = get(&url(&s, &format!("/metrics?prefix={bad}")));
+        assert_eq!(r.status, 400, "{bad}");
+        assert!(r.body.contains("prefix is not valid UTF-8 text"), "{}", r.body);
     }
     let long = "a".repeat(metrics_http::MAX_PREFIX_LEN + 1);
     let r = get(&url(&s, &format!("/metrics?prefix={long}")));
