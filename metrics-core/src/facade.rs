@@ -34,7 +34,7 @@
 //!   an empty name, a name starting with `__`, `le` on a histogram, a label given twice, a name
 //!   used with two types, two names a scraper would see as one (`http.requests` and
 //!   `http_requests` for legacy scrapers; label names also under the `dots` and `values`
-//!   schemes, see [`name::first_clash`](crate::name::first_clash)), or a sample name another
+//!   schemes, see [`name::first_clash`]), or a sample name another
 //!   registered metric already exposes. The offending metric is not recorded (its handle does
 //!   nothing), and the error is reported once, to [`RecorderBuilder::on_error`]'s function
 //!   (standard error by default) and in [`Recorder::errors`]. The output stays valid whatever a

@@ -303,7 +303,10 @@ pub use metrics_derive::Metrics;
 ///
 /// ## `rename = "..."` (string)
 /// The label name instead of the field's name: any non-empty UTF-8 string not starting with
-/// `__` (`http.request.method`), spelled for each scraper as metric names are.
+/// `__` (`http.request.method`), spelled for each scraper as metric names are. Two label
+/// names of one set that an escaping scheme spells alike are a compile error (`http.method`
+/// and `http_method` under `underscores`, `a--b` and `a_b` under `dots`; see
+/// [`name::first_clash`]).
 ///
 /// ## `skip` (flag)
 /// Not a label: not part of the series' identity, built with `Default` when the family copies
