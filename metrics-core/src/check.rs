@@ -7,7 +7,10 @@
 //! sorted tables, never compared pairwise.
 
 use crate::descriptor::{Descriptor, MetricKind, MetricsInfo, MetricsItem};
-use crate::name::{NameError, check_name, ends_with, legacy_cmp, name_hash, str_eq};
+use crate::name::{
+    Escaping, NameError, check_name, ends_with, scheme_hash, spell_into, spelled_alike, spelled_as, spelled_len,
+    str_eq, values_may_clash,
+};
 
 /// An error message assembled in `const` context (no allocation is possible there); empty when
 /// the check passed.
@@ -35,6 +38,15 @@ impl ErrorMessage {
             i += 1;
         }
         self.len += b.len();
+        self
+    }
+
+    /// Appends `base + suffix` as `scheme` spells it, or nothing if it does not fit whole.
+    const fn push_spelled(mut self, base: &str, suffix: &str, scheme: Escaping) -> Self {
+        if self.len + spelled_len(base, suffix, scheme) > self.buf.len() {
+            return self;
+        }
+        self.len = spell_into(base, suffix, scheme, &mut self.buf, self.len);
         self
     }
 
@@ -133,20 +145,50 @@ pub(crate) const fn sample_names(d: &Descriptor) -> ([(&'static str, &'static st
     d.sample_names()
 }
 
-/// One name of the [`name_table`]: `base + suffix`, the item of the `MetricsInfo` it comes from,
-/// and the metric that exposes it.
+/// One name of the [`name_table`] as one lossy scheme spells it: `base + suffix`, the scheme,
+/// the item of the `MetricsInfo` it comes from, and the metric that exposes it.
 #[derive(Debug, Clone, Copy)]
 pub struct NameEntry {
     hash: u64,
     base: &'static str,
     suffix: &'static str,
+    scheme: Escaping,
     item: usize,
     metric: &'static str,
     owner: &'static str,
 }
 
 impl NameEntry {
-    const EMPTY: NameEntry = NameEntry { hash: 0, base: "", suffix: "", item: 0, metric: "", owner: "" };
+    const EMPTY: NameEntry =
+        NameEntry { hash: 0, base: "", suffix: "", scheme: Escaping::Underscores, item: 0, metric: "", owner: "" };
+}
+
+/// The schemes that spell some distinct names alike, in the order the checks try them.
+/// Names equal as written are equal under `underscores` too.
+const LOSSY: [Escaping; 3] = [Escaping::Underscores, Escaping::Dots, Escaping::Values];
+
+/// Whether the tables hold `base + suffix` under `scheme`: every name under `underscores` and
+/// `dots`, under `values` only the names that can meet another there ([`values_may_clash`]).
+const fn tabled(base: &str, suffix: &str, scheme: Escaping) -> bool {
+    !matches!(scheme, Escaping::Values) || values_may_clash(base, suffix)
+}
+
+/// How many entries the names of one descriptor take in the tables.
+const fn count_descriptor(d: &Descriptor) -> usize {
+    let (names, n) = d.sample_names();
+    let mut count = 0;
+    let mut j = 0;
+    while j < n {
+        let mut s = 0;
+        while s < LOSSY.len() {
+            if tabled(names[j].0, names[j].1, LOSSY[s]) {
+                count += 1;
+            }
+            s += 1;
+        }
+        j += 1;
+    }
+    count
 }
 
 /// Who takes a name, for the message: a metric of a type, or a description from the derive.
@@ -165,13 +207,7 @@ impl ErrorMessage {
     }
 }
 
-/// Compares two names as legacy scrapers spell them ([`legacy_cmp`]): two names they would
-/// see as one collide.
-const fn cmp_concat(a: (&str, &str), b: (&str, &str)) -> i32 {
-    legacy_cmp(a, b)
-}
-
-/// How many names the descriptors of `info` (flattened structs included) take.
+/// How many table entries the descriptors of `info` (flattened structs included) take.
 const fn count_info(info: &MetricsInfo) -> usize {
     let mut n = 0;
     let mut i = 0;
@@ -184,12 +220,13 @@ const fn count_info(info: &MetricsInfo) -> usize {
 
 const fn count_item(item: &MetricsItem) -> usize {
     match item {
-        MetricsItem::Metric(d) => d.sample_names().1,
+        MetricsItem::Metric(d) => count_descriptor(d),
         MetricsItem::Flatten(child) => count_info(child),
     }
 }
 
-/// How many names the items `items` of `info` take: the length of their [`name_table`].
+/// How many table entries the names of the items `items` of `info` take: the length of their
+/// [`name_table`].
 pub const fn count_names(info: &'static MetricsInfo, items: &[usize]) -> usize {
     let mut n = 0;
     let mut i = 0;
@@ -214,9 +251,16 @@ const fn fill(
             let mut j = 0;
             while j < n {
                 let (base, suffix) = names[j];
-                let hash = name_hash(base, suffix);
-                table[at] = NameEntry { hash, base, suffix, item: tag, metric: d.name, owner };
-                at += 1;
+                let mut s = 0;
+                while s < LOSSY.len() {
+                    let scheme = LOSSY[s];
+                    if tabled(base, suffix, scheme) {
+                        let hash = scheme_hash(base, suffix, scheme);
+                        table[at] = NameEntry { hash, base, suffix, scheme, item: tag, metric: d.name, owner };
+                        at += 1;
+                    }
+                    s += 1;
+                }
                 j += 1;
             }
         }
@@ -279,8 +323,9 @@ const fn sift_down(t: &mut [NameEntry], mut root: usize, end: usize) {
     }
 }
 
-/// Every name the items `items` of `info` take (flattened structs included), sorted, each
-/// tagged with its position in `items`. `N` is [`count_names`] of the same arguments.
+/// Every name the items `items` of `info` take (flattened structs included) under each lossy
+/// scheme, sorted by [`scheme_hash`], each tagged with its position in `items`. `N` is
+/// [`count_names`] of the same arguments.
 pub const fn name_table<const N: usize>(info: &'static MetricsInfo, items: &[usize]) -> [NameEntry; N] {
     let mut table = [NameEntry::EMPTY; N];
     let mut at = 0;
@@ -293,9 +338,15 @@ pub const fn name_table<const N: usize>(info: &'static MetricsInfo, items: &[usi
     table
 }
 
-/// The first entry of the sorted `table` equal to `name` (of hash `hash`) and tagged below
-/// `before`, if any.
-const fn find_in_table(table: &[NameEntry], name: (&str, &str), hash: u64, before: usize) -> Option<Taker> {
+/// The first entry of the sorted `table` that `scheme` spells like `name` (whose
+/// [`scheme_hash`] is `hash`), tagged below `before`, if any.
+const fn find_in_table(
+    table: &[NameEntry],
+    name: (&str, &str),
+    scheme: Escaping,
+    hash: u64,
+    before: usize,
+) -> Option<Taker> {
     // The first entry of hash not less than `hash`, then the run of equal hashes.
     let (mut lo, mut hi) = (0, table.len());
     while lo < hi {
@@ -308,7 +359,7 @@ const fn find_in_table(table: &[NameEntry], name: (&str, &str), hash: u64, befor
     }
     while lo < table.len() && table[lo].hash == hash {
         let e = &table[lo];
-        if e.item < before && cmp_concat((e.base, e.suffix), name) == 0 {
+        if e.item < before && e.scheme as u8 == scheme as u8 && spelled_alike((e.base, e.suffix), name, scheme) {
             return Some(Taker::Metric { metric: e.metric, owner: e.owner });
         }
         lo += 1;
@@ -316,8 +367,14 @@ const fn find_in_table(table: &[NameEntry], name: (&str, &str), hash: u64, befor
     None
 }
 
-/// Who takes `name` (of hash `hash`) in `known`, `(hash, name, who)` triples sorted by hash.
-const fn find_known(known: &[(u64, &'static str, &'static str)], name: (&str, &str), hash: u64) -> Option<Taker> {
+/// Who takes `name` (whose [`scheme_hash`] is `hash`) in `known`, `(hash, spelling, who)`
+/// triples sorted by hash, if anyone.
+const fn find_known(
+    known: &[(u64, &'static str, &'static str)],
+    name: (&str, &str),
+    scheme: Escaping,
+    hash: u64,
+) -> Option<Taker> {
     let (mut lo, mut hi) = (0, known.len());
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
@@ -328,7 +385,7 @@ const fn find_known(known: &[(u64, &'static str, &'static str)], name: (&str, &s
         }
     }
     while lo < known.len() && known[lo].0 == hash {
-        if cmp_concat((known[lo].1, ""), name) == 0 {
+        if spelled_as(name.0, name.1, scheme, known[lo].1) {
             return Some(Taker::Known(known[lo].2));
         }
         lo += 1;
@@ -336,8 +393,9 @@ const fn find_known(known: &[(u64, &'static str, &'static str)], name: (&str, &s
     None
 }
 
-/// A name two metrics take: the name, the metric of the checked item, the other taker.
-type Collision = ((&'static str, &'static str), Taker, Taker);
+/// A name two metrics take: the name of the checked item, the scheme that spells it like the
+/// other's, the metric of the checked item, the other taker.
+type Collision = ((&'static str, &'static str), Escaping, Taker, Taker);
 
 /// The first name of `item` (declared in `owner`) that `known` or an earlier item of `table`
 /// also takes.
@@ -352,16 +410,26 @@ const fn item_collision(
         MetricsItem::Metric(d) => {
             let (names, n) = d.sample_names();
             let this = Taker::Metric { metric: d.name, owner };
-            let mut j = 0;
-            while j < n {
-                let hash = name_hash(names[j].0, names[j].1);
-                if let Some(other) = find_known(known, names[j], hash) {
-                    return Some((names[j], this, other));
+            // Scheme by scheme, so that a name two metrics share as written is reported as
+            // such (under `underscores`) before any other spelling.
+            let mut s = 0;
+            while s < LOSSY.len() {
+                let scheme = LOSSY[s];
+                let mut j = 0;
+                while j < n {
+                    let (base, suffix) = names[j];
+                    if tabled(base, suffix, scheme) {
+                        let hash = scheme_hash(base, suffix, scheme);
+                        if let Some(other) = find_known(known, names[j], scheme, hash) {
+                            return Some((names[j], scheme, this, other));
+                        }
+                        if let Some(other) = find_in_table(table, names[j], scheme, hash, k) {
+                            return Some((names[j], scheme, this, other));
+                        }
+                    }
+                    j += 1;
                 }
-                if let Some(other) = find_in_table(table, names[j], hash, k) {
-                    return Some((names[j], this, other));
-                }
-                j += 1;
+                s += 1;
             }
             None
         }
@@ -379,11 +447,13 @@ const fn item_collision(
 }
 
 /// Checks that item `items[k]` of `info` (a flattened struct, or a metric whose type the derive
-/// could not read) takes no name that `known` (the names of the metrics the derive could read,
-/// as `(hash, name, who takes it)` sorted by [`name_hash`]) or an earlier item of `items` also
-/// takes, in any format: the
-/// generated `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info` suffixes and the
-/// OpenMetrics family names included. `table` is the [`name_table`] of `items`. Returns the error
+/// could not read) takes no name that `known` or an earlier item of `items` also takes, in any
+/// format and under any escaping scheme: the generated `_total`, `_bucket`, `_sum`, `_count`,
+/// `_created` and `_info` suffixes and the OpenMetrics family names included, as written and as
+/// `underscores`, `dots` and `values` spell them (`a.b` and `a-dot-b` are both `a_dot_b` under
+/// `dots`). `known` holds the names of the metrics the derive could read, as `(hash, spelling,
+/// who takes it)` sorted by hash, the hash being [`spelling_hash`](crate::name::spelling_hash)
+/// of the spelling under its scheme. `table` is the [`name_table`] of `items`. Returns the error
 /// message, or an empty one.
 ///
 /// Each name is looked up by hash in the two sorted tables, so checking every item is
@@ -397,7 +467,7 @@ pub const fn check_item_names(
 ) -> ErrorMessage {
     match item_collision(&info.items[items[k]], info.type_name, k, known, table) {
         None => ErrorMessage::new(),
-        Some(((base, suffix), this, other)) => ErrorMessage::new()
+        Some(((base, suffix), Escaping::Underscores, this, other)) => ErrorMessage::new()
             .taker(this)
             .push(" takes the name `")
             .push(base)
@@ -405,6 +475,18 @@ pub const fn check_item_names(
             .push("`, which ")
             .taker(other)
             .push(" takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`, legacy scrapers see `_` for each character outside `[a-zA-Z0-9_:]`, and flattened structs share the names): rename one of them"),
+        Some(((base, suffix), scheme, this, other)) => ErrorMessage::new()
+            .taker(this)
+            .push(" takes the name `")
+            .push(base)
+            .push(suffix)
+            .push("`, which is `")
+            .push_spelled(base, suffix, scheme)
+            .push("` for scrapers that ask for `escaping=")
+            .push(scheme.as_str())
+            .push("`, as is a name ")
+            .taker(other)
+            .push(" takes (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`, and flattened structs share the names): rename one of them"),
     }
 }
 
@@ -485,21 +567,41 @@ mod tests {
         ],
     };
 
-    fn check(items: &[usize], k: usize, known: &[(&'static str, &'static str)]) -> String {
-        let mut known: Vec<(u64, &'static str, &'static str)> =
-            known.iter().map(|&(n, who)| (name_hash(n, ""), n, who)).collect();
-        known.sort_by_key(|k| k.0);
-        const N: usize = 16;
-        let n = count_names(&INFO, items);
-        assert!(n <= N);
-        let mut table = [NameEntry::EMPTY; N];
+    /// `known` as the derive gives it: each name under every lossy scheme that tables it.
+    fn known_table(known: &[(&'static str, &'static str)]) -> Vec<(u64, &'static str, &'static str)> {
+        let mut out = Vec::new();
+        for &(n, who) in known {
+            for scheme in LOSSY {
+                if tabled(n, "", scheme) {
+                    let spelling: &'static str = crate::name::escape_metric_name(n, scheme).leak();
+                    out.push((crate::name::spelling_hash(spelling, scheme), spelling, who));
+                }
+            }
+        }
+        out.sort_by_key(|k| k.0);
+        out
+    }
+
+    fn check_in(
+        info: &'static MetricsInfo,
+        items: &[usize],
+        k: usize,
+        known: &[(&'static str, &'static str)],
+    ) -> String {
+        let known = known_table(known);
+        let n = count_names(info, items);
+        let mut table = vec![NameEntry::EMPTY; n];
         let mut at = 0;
         for (tag, &i) in items.iter().enumerate() {
-            at = fill(&INFO.items[i], "T", tag, &mut table, at);
+            at = fill(&info.items[i], info.type_name, tag, &mut table, at);
         }
-        let table = &mut table[..n];
-        sort(table);
-        check_item_names(&INFO, items, k, &known, table).as_str().to_owned()
+        assert_eq!(at, n, "count_names counts what fill writes");
+        sort(&mut table);
+        check_item_names(info, items, k, &known, &table).as_str().to_owned()
+    }
+
+    fn check(items: &[usize], k: usize, known: &[(&'static str, &'static str)]) -> String {
+        check_in(&INFO, items, k, known)
     }
 
     #[test]
@@ -523,31 +625,82 @@ mod tests {
                 MetricsItem::Metric(Descriptor::new("requests", "h", MetricKind::Gauge)),
             ],
         };
-        let mut table = [NameEntry::EMPTY; 4];
-        let _ = fill(&PAIR.items[0], "T", 0, &mut table, 0);
-        let _ = fill(&PAIR.items[1], "T", 1, &mut table, 3);
-        sort(&mut table);
-        assert!(check_item_names(&PAIR, &[0, 1], 1, &[], &table).as_str().contains("`requests`"));
+        assert!(check_in(&PAIR, &[0, 1], 1, &[]).contains("`requests`"));
+    }
+
+    static ESCAPED: MetricsInfo = MetricsInfo {
+        type_name: "E",
+        items: &[
+            MetricsItem::Metric(Descriptor::new("a.b", "h", MetricKind::Gauge)),
+            MetricsItem::Metric(Descriptor::new("a-dot-b", "h", MetricKind::Gauge)),
+            MetricsItem::Metric(Descriptor::new("U__a_2e_b", "h", MetricKind::Gauge)),
+            MetricsItem::Metric(Descriptor::new("a.b", "h", MetricKind::Histogram)),
+            MetricsItem::Metric(Descriptor::new("a-dot-b_count", "h", MetricKind::Gauge)),
+            MetricsItem::Metric(Descriptor::new("a_b", "h", MetricKind::Gauge)),
+        ],
+    };
+
+    #[test]
+    fn const_items_clash_under_dots_and_values() {
+        // Distinct as written and under `underscores` (`a_b`, `a_dot_b`, `U__a_2e_b`).
+        assert_eq!(
+            check_in(&ESCAPED, &[0, 1], 1, &[]),
+            "metric `a-dot-b` of `E` takes the name `a-dot-b`, which is `a_dot_b` for scrapers that ask for `escaping=dots`, as is a name metric `a.b` of `E` takes (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`, and flattened structs share the names): rename one of them"
+        );
+        assert_eq!(
+            check_in(&ESCAPED, &[0, 2], 1, &[]),
+            "metric `U__a_2e_b` of `E` takes the name `U__a_2e_b`, which is `U__a_2e_b` for scrapers that ask for `escaping=values`, as is a name metric `a.b` of `E` takes (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`, and flattened structs share the names): rename one of them"
+        );
+        // The other way round, and against names the derive checked.
+        assert!(check_in(&ESCAPED, &[2, 0], 1, &[]).contains("`escaping=values`"));
+        assert!(check_in(&ESCAPED, &[1], 0, &[("a.b", "metric `a.b` (field `ab`)")]).contains(
+            "which is `a_dot_b` for scrapers that ask for `escaping=dots`, as is a name metric `a.b` (field `ab`) takes"
+        ));
+        assert!(
+            check_in(&ESCAPED, &[0], 0, &[("U__a_2e_b", "metric `U__a_2e_b` (field `u`)")])
+                .contains("`escaping=values`")
+        );
+        // Sample names: the histogram's `a.b_count` is the gauge's `a-dot-b_count` under `dots`.
+        assert!(check_in(&ESCAPED, &[3, 4], 1, &[]).contains("`a-dot-b_count`, which is `a_dot_b__count`"));
+        // `underscores` first: `a.b` and `a_b` are reported as legacy scrapers see them.
+        assert!(check_in(&ESCAPED, &[0, 5], 1, &[]).contains("legacy scrapers see `_`"));
+        // Names that no scheme merges.
+        assert!(check_in(&ESCAPED, &[1, 2, 5], 2, &[]).is_empty());
+        assert!(check_in(&ESCAPED, &[1, 2, 5], 1, &[]).is_empty());
     }
 
     #[test]
     fn tables_sort_by_hash_and_match_by_name() {
+        let entry = |base: &'static str, suffix: &'static str, hash_of: (&str, &str), item, metric: &'static str| {
+            let scheme = Escaping::Underscores;
+            NameEntry {
+                hash: scheme_hash(hash_of.0, hash_of.1, scheme),
+                base,
+                suffix,
+                scheme,
+                item,
+                metric,
+                owner: "T",
+            }
+        };
         let mut t = [
-            NameEntry { hash: name_hash("ab", "c"), base: "ab", suffix: "c", item: 0, metric: "m", owner: "T" },
-            NameEntry { hash: name_hash("a", ""), base: "a", suffix: "", item: 1, metric: "", owner: "" },
-            NameEntry { hash: name_hash("a", "bb"), base: "a", suffix: "bb", item: 2, metric: "", owner: "" },
-            NameEntry { hash: name_hash("", "abc"), base: "", suffix: "abc", item: 3, metric: "", owner: "" },
+            entry("ab", "c", ("ab", "c"), 0, "m"),
+            entry("a", "", ("a", ""), 1, ""),
+            entry("a", "bb", ("a", "bb"), 2, ""),
+            entry("", "abc", ("", "abc"), 3, ""),
             // A hash shared by another name must not make a match.
-            NameEntry { hash: name_hash("ab", "c"), base: "zz", suffix: "", item: 0, metric: "zz", owner: "T" },
+            entry("zz", "", ("ab", "c"), 0, "zz"),
         ];
         sort(&mut t);
         assert!(t.windows(2).all(|w| w[0].hash <= w[1].hash));
-        let h = name_hash("ab", "c");
-        assert_eq!(h, name_hash("", "abc"), "the hash is of the concatenation");
-        assert!(matches!(find_in_table(&t, ("ab", "c"), h, 1), Some(Taker::Metric { metric: "m", owner: "T" })));
-        assert!(find_in_table(&t, ("ab", "c"), h, 0).is_none());
-        assert!(find_in_table(&t, ("zz", ""), h, 1).is_some(), "the entry whose hash was borrowed");
-        assert!(find_in_table(&t, ("q", ""), h, 5).is_none(), "same hash, other name");
+        let u = Escaping::Underscores;
+        let h = scheme_hash("ab", "c", u);
+        assert_eq!(h, scheme_hash("", "abc", u), "the hash is of the concatenation");
+        assert!(matches!(find_in_table(&t, ("ab", "c"), u, h, 1), Some(Taker::Metric { metric: "m", owner: "T" })));
+        assert!(find_in_table(&t, ("ab", "c"), u, h, 0).is_none());
+        assert!(find_in_table(&t, ("zz", ""), u, h, 1).is_some(), "the entry whose hash was borrowed");
+        assert!(find_in_table(&t, ("q", ""), u, h, 5).is_none(), "same hash, other name");
+        assert!(find_in_table(&t, ("ab", "c"), Escaping::Dots, h, 5).is_none(), "another scheme");
     }
 
     #[test]

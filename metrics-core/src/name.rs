@@ -393,18 +393,245 @@ pub const fn sample_names(name: &str, kind: MetricKind, legacy: bool) -> ([(&str
     }
 }
 
-/// The 64-bit FNV-1a hash of `base + suffix` as legacy scrapers spell it (`underscores`: see
-/// [`legacy_cmp`]). The derive and the `const` checks of `metrics_core::check` both compute it,
-/// so that their collision tables are sorted and searched by number: `const` evaluation is
-/// slow, and comparing strings there costs a step per byte. A legacy name hashes as its bytes.
-pub const fn name_hash(base: &str, suffix: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let (a, b) = (base.as_bytes(), suffix.as_bytes());
+/// The bytes of `a + b` (a metric name, UTF-8) spelled for a scheme, read one at a time, so
+/// that `const` code hashes and compares spellings without building them (no allocation is
+/// possible there). Each character is spelled into `chunk` when the previous one is used up.
+#[derive(Clone, Copy)]
+struct Spelled<'a> {
+    a: &'a [u8],
+    b: &'a [u8],
+    scheme: Escaping,
+    /// Whether `a + b` is a legacy name, which `underscores` and `values` leave as it is.
+    legacy: bool,
+    /// The next input byte.
+    i: usize,
+    /// The spelling of the last character read: `U__` and `_10ffff_` at most.
+    chunk: [u8; 12],
+    len: usize,
+    at: usize,
+}
+
+impl<'a> Spelled<'a> {
+    const fn new(a: &'a str, b: &'a str, scheme: Escaping) -> Self {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        Spelled { a, b, scheme, legacy: is_legacy_concat(a, b), i: 0, chunk: [0; 12], len: 0, at: 0 }
+    }
+
+    /// The next byte of the spelling, if any.
+    const fn next(&mut self) -> Option<u8> {
+        while self.at == self.len {
+            if self.i >= self.a.len() + self.b.len() {
+                return None;
+            }
+            self.refill();
+        }
+        let c = self.chunk[self.at];
+        self.at += 1;
+        Some(c)
+    }
+
+    /// Spells the character at `i` into `chunk` and moves past it, as [`escape_into`] does.
+    const fn refill(&mut self) {
+        let (a, b, i) = (self.a, self.b, self.i);
+        let c0 = byte_at(a, b, i);
+        let (len, cp) = decode_at(a, b, i);
+        self.len = 0;
+        self.at = 0;
+        self.i = i + len;
+        let legacy_char =
+            len == 1 && (c0.is_ascii_alphabetic() || c0 == b'_' || c0 == b':' || (i > 0 && c0.is_ascii_digit()));
+        match self.scheme {
+            Escaping::AllowUtf8 => self.copy(i, len),
+            Escaping::Underscores | Escaping::Values if self.legacy => self.copy(i, len),
+            Escaping::Underscores => self.push(if legacy_char { c0 } else { b'_' }),
+            Escaping::Dots => match c0 {
+                b'_' => self.push_str(b"__"),
+                b'.' => self.push_str(b"_dot_"),
+                _ => self.push(if legacy_char { c0 } else { b'_' }),
+            },
+            Escaping::Values => {
+                if i == 0 {
+                    self.push_str(b"U__");
+                }
+                if c0 == b'_' {
+                    self.push_str(b"__");
+                } else if legacy_char {
+                    self.push(c0);
+                } else {
+                    // `_<hex code point>_`, lowercase, no leading zeros.
+                    self.push(b'_');
+                    let mut shift = 20;
+                    while shift > 0 && (cp >> shift) == 0 {
+                        shift -= 4;
+                    }
+                    loop {
+                        let d = ((cp >> shift) & 0xf) as u8;
+                        self.push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
+                        if shift == 0 {
+                            break;
+                        }
+                        shift -= 4;
+                    }
+                    self.push(b'_');
+                }
+            }
+        }
+    }
+
+    const fn push(&mut self, c: u8) {
+        self.chunk[self.len] = c;
+        self.len += 1;
+    }
+
+    const fn push_str(&mut self, s: &[u8]) {
+        let mut k = 0;
+        while k < s.len() {
+            self.push(s[k]);
+            k += 1;
+        }
+    }
+
+    /// Copies the `len` bytes of the character at `i` as they are.
+    const fn copy(&mut self, i: usize, len: usize) {
+        let mut k = 0;
+        while k < len {
+            self.push(byte_at(self.a, self.b, i + k));
+            k += 1;
+        }
+    }
+}
+
+/// Whether `a + b` is a legacy metric name.
+const fn is_legacy_concat(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len() + b.len();
+    if n == 0 {
+        return false;
+    }
     let mut i = 0;
-    while i < a.len() + b.len() {
-        let (c, next) = legacy_step(a, b, i);
+    while i < n {
+        let c = byte_at(a, b, i);
+        if !(c.is_ascii_alphabetic() || c == b'_' || c == b':' || (i > 0 && c.is_ascii_digit())) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The length in bytes and the code point of the UTF-8 character starting at byte `i` of
+/// `a + b`.
+const fn decode_at(a: &[u8], b: &[u8], i: usize) -> (usize, u32) {
+    let c = byte_at(a, b, i);
+    let (len, mut cp) = if c < 0x80 {
+        (1, c as u32)
+    } else if c >= 0xF0 {
+        (4, (c & 0x07) as u32)
+    } else if c >= 0xE0 {
+        (3, (c & 0x0F) as u32)
+    } else {
+        (2, (c & 0x1F) as u32)
+    };
+    let mut k = 1;
+    while k < len {
+        cp = (cp << 6) | (byte_at(a, b, i + k) & 0x3F) as u32;
+        k += 1;
+    }
+    (len, cp)
+}
+
+/// Whether the `values` spelling of `base + suffix` can be another name's: `values` writes a
+/// name outside the legacy set as `U__` and an injective encoding, and a legacy name as it is,
+/// so two names meet there only if one is not legacy and the other is a legacy name starting
+/// with `U__` (`a.b` and `U__a_2e_b`). The collision checks leave every other name out of
+/// their `values` tables.
+pub const fn values_may_clash(base: &str, suffix: &str) -> bool {
+    let (a, b) = (base.as_bytes(), suffix.as_bytes());
+    !is_legacy_concat(a, b)
+        || (a.len() + b.len() >= 3 && byte_at(a, b, 0) == b'U' && byte_at(a, b, 1) == b'_' && byte_at(a, b, 2) == b'_')
+}
+
+/// The number of a scheme, kept in the low bits of [`scheme_hash`].
+const fn scheme_tag(scheme: Escaping) -> u64 {
+    match scheme {
+        Escaping::AllowUtf8 => 0,
+        Escaping::Underscores => 1,
+        Escaping::Dots => 2,
+        Escaping::Values => 3,
+    }
+}
+
+/// The hash of `base + suffix` as `scheme` spells it, tagged with the scheme (the low two bits
+/// tell the schemes apart, so that equal hashes mean one scheme): the `const` collision checks
+/// of `metrics_core::check` sort and search their tables of names under `underscores`, `dots`
+/// and `values` by it, and the derive hashes the names it checked with [`spelling_hash`].
+/// `const` evaluation is slow, and comparing strings there costs a step per byte.
+pub const fn scheme_hash(base: &str, suffix: &str, scheme: Escaping) -> u64 {
+    (fnv(Spelled::new(base, suffix, scheme)) & !3) | scheme_tag(scheme)
+}
+
+/// The [`scheme_hash`] of a name that `scheme` spells `spelling`.
+pub const fn spelling_hash(spelling: &str, scheme: Escaping) -> u64 {
+    (fnv(Spelled::new(spelling, "", Escaping::AllowUtf8)) & !3) | scheme_tag(scheme)
+}
+
+/// Whether `scheme` spells `base + suffix` as `spelling` (without building the spelling).
+pub const fn spelled_as(base: &str, suffix: &str, scheme: Escaping, spelling: &str) -> bool {
+    spelled_eq(Spelled::new(base, suffix, scheme), Spelled::new(spelling, "", Escaping::AllowUtf8))
+}
+
+/// Whether `scheme` spells `a.0 + a.1` and `b.0 + b.1` alike.
+pub const fn spelled_alike(a: (&str, &str), b: (&str, &str), scheme: Escaping) -> bool {
+    spelled_eq(Spelled::new(a.0, a.1, scheme), Spelled::new(b.0, b.1, scheme))
+}
+
+const fn spelled_eq(mut x: Spelled<'_>, mut y: Spelled<'_>) -> bool {
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p == q => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The length in bytes of `base + suffix` as `scheme` spells it.
+pub const fn spelled_len(base: &str, suffix: &str, scheme: Escaping) -> usize {
+    let mut s = Spelled::new(base, suffix, scheme);
+    let mut n = 0;
+    while s.next().is_some() {
+        n += 1;
+    }
+    n
+}
+
+/// Writes `base + suffix` as `scheme` spells it into `out` from `at`, as far as it fits, and
+/// returns where it stopped: for messages built in `const` context.
+pub const fn spell_into(base: &str, suffix: &str, scheme: Escaping, out: &mut [u8], mut at: usize) -> usize {
+    let mut s = Spelled::new(base, suffix, scheme);
+    while at < out.len() {
+        match s.next() {
+            Some(c) => {
+                out[at] = c;
+                at += 1;
+            }
+            None => break,
+        }
+    }
+    at
+}
+
+/// The 64-bit FNV-1a hash of `base + suffix` as legacy scrapers spell it (`underscores`: see
+/// [`legacy_cmp`]). A legacy name hashes as its bytes. The `const` collision checks of
+/// `metrics_core::check` use [`scheme_hash`], which covers every lossy scheme.
+pub const fn name_hash(base: &str, suffix: &str) -> u64 {
+    fnv(Spelled::new(base, suffix, Escaping::Underscores))
+}
+
+/// 64-bit FNV-1a of the bytes `s` gives.
+const fn fnv(mut s: Spelled<'_>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    while let Some(c) = s.next() {
         h = (h ^ c as u64).wrapping_mul(0x0100_0000_01b3);
-        i = next;
     }
     h
 }
@@ -414,47 +641,20 @@ const fn byte_at(a: &[u8], b: &[u8], k: usize) -> u8 {
     if k < a.len() { a[k] } else { b[k - a.len()] }
 }
 
-/// The byte the `underscores` spelling of `a + b` (UTF-8) writes for the character starting
-/// at byte `i`, and where the next character starts.
-const fn legacy_step(a: &[u8], b: &[u8], i: usize) -> (u8, usize) {
-    let c = byte_at(a, b, i);
-    if c < 0x80 {
-        let ok = c.is_ascii_alphabetic() || c == b'_' || c == b':' || (i > 0 && c.is_ascii_digit());
-        (if ok { c } else { b'_' }, i + 1)
-    } else {
-        let len = if c >= 0xF0 {
-            4
-        } else if c >= 0xE0 {
-            3
-        } else {
-            2
-        };
-        (b'_', i + len)
-    }
-}
-
 /// Compares `a.0 + a.1` with `b.0 + b.1` as legacy scrapers spell them (`underscores`: each
 /// character outside `[a-zA-Z0-9_:]`, and a leading digit, is `_`), without building either
 /// string: -1, 0 or 1. `http.requests` and `http_requests` are equal: one series there.
 pub const fn legacy_cmp(a: (&str, &str), b: (&str, &str)) -> i32 {
-    let (a0, a1, b0, b1) = (a.0.as_bytes(), a.1.as_bytes(), b.0.as_bytes(), b.1.as_bytes());
-    let (la, lb) = (a0.len() + a1.len(), b0.len() + b1.len());
-    let (mut i, mut j) = (0, 0);
-    while i < la && j < lb {
-        let (x, ni) = legacy_step(a0, a1, i);
-        let (y, nj) = legacy_step(b0, b1, j);
-        if x != y {
-            return if x < y { -1 } else { 1 };
+    let mut x = Spelled::new(a.0, a.1, Escaping::Underscores);
+    let mut y = Spelled::new(b.0, b.1, Escaping::Underscores);
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return 0,
+            (None, Some(_)) => return -1,
+            (Some(_), None) => return 1,
+            (Some(p), Some(q)) if p != q => return if p < q { -1 } else { 1 },
+            _ => {}
         }
-        i = ni;
-        j = nj;
-    }
-    if i >= la && j >= lb {
-        0
-    } else if i >= la {
-        -1
-    } else {
-        1
     }
 }
 
@@ -637,6 +837,38 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The `const` spellings of the collision checks agree with [`escape_into`] on every case,
+    /// however the name is split into base and suffix.
+    #[test]
+    fn const_spellings_match_the_escaper() {
+        let mut names: Vec<&str> = METRIC_CASES.iter().map(|c| c.0).collect();
+        names.extend(["a.b", "a-dot-b", "U__a_2e_b", "a.b__total", "\u{10FFFF}x", "_", "9", "a\u{7f}b"]);
+        for name in names {
+            for scheme in [Escaping::AllowUtf8, Escaping::Underscores, Escaping::Dots, Escaping::Values] {
+                let want = escape_metric_name(name, scheme);
+                for (k, _) in name.char_indices().chain([(name.len(), ' ')]) {
+                    let (base, suffix) = name.split_at(k);
+                    assert!(spelled_as(base, suffix, scheme, &want), "{name:?} at {k} {scheme:?}");
+                    assert_eq!(spelled_len(base, suffix, scheme), want.len(), "{name:?} {scheme:?}");
+                    assert_eq!(scheme_hash(base, suffix, scheme), spelling_hash(&want, scheme), "{name:?} {scheme:?}");
+                    let mut buf = [0u8; 64];
+                    let n = spell_into(base, suffix, scheme, &mut buf, 0);
+                    assert_eq!(&buf[..n], want.as_bytes());
+                }
+                assert!(!spelled_as(name, "", scheme, &format!("{want}x")));
+            }
+        }
+        // Spellings of one scheme, never of another: the hash carries the scheme.
+        assert_ne!(scheme_hash("a_b", "", Escaping::Underscores), scheme_hash("a--b", "", Escaping::Dots));
+        assert!(spelled_alike(("a--b", ""), ("a_b", ""), Escaping::Dots));
+        assert!(!spelled_alike(("a--b", ""), ("a_b", ""), Escaping::Underscores));
+        assert!(spelled_alike(("a.", "b"), ("U__a_2e_", "b"), Escaping::Values));
+        // `values` merges a name only with a legacy name starting with `U__`.
+        assert!(values_may_clash("a.b", "") && values_may_clash("U__a", "_total") && values_may_clash("9x", ""));
+        assert!(!values_may_clash("a_b", "_total") && !values_may_clash("U_a", ""));
+        assert!(values_may_clash("U", "__x"), "the concatenation counts");
     }
 
     #[test]

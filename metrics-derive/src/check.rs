@@ -5,22 +5,24 @@
 //! obey them too.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use crate::ast::{Container, Field, LabelEnum, LabelStruct, Role, Written};
 use crate::attr::BucketsSpec;
 use crate::ctxt::Ctxt;
 use crate::name::{
     Escaping, LABEL_NAME_PATTERN, METRIC_NAME_PATTERN, MetricKind, NameError, check_name, declared_name, ends_with,
-    escape_label_name, is_valid_label_name, is_valid_metric_name, legacy_spelling, name_hash, sample_names,
+    escape_label_name, escape_metric_name, is_valid_label_name, is_valid_metric_name, legacy_spelling, sample_names,
+    spelling_hash, values_may_clash,
 };
 
 /// What the checks of a `Metrics` struct worked out, one entry per field (skipped and
 /// flattened fields included, in field order).
 pub(crate) struct Checked {
     pub(crate) fields: Vec<CheckedField>,
-    /// Every name the metrics of written types take, with its hash and who takes it, sorted by
-    /// hash: the
-    /// `const` collision checks of flattened and aliased fields look names up in it.
+    /// Every name the metrics of written types take as `underscores`, `dots` and `values` spell
+    /// it, with its hash (`name::spelling_hash`) and who takes it, sorted by hash: the `const`
+    /// collision checks of flattened and aliased fields look names up in it.
     pub(crate) known_names: Vec<(u64, String, String)>,
 }
 
@@ -217,11 +219,19 @@ fn type_rules(cx: &Ctxt, f: &Field<'_>, name: &str, w: Written) {
 }
 
 /// No two metrics of written types may take one name in any format (the generated suffixes
-/// and OpenMetrics family names included): reported at the second, in one pass over a hash
-/// map. Returns the names taken, sorted, for the `const` checks of the other fields.
+/// and OpenMetrics family names included) under any escaping scheme: reported at the second,
+/// in one pass over hash maps. Names are compared as written and as `underscores` spells them
+/// (`http.requests` and `http_requests` are one series for legacy scrapers), then as `dots` and
+/// `values` do, which merge a few more (`a.b` and `a-dot-b` are both `a_dot_b` under `dots`,
+/// `a.b` and `U__a_2e_b` both `U__a_2e_b` under `values`; see `name::first_clash`): a scraper
+/// asking for them would get two families of one name. Returns the names taken, sorted, for
+/// the `const` checks of the other fields.
 fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(u64, String, String)> {
     // Each name taken, by whom, and whether as a legacy spelling of a name that is not legacy.
     let mut taken: HashMap<String, (usize, bool)> = HashMap::new();
+    // Each `dots` and `values` spelling taken, by whom, and the name it spells.
+    let mut escaped: HashMap<(Escaping, String), (usize, String)> = HashMap::new();
+    let who = |i: usize| format!("metric `{}` (field `{}`)", fields[i].name, c.fields[i].ident);
     for (i, (f, checked)) in c.fields.iter().zip(fields).enumerate() {
         let Some(w) = checked.written.filter(|_| f.role() == Role::Metric) else { continue };
         let (names, n) = sample_names(&checked.name, w.kind, f.attrs.legacy_name.is_some());
@@ -246,8 +256,9 @@ fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(u64
                         cx.error_at(
                             f.name_span(),
                             format!(
-                                "metric `{}` (field `{}`) takes the name `{name}`, which metric `{}` (field `{}`) takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`{legacy}): rename one of them",
-                                checked.name, f.ident, fields[first].name, c.fields[first].ident
+                                "{} takes the name `{name}`, which {} takes too (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`{legacy}): rename one of them",
+                                who(i),
+                                who(first)
                             ),
                         );
                         reported = true;
@@ -259,12 +270,45 @@ fn collisions(cx: &Ctxt, c: &Container<'_>, fields: &[CheckedField]) -> Vec<(u64
                 }
             }
         }
+        if reported {
+            continue;
+        }
+        'names: for (base, suffix) in &names[..n] {
+            let name = format!("{base}{suffix}");
+            for scheme in [Escaping::Dots, Escaping::Values] {
+                if scheme == Escaping::Values && !values_may_clash(base, suffix) {
+                    continue;
+                }
+                match escaped.entry((scheme, escape_metric_name(&name, scheme))) {
+                    Entry::Occupied(e) if e.get().0 != i => {
+                        let (first, first_name) = e.get();
+                        cx.error_at(
+                            f.name_span(),
+                            format!(
+                                "{} takes the name `{name}`, which is `{}` for scrapers that ask for `escaping={}`, as is the name `{first_name}` that {} takes (the formats add `_total`, `_bucket`, `_sum`, `_count`, `_created` and `_info`): rename one of them",
+                                who(i),
+                                e.key().1,
+                                scheme.as_str(),
+                                who(*first)
+                            ),
+                        );
+                        break 'names;
+                    }
+                    Entry::Occupied(_) => {}
+                    Entry::Vacant(e) => {
+                        e.insert((i, name.clone()));
+                    }
+                }
+            }
+        }
     }
+    // The `const` checks look names up as `underscores`, `dots` and `values` spell them: the
+    // names as written that are not legacy are spelled differently there.
     let mut known: Vec<(u64, String, String)> = taken
         .into_iter()
-        .map(|(n, (i, _))| {
-            (name_hash(&n, ""), n, format!("metric `{}` (field `{}`)", fields[i].name, c.fields[i].ident))
-        })
+        .filter(|(n, _)| is_valid_metric_name(n))
+        .map(|(n, (i, _))| (spelling_hash(&n, Escaping::Underscores), n, who(i)))
+        .chain(escaped.into_iter().map(|((scheme, n), (i, _))| (spelling_hash(&n, scheme), n, who(i))))
         .collect();
     known.sort();
     known
