@@ -509,3 +509,107 @@ fn a_dotted_prefix_goes_first_then_every_scheme_escapes() {
         assert!(r.body.contains("names starting with `__` are reserved"), "{bad}: {}", r.body);
     }
 }
+
+/// One metric a struct, so that the derive cannot see two of them at once: only the registry
+/// stands between these names and an exposition with two families of one name.
+mod one_each {
+    use metrics_core::{Counter, Gauge, Histogram, Metrics};
+
+    macro_rules! one {
+        ($ty:ident, $name:literal, $kind:ty) => {
+            #[derive(Metrics)]
+            pub(crate) struct $ty {
+                /// One metric.
+                #[metric(name = $name)]
+                pub(crate) m: $kind,
+            }
+        };
+    }
+    one!(Dotted, "a.b", Gauge);
+    one!(DotSpelled, "a-dot-b", Gauge);
+    one!(ValuesSpelled, "U__a_2e_b", Gauge);
+    one!(LegacyDot, "a_dot_b", Gauge);
+    one!(DoubleUnderscore, "a__b", Gauge);
+    one!(Latency, "x.y", Histogram);
+    one!(LatencyCount, "x-dot-y_count", Gauge);
+    one!(Requests, "c.d", Counter);
+    one!(RequestsTotal, "U__c_2e_d__total", Gauge);
+}
+
+/// Names distinct as written and for legacy scrapers that `dots` or `values` spell alike
+/// (`a.b` and `a-dot-b` are both `a_dot_b` under `dots`; `a.b` is `U__a_2e_b` under `values`):
+/// the registry refuses the later one, naming both and the scheme, so that no scheme and no
+/// format ever exposes two families of one name, or one sample name in two families.
+#[test]
+fn no_scheme_exposes_two_families_of_one_name() {
+    use metrics_core::{Escaping, Format, RenderOptions};
+    use one_each::*;
+    static DOTTED: LazyLock<Dotted> = LazyLock::new(Dotted::default);
+    static DOT_SPELLED: LazyLock<DotSpelled> = LazyLock::new(DotSpelled::default);
+    static VALUES_SPELLED: LazyLock<ValuesSpelled> = LazyLock::new(ValuesSpelled::default);
+    static LEGACY_DOT: LazyLock<LegacyDot> = LazyLock::new(LegacyDot::default);
+    static DOUBLE: LazyLock<DoubleUnderscore> = LazyLock::new(DoubleUnderscore::default);
+    static LATENCY: LazyLock<Latency> = LazyLock::new(Latency::default);
+    static LATENCY_COUNT: LazyLock<LatencyCount> = LazyLock::new(LatencyCount::default);
+    static REQUESTS: LazyLock<Requests> = LazyLock::new(Requests::default);
+    static REQUESTS_TOTAL: LazyLock<RequestsTotal> = LazyLock::new(RequestsTotal::default);
+    let registry = Registry::new();
+    let outcomes = [
+        registry.register(&DOTTED),
+        registry.register(&DOT_SPELLED),
+        registry.register(&VALUES_SPELLED),
+        registry.register(&LEGACY_DOT),
+        registry.register(&DOUBLE),
+        registry.register(&LATENCY),
+        registry.register(&LATENCY_COUNT),
+        registry.register(&REQUESTS),
+        registry.register(&REQUESTS_TOTAL),
+    ];
+    let refused: Vec<(String, String, Option<(Escaping, String)>)> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().err())
+        .map(|e| (e.name.clone(), e.first_name.clone(), e.clash.clone()))
+        .collect();
+    let clash = |scheme, spelling: &str| Some((scheme, spelling.to_owned()));
+    assert_eq!(
+        refused,
+        [
+            ("a-dot-b".to_owned(), "a.b".to_owned(), clash(Escaping::Dots, "a_dot_b")),
+            ("U__a_2e_b".to_owned(), "a.b".to_owned(), clash(Escaping::Values, "U__a_2e_b")),
+            ("x-dot-y_count".to_owned(), "x.y".to_owned(), clash(Escaping::Dots, "x_dot_y__count")),
+            ("U__c_2e_d__total".to_owned(), "c.d_total".to_owned(), clash(Escaping::Values, "U__c_2e_d__total")),
+        ]
+    );
+    let err = outcomes[1].as_ref().map(|()| "registered").unwrap_err().to_string();
+    assert!(
+        err.starts_with("metric `a-dot-b` (declared at ")
+            && err.contains(") and metric `a.b` (declared at ")
+            && err.ends_with(
+                ") both take the name `a_dot_b` for scrapers that ask for `escaping=dots`: rename one of them"
+            ),
+        "{err}"
+    );
+    for format in [Format::Prometheus, Format::OpenMetrics] {
+        for scheme in [Escaping::Underscores, Escaping::Dots, Escaping::Values] {
+            let mut out = Vec::new();
+            registry.render_into(&RenderOptions::new(format).with_escaping(scheme), &mut out);
+            let text = String::from_utf8(out).unwrap_or_default();
+            // Every family once, and every sample name in one family only.
+            let mut families = std::collections::HashSet::new();
+            let mut owner: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+            let mut family = "";
+            for line in text.lines() {
+                if let Some(rest) = line.strip_prefix("# TYPE ") {
+                    family = rest.split(' ').next().unwrap_or_default();
+                    assert!(families.insert(family), "{format:?} {scheme:?}: `{family}` twice\n{text}");
+                } else if !line.starts_with('#') {
+                    let sample = line.split([' ', '{']).next().unwrap_or_default();
+                    let first = *owner.entry(sample).or_insert(family);
+                    assert_eq!(first, family, "{format:?} {scheme:?}: `{sample}` in two families\n{text}");
+                }
+            }
+            // The five families registered, all there.
+            assert_eq!(families.len(), 5, "{format:?} {scheme:?}\n{text}");
+        }
+    }
+}
