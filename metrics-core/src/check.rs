@@ -8,8 +8,8 @@
 
 use crate::descriptor::{Descriptor, MetricKind, MetricsInfo, MetricsItem};
 use crate::name::{
-    Escaping, NameError, check_name, ends_with, scheme_hash, spell_into, spelled_alike, spelled_as, spelled_len,
-    str_eq, values_may_clash,
+    Escaping, NameError, check_name, ends_with, is_legacy_pair, retag, scheme_hash_of, spell_into, spelled_alike,
+    spelled_as, spelled_len, str_eq, values_may_clash_of,
 };
 
 /// An error message assembled in `const` context (no allocation is possible there); empty when
@@ -145,32 +145,38 @@ pub(crate) const fn sample_names(d: &Descriptor) -> ([(&'static str, &'static st
     d.sample_names()
 }
 
-/// One name of the [`name_table`] as one lossy scheme spells it: `base + suffix`, the scheme,
-/// the item of the `MetricsInfo` it comes from, and the metric that exposes it.
+/// One entry of the [`name_table`]: a name `base + suffix` as one lossy scheme spells it (the
+/// scheme is in the hash's low bits, see [`scheme_hash`]), the item of the `MetricsInfo` it
+/// comes from, and the metric that exposes it.
 #[derive(Debug, Clone, Copy)]
 pub struct NameEntry {
     hash: u64,
     base: &'static str,
     suffix: &'static str,
-    scheme: Escaping,
     item: usize,
     metric: &'static str,
     owner: &'static str,
 }
 
 impl NameEntry {
-    const EMPTY: NameEntry =
-        NameEntry { hash: 0, base: "", suffix: "", scheme: Escaping::Underscores, item: 0, metric: "", owner: "" };
+    const EMPTY: NameEntry = NameEntry { hash: 0, base: "", suffix: "", item: 0, metric: "", owner: "" };
 }
 
 /// The schemes that spell some distinct names alike, in the order the checks try them.
 /// Names equal as written are equal under `underscores` too.
 const LOSSY: [Escaping; 3] = [Escaping::Underscores, Escaping::Dots, Escaping::Values];
 
-/// Whether the tables hold `base + suffix` under `scheme`: every name under `underscores` and
-/// `dots`, under `values` only the names that can meet another there ([`values_may_clash`]).
-const fn tabled(base: &str, suffix: &str, scheme: Escaping) -> bool {
-    !matches!(scheme, Escaping::Values) || values_may_clash(base, suffix)
+/// Whether the tables hold an entry for a name (legacy or not) under `scheme`. Every name has
+/// one under `underscores`. Under `dots` only names outside the legacy set have one: `dots`
+/// never merges two legacy names, and the `dots` hash of a legacy name is its `underscores`
+/// hash (see [`scheme_hash`]), so a name looks legacy names up there. Under `values` only the
+/// names that can meet another there ([`values_may_clash_of`]).
+const fn tabled(base: &str, suffix: &str, scheme: Escaping, legacy: bool) -> bool {
+    match scheme {
+        Escaping::Dots => !legacy,
+        Escaping::Values => values_may_clash_of(base, suffix, legacy),
+        _ => true,
+    }
 }
 
 /// How many entries the names of one descriptor take in the tables.
@@ -179,9 +185,11 @@ const fn count_descriptor(d: &Descriptor) -> usize {
     let mut count = 0;
     let mut j = 0;
     while j < n {
+        let (base, suffix) = names[j];
+        let legacy = is_legacy_pair(base, suffix);
         let mut s = 0;
         while s < LOSSY.len() {
-            if tabled(names[j].0, names[j].1, LOSSY[s]) {
+            if tabled(base, suffix, LOSSY[s], legacy) {
                 count += 1;
             }
             s += 1;
@@ -251,12 +259,13 @@ const fn fill(
             let mut j = 0;
             while j < n {
                 let (base, suffix) = names[j];
+                let legacy = is_legacy_pair(base, suffix);
                 let mut s = 0;
                 while s < LOSSY.len() {
                     let scheme = LOSSY[s];
-                    if tabled(base, suffix, scheme) {
-                        let hash = scheme_hash(base, suffix, scheme);
-                        table[at] = NameEntry { hash, base, suffix, scheme, item: tag, metric: d.name, owner };
+                    if tabled(base, suffix, scheme, legacy) {
+                        let hash = scheme_hash_of(base, suffix, scheme, legacy);
+                        table[at] = NameEntry { hash, base, suffix, item: tag, metric: d.name, owner };
                         at += 1;
                     }
                     s += 1;
@@ -338,8 +347,8 @@ pub const fn name_table<const N: usize>(info: &'static MetricsInfo, items: &[usi
     table
 }
 
-/// The first entry of the sorted `table` that `scheme` spells like `name` (whose
-/// [`scheme_hash`] is `hash`), tagged below `before`, if any.
+/// The first entry of the sorted `table` of hash `hash` that `scheme` spells like `name`,
+/// tagged below `before`, if any.
 const fn find_in_table(
     table: &[NameEntry],
     name: (&str, &str),
@@ -359,7 +368,7 @@ const fn find_in_table(
     }
     while lo < table.len() && table[lo].hash == hash {
         let e = &table[lo];
-        if e.item < before && e.scheme as u8 == scheme as u8 && spelled_alike((e.base, e.suffix), name, scheme) {
+        if e.item < before && spelled_alike((e.base, e.suffix), name, scheme) {
             return Some(Taker::Metric { metric: e.metric, owner: e.owner });
         }
         lo += 1;
@@ -367,8 +376,8 @@ const fn find_in_table(
     None
 }
 
-/// Who takes `name` (whose [`scheme_hash`] is `hash`) in `known`, `(hash, spelling, who)`
-/// triples sorted by hash, if anyone.
+/// Who takes `name` in `known`, `(hash, spelling, who)` triples sorted by hash, if anyone: an
+/// entry of hash `hash` whose spelling is the one `scheme` gives `name`.
 const fn find_known(
     known: &[(u64, &'static str, &'static str)],
     name: (&str, &str),
@@ -397,6 +406,35 @@ const fn find_known(
 /// other's, the metric of the checked item, the other taker.
 type Collision = ((&'static str, &'static str), Escaping, Taker, Taker);
 
+/// Who else takes `name` (of item `k`) as `scheme` spells it, in `known` or in an earlier item
+/// of `table`.
+const fn name_collision(
+    name: (&'static str, &'static str),
+    scheme: Escaping,
+    k: usize,
+    known: &[(u64, &'static str, &'static str)],
+    table: &[NameEntry],
+) -> Option<Taker> {
+    let (base, suffix) = name;
+    let legacy = is_legacy_pair(base, suffix);
+    if matches!(scheme, Escaping::Values) && !values_may_clash_of(base, suffix, legacy) {
+        return None;
+    }
+    let hash = scheme_hash_of(base, suffix, scheme, legacy);
+    if let Some(other) = find_known(known, name, scheme, hash) {
+        return Some(other);
+    }
+    if let Some(other) = find_in_table(table, name, scheme, hash, k) {
+        return Some(other);
+    }
+    // Legacy names have no `dots` entry: their `underscores` entry, of the same hash but for
+    // the tag, stands for it. Two legacy names never meet under `dots`.
+    if matches!(scheme, Escaping::Dots) && !legacy {
+        return find_in_table(table, name, scheme, retag(hash, Escaping::Underscores), k);
+    }
+    None
+}
+
 /// The first name of `item` (declared in `owner`) that `known` or an earlier item of `table`
 /// also takes.
 const fn item_collision(
@@ -417,15 +455,8 @@ const fn item_collision(
                 let scheme = LOSSY[s];
                 let mut j = 0;
                 while j < n {
-                    let (base, suffix) = names[j];
-                    if tabled(base, suffix, scheme) {
-                        let hash = scheme_hash(base, suffix, scheme);
-                        if let Some(other) = find_known(known, names[j], scheme, hash) {
-                            return Some((names[j], scheme, this, other));
-                        }
-                        if let Some(other) = find_in_table(table, names[j], scheme, hash, k) {
-                            return Some((names[j], scheme, this, other));
-                        }
+                    if let Some(other) = name_collision(names[j], scheme, k, known, table) {
+                        return Some((names[j], scheme, this, other));
                     }
                     j += 1;
                 }
@@ -572,7 +603,8 @@ mod tests {
         let mut out = Vec::new();
         for &(n, who) in known {
             for scheme in LOSSY {
-                if tabled(n, "", scheme) {
+                // The derive lists every name under `dots`, legacy or not.
+                if scheme == Escaping::Dots || tabled(n, "", scheme, is_legacy_pair(n, "")) {
                     let spelling: &'static str = crate::name::escape_metric_name(n, scheme).leak();
                     out.push((crate::name::spelling_hash(spelling, scheme), spelling, who));
                 }
@@ -637,6 +669,7 @@ mod tests {
             MetricsItem::Metric(Descriptor::new("a.b", "h", MetricKind::Histogram)),
             MetricsItem::Metric(Descriptor::new("a-dot-b_count", "h", MetricKind::Gauge)),
             MetricsItem::Metric(Descriptor::new("a_b", "h", MetricKind::Gauge)),
+            MetricsItem::Metric(Descriptor::new("a--b", "h", MetricKind::Gauge)),
         ],
     };
 
@@ -664,6 +697,16 @@ mod tests {
         assert!(check_in(&ESCAPED, &[3, 4], 1, &[]).contains("`a-dot-b_count`, which is `a_dot_b__count`"));
         // `underscores` first: `a.b` and `a_b` are reported as legacy scrapers see them.
         assert!(check_in(&ESCAPED, &[0, 5], 1, &[]).contains("legacy scrapers see `_`"));
+        // A legacy name and another under `dots` (`a__b`), either first, either read by the
+        // derive: legacy names have no `dots` entry of their own.
+        for (items, k) in [(&[5, 6][..], 1), (&[6, 5][..], 1)] {
+            assert!(
+                check_in(&ESCAPED, items, k, &[]).contains("which is `a__b` for scrapers that ask for `escaping=dots`"),
+                "{items:?}"
+            );
+        }
+        assert!(check_in(&ESCAPED, &[6], 0, &[("a_b", "metric `a_b` (field `ab`)")]).contains("`escaping=dots`"));
+        assert!(check_in(&ESCAPED, &[5], 0, &[("a--b", "metric `a--b` (field `ab`)")]).contains("`escaping=dots`"));
         // Names that no scheme merges.
         assert!(check_in(&ESCAPED, &[1, 2, 5], 2, &[]).is_empty());
         assert!(check_in(&ESCAPED, &[1, 2, 5], 1, &[]).is_empty());
@@ -672,16 +715,8 @@ mod tests {
     #[test]
     fn tables_sort_by_hash_and_match_by_name() {
         let entry = |base: &'static str, suffix: &'static str, hash_of: (&str, &str), item, metric: &'static str| {
-            let scheme = Escaping::Underscores;
-            NameEntry {
-                hash: scheme_hash(hash_of.0, hash_of.1, scheme),
-                base,
-                suffix,
-                scheme,
-                item,
-                metric,
-                owner: "T",
-            }
+            let hash = crate::name::scheme_hash(hash_of.0, hash_of.1, Escaping::Underscores);
+            NameEntry { hash, base, suffix, item, metric, owner: "T" }
         };
         let mut t = [
             entry("ab", "c", ("ab", "c"), 0, "m"),
@@ -694,13 +729,12 @@ mod tests {
         sort(&mut t);
         assert!(t.windows(2).all(|w| w[0].hash <= w[1].hash));
         let u = Escaping::Underscores;
-        let h = scheme_hash("ab", "c", u);
-        assert_eq!(h, scheme_hash("", "abc", u), "the hash is of the concatenation");
+        let h = crate::name::scheme_hash("ab", "c", u);
+        assert_eq!(h, crate::name::scheme_hash("", "abc", u), "the hash is of the concatenation");
         assert!(matches!(find_in_table(&t, ("ab", "c"), u, h, 1), Some(Taker::Metric { metric: "m", owner: "T" })));
         assert!(find_in_table(&t, ("ab", "c"), u, h, 0).is_none());
         assert!(find_in_table(&t, ("zz", ""), u, h, 1).is_some(), "the entry whose hash was borrowed");
         assert!(find_in_table(&t, ("q", ""), u, h, 5).is_none(), "same hash, other name");
-        assert!(find_in_table(&t, ("ab", "c"), Escaping::Dots, h, 5).is_none(), "another scheme");
     }
 
     #[test]

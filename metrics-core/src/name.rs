@@ -401,7 +401,8 @@ struct Spelled<'a> {
     a: &'a [u8],
     b: &'a [u8],
     scheme: Escaping,
-    /// Whether `a + b` is a legacy name, which `underscores` and `values` leave as it is.
+    /// Whether `a + b` is a legacy name, which `values` leaves as it is (only read by `values`:
+    /// `underscores` replaces no character of a legacy name anyway).
     legacy: bool,
     /// The next input byte.
     i: usize,
@@ -413,21 +414,44 @@ struct Spelled<'a> {
 
 impl<'a> Spelled<'a> {
     const fn new(a: &'a str, b: &'a str, scheme: Escaping) -> Self {
-        let (a, b) = (a.as_bytes(), b.as_bytes());
-        Spelled { a, b, scheme, legacy: is_legacy_concat(a, b), i: 0, chunk: [0; 12], len: 0, at: 0 }
+        let legacy = matches!(scheme, Escaping::Values) && is_legacy_concat(a.as_bytes(), b.as_bytes());
+        Self::with_legacy(a, b, scheme, legacy)
+    }
+
+    /// As [`Spelled::new`], with `legacy` (whether `a + b` is a legacy name) already known.
+    const fn with_legacy(a: &'a str, b: &'a str, scheme: Escaping, legacy: bool) -> Self {
+        Spelled { a: a.as_bytes(), b: b.as_bytes(), scheme, legacy, i: 0, chunk: [0; 12], len: 0, at: 0 }
     }
 
     /// The next byte of the spelling, if any.
     const fn next(&mut self) -> Option<u8> {
-        while self.at == self.len {
-            if self.i >= self.a.len() + self.b.len() {
-                return None;
-            }
-            self.refill();
+        if self.at < self.len {
+            let c = self.chunk[self.at];
+            self.at += 1;
+            return Some(c);
         }
-        let c = self.chunk[self.at];
-        self.at += 1;
-        Some(c)
+        let i = self.i;
+        if i >= self.a.len() + self.b.len() {
+            return None;
+        }
+        // The common case, a character every scheme keeps, without the chunk: `const`
+        // evaluation pays for every step.
+        let c = byte_at(self.a, self.b, i);
+        let keep = match self.scheme {
+            Escaping::AllowUtf8 => true,
+            Escaping::Values if self.legacy => true,
+            // `values` writes `U__` first.
+            Escaping::Values if i == 0 => false,
+            Escaping::Underscores if c == b'_' => true,
+            _ => c.is_ascii_alphabetic() || c == b':' || (i > 0 && c.is_ascii_digit()),
+        };
+        if keep {
+            self.i = i + 1;
+            return Some(c);
+        }
+        self.refill();
+        self.at = 1;
+        Some(self.chunk[0])
     }
 
     /// Spells the character at `i` into `chunk` and moves past it, as [`escape_into`] does.
@@ -545,8 +569,13 @@ const fn decode_at(a: &[u8], b: &[u8], i: usize) -> (usize, u32) {
 /// with `U__` (`a.b` and `U__a_2e_b`). The collision checks leave every other name out of
 /// their `values` tables.
 pub const fn values_may_clash(base: &str, suffix: &str) -> bool {
+    values_may_clash_of(base, suffix, is_legacy_pair(base, suffix))
+}
+
+/// [`values_may_clash`], with `legacy` ([`is_legacy_pair`] of the name) already known.
+pub const fn values_may_clash_of(base: &str, suffix: &str, legacy: bool) -> bool {
     let (a, b) = (base.as_bytes(), suffix.as_bytes());
-    !is_legacy_concat(a, b)
+    !legacy
         || (a.len() + b.len() >= 3 && byte_at(a, b, 0) == b'U' && byte_at(a, b, 1) == b'_' && byte_at(a, b, 2) == b'_')
 }
 
@@ -560,18 +589,61 @@ const fn scheme_tag(scheme: Escaping) -> u64 {
     }
 }
 
+/// `hash` with its low two bits set to the number of `scheme`.
+pub const fn retag(hash: u64, scheme: Escaping) -> u64 {
+    (hash & !3) | scheme_tag(scheme)
+}
+
+/// Whether `base + suffix` is a legacy metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
+pub const fn is_legacy_pair(base: &str, suffix: &str) -> bool {
+    is_legacy_concat(base.as_bytes(), suffix.as_bytes())
+}
+
+/// Whether every run of `_` in the bytes `s` gives is of even length.
+const fn runs_even(mut s: Spelled<'_>) -> bool {
+    let mut odd = false;
+    loop {
+        match s.next() {
+            Some(b'_') => odd = !odd,
+            Some(_) if odd => return false,
+            Some(_) => {}
+            None => return !odd,
+        }
+    }
+}
+
 /// The hash of `base + suffix` as `scheme` spells it, tagged with the scheme (the low two bits
 /// tell the schemes apart, so that equal hashes mean one scheme): the `const` collision checks
 /// of `metrics_core::check` sort and search their tables of names under `underscores`, `dots`
-/// and `values` by it, and the derive hashes the names it checked with [`spelling_hash`].
+/// and `values` by it, and the derive hashes the spellings it checked with [`spelling_hash`].
 /// `const` evaluation is slow, and comparing strings there costs a step per byte.
+///
+/// Under `dots` the spelling is hashed with each `__` counted as one `_` when every run of `_`
+/// in it is even: the `dots` spelling of a legacy name is the name with its underscores
+/// doubled, so its `dots` hash is its `underscores` hash, [`retag`]ged. The checks need no
+/// `dots` entry for legacy names, which `dots` never merges with one another.
 pub const fn scheme_hash(base: &str, suffix: &str, scheme: Escaping) -> u64 {
-    (fnv(Spelled::new(base, suffix, scheme)) & !3) | scheme_tag(scheme)
+    scheme_hash_of(base, suffix, scheme, is_legacy_pair(base, suffix))
+}
+
+/// [`scheme_hash`], with `legacy` ([`is_legacy_pair`] of the name) already known.
+pub const fn scheme_hash_of(base: &str, suffix: &str, scheme: Escaping, legacy: bool) -> u64 {
+    let h = match scheme {
+        Escaping::Dots if legacy => fnv(Spelled::with_legacy(base, suffix, Escaping::AllowUtf8, true), false),
+        Escaping::Dots => {
+            let s = Spelled::with_legacy(base, suffix, Escaping::Dots, false);
+            fnv(s, runs_even(s))
+        }
+        _ => fnv(Spelled::with_legacy(base, suffix, scheme, legacy), false),
+    };
+    retag(h, scheme)
 }
 
 /// The [`scheme_hash`] of a name that `scheme` spells `spelling`.
 pub const fn spelling_hash(spelling: &str, scheme: Escaping) -> u64 {
-    (fnv(Spelled::new(spelling, "", Escaping::AllowUtf8)) & !3) | scheme_tag(scheme)
+    let s = Spelled::with_legacy(spelling, "", Escaping::AllowUtf8, false);
+    let collapse = matches!(scheme, Escaping::Dots) && runs_even(s);
+    retag(fnv(s, collapse), scheme)
 }
 
 /// Whether `scheme` spells `base + suffix` as `spelling` (without building the spelling).
@@ -624,13 +696,16 @@ pub const fn spell_into(base: &str, suffix: &str, scheme: Escaping, out: &mut [u
 /// [`legacy_cmp`]). A legacy name hashes as its bytes. The `const` collision checks of
 /// `metrics_core::check` use [`scheme_hash`], which covers every lossy scheme.
 pub const fn name_hash(base: &str, suffix: &str) -> u64 {
-    fnv(Spelled::new(base, suffix, Escaping::Underscores))
+    fnv(Spelled::new(base, suffix, Escaping::Underscores), false)
 }
 
-/// 64-bit FNV-1a of the bytes `s` gives.
-const fn fnv(mut s: Spelled<'_>) -> u64 {
+/// 64-bit FNV-1a of the bytes `s` gives; with `collapse`, each `__` counts as one `_`.
+const fn fnv(mut s: Spelled<'_>, collapse: bool) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     while let Some(c) = s.next() {
+        if collapse && c == b'_' {
+            let _ = s.next();
+        }
         h = (h ^ c as u64).wrapping_mul(0x0100_0000_01b3);
     }
     h
@@ -860,6 +935,12 @@ mod tests {
                 assert!(!spelled_as(name, "", scheme, &format!("{want}x")));
             }
         }
+        // The `dots` hash of a legacy name is its `underscores` hash, retagged.
+        for legacy in ["a_b", "a__b", "x:y_total", "U__a_2e_b"] {
+            let u = scheme_hash(legacy, "", Escaping::Underscores);
+            assert_eq!(scheme_hash(legacy, "", Escaping::Dots), retag(u, Escaping::Dots), "{legacy}");
+        }
+        assert_eq!(scheme_hash("a--b", "", Escaping::Dots), scheme_hash("a_b", "", Escaping::Dots));
         // Spellings of one scheme, never of another: the hash carries the scheme.
         assert_ne!(scheme_hash("a_b", "", Escaping::Underscores), scheme_hash("a--b", "", Escaping::Dots));
         assert!(spelled_alike(("a--b", ""), ("a_b", ""), Escaping::Dots));
