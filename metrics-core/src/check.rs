@@ -8,8 +8,8 @@
 
 use crate::descriptor::{Descriptor, MetricKind, MetricsInfo, MetricsItem};
 use crate::name::{
-    Escaping, NameError, check_name, ends_with, is_legacy_pair, retag, scheme_hash_of, spell_into, spelled_alike,
-    spelled_as, spelled_len, str_eq, values_may_clash_of,
+    Escaping, NameError, check_name, ends_with, is_legacy_pair, legacy_hash, retag, scheme_hash_of, spell_into,
+    spelled_alike, spelled_as, spelled_len, str_eq, values_may_clash_of,
 };
 
 /// An error message assembled in `const` context (no allocation is possible there); empty when
@@ -259,12 +259,12 @@ const fn fill(
             let mut j = 0;
             while j < n {
                 let (base, suffix) = names[j];
-                let legacy = is_legacy_pair(base, suffix);
+                let (underscores, legacy) = legacy_hash(base, suffix);
                 let mut s = 0;
                 while s < LOSSY.len() {
                     let scheme = LOSSY[s];
                     if tabled(base, suffix, scheme, legacy) {
-                        let hash = scheme_hash_of(base, suffix, scheme, legacy);
+                        let hash = hash_under(names[j], scheme, underscores, legacy);
                         table[at] = NameEntry { hash, base, suffix, item: tag, metric: d.name, owner };
                         at += 1;
                     }
@@ -406,21 +406,31 @@ const fn find_known(
 /// other's, the metric of the checked item, the other taker.
 type Collision = ((&'static str, &'static str), Escaping, Taker, Taker);
 
+/// The [`scheme_hash`](crate::name::scheme_hash) of `name` under `scheme`, given its
+/// `underscores` hash and whether it is legacy ([`legacy_hash`]): no second pass over a legacy
+/// name, whose `dots` hash is its `underscores` hash retagged.
+const fn hash_under(name: (&str, &str), scheme: Escaping, underscores: u64, legacy: bool) -> u64 {
+    match scheme {
+        Escaping::Underscores => underscores,
+        Escaping::Dots if legacy => retag(underscores, Escaping::Dots),
+        _ => scheme_hash_of(name.0, name.1, scheme, legacy),
+    }
+}
+
 /// Who else takes `name` (of item `k`) as `scheme` spells it, in `known` or in an earlier item
-/// of `table`.
+/// of `table`. `underscores` and `legacy` are its [`legacy_hash`].
 const fn name_collision(
     name: (&'static str, &'static str),
     scheme: Escaping,
+    (underscores, legacy): (u64, bool),
     k: usize,
     known: &[(u64, &'static str, &'static str)],
     table: &[NameEntry],
 ) -> Option<Taker> {
-    let (base, suffix) = name;
-    let legacy = is_legacy_pair(base, suffix);
-    if matches!(scheme, Escaping::Values) && !values_may_clash_of(base, suffix, legacy) {
+    if matches!(scheme, Escaping::Values) && !values_may_clash_of(name.0, name.1, legacy) {
         return None;
     }
-    let hash = scheme_hash_of(base, suffix, scheme, legacy);
+    let hash = hash_under(name, scheme, underscores, legacy);
     if let Some(other) = find_known(known, name, scheme, hash) {
         return Some(other);
     }
@@ -450,12 +460,18 @@ const fn item_collision(
             let this = Taker::Metric { metric: d.name, owner };
             // Scheme by scheme, so that a name two metrics share as written is reported as
             // such (under `underscores`) before any other spelling.
+            let mut hashes = [(0, false); 5];
+            let mut j = 0;
+            while j < n {
+                hashes[j] = legacy_hash(names[j].0, names[j].1);
+                j += 1;
+            }
             let mut s = 0;
             while s < LOSSY.len() {
                 let scheme = LOSSY[s];
                 let mut j = 0;
                 while j < n {
-                    if let Some(other) = name_collision(names[j], scheme, k, known, table) {
+                    if let Some(other) = name_collision(names[j], scheme, hashes[j], k, known, table) {
                         return Some((names[j], scheme, this, other));
                     }
                     j += 1;

@@ -696,7 +696,40 @@ pub const fn spell_into(base: &str, suffix: &str, scheme: Escaping, out: &mut [u
 /// [`legacy_cmp`]). A legacy name hashes as its bytes. The `const` collision checks of
 /// `metrics_core::check` use [`scheme_hash`], which covers every lossy scheme.
 pub const fn name_hash(base: &str, suffix: &str) -> u64 {
-    fnv(Spelled::new(base, suffix, Escaping::Underscores), false)
+    underscores_pass(base.as_bytes(), suffix.as_bytes()).0
+}
+
+/// The FNV-1a hash of the `underscores` spelling of `a + b` and whether `a + b` is a legacy
+/// name, in one pass over its bytes: what the `const` checks compute for every name.
+const fn underscores_pass(a: &[u8], b: &[u8]) -> (u64, bool) {
+    let n = a.len() + b.len();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut legacy = n > 0;
+    let mut i = 0;
+    while i < n {
+        let c = byte_at(a, b, i);
+        let (out, next) = if c < 0x80 {
+            if c.is_ascii_alphabetic() || c == b'_' || c == b':' || (i > 0 && c.is_ascii_digit()) {
+                (c, i + 1)
+            } else {
+                legacy = false;
+                (b'_', i + 1)
+            }
+        } else {
+            legacy = false;
+            (b'_', i + decode_at(a, b, i).0)
+        };
+        h = (h ^ out as u64).wrapping_mul(0x0100_0000_01b3);
+        i = next;
+    }
+    (h, legacy)
+}
+
+/// The `underscores` [`scheme_hash`] of `base + suffix` and whether it is a legacy name
+/// ([`is_legacy_pair`]), in one pass.
+pub const fn legacy_hash(base: &str, suffix: &str) -> (u64, bool) {
+    let (h, legacy) = underscores_pass(base.as_bytes(), suffix.as_bytes());
+    (retag(h, Escaping::Underscores), legacy)
 }
 
 /// 64-bit FNV-1a of the bytes `s` gives; with `collapse`, each `__` counts as one `_`.
@@ -928,6 +961,9 @@ mod tests {
                     assert!(spelled_as(base, suffix, scheme, &want), "{name:?} at {k} {scheme:?}");
                     assert_eq!(spelled_len(base, suffix, scheme), want.len(), "{name:?} {scheme:?}");
                     assert_eq!(scheme_hash(base, suffix, scheme), spelling_hash(&want, scheme), "{name:?} {scheme:?}");
+                    let legacy = is_valid_metric_name(name);
+                    assert_eq!(legacy_hash(base, suffix), (scheme_hash(base, suffix, Escaping::Underscores), legacy));
+                    assert_eq!(name_hash(base, suffix), fnv(Spelled::new(name, "", Escaping::Underscores), false));
                     let mut buf = [0u8; 64];
                     let n = spell_into(base, suffix, scheme, &mut buf, 0);
                     assert_eq!(&buf[..n], want.as_bytes());
