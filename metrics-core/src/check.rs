@@ -146,7 +146,7 @@ pub(crate) const fn sample_names(d: &Descriptor) -> ([(&'static str, &'static st
 }
 
 /// One entry of the [`name_table`]: a name `base + suffix` as one lossy scheme spells it (the
-/// scheme is in the hash's low bits, see [`scheme_hash`]), the item of the `MetricsInfo` it
+/// scheme is in the hash's low bits, see [`scheme_hash`](crate::name::scheme_hash)), the item of the `MetricsInfo` it
 /// comes from, and the metric that exposes it.
 #[derive(Debug, Clone, Copy)]
 pub struct NameEntry {
@@ -169,7 +169,7 @@ const LOSSY: [Escaping; 3] = [Escaping::Underscores, Escaping::Dots, Escaping::V
 /// Whether the tables hold an entry for a name (legacy or not) under `scheme`. Every name has
 /// one under `underscores`. Under `dots` only names outside the legacy set have one: `dots`
 /// never merges two legacy names, and the `dots` hash of a legacy name is its `underscores`
-/// hash (see [`scheme_hash`]), so a name looks legacy names up there. Under `values` only the
+/// hash (see [`scheme_hash`](crate::name::scheme_hash)), so a name looks legacy names up there. Under `values` only the
 /// names that can meet another there ([`values_may_clash_of`]).
 const fn tabled(base: &str, suffix: &str, scheme: Escaping, legacy: bool) -> bool {
     match scheme {
@@ -333,7 +333,7 @@ const fn sift_down(t: &mut [NameEntry], mut root: usize, end: usize) {
 }
 
 /// Every name the items `items` of `info` take (flattened structs included) under each lossy
-/// scheme, sorted by [`scheme_hash`], each tagged with its position in `items`. `N` is
+/// scheme, sorted by [`scheme_hash`](crate::name::scheme_hash), each tagged with its position in `items`. `N` is
 /// [`count_names`] of the same arguments.
 pub const fn name_table<const N: usize>(info: &'static MetricsInfo, items: &[usize]) -> [NameEntry; N] {
     let mut table = [NameEntry::EMPTY; N];
@@ -406,7 +406,7 @@ const fn find_known(
 /// other's, the metric of the checked item, the other taker.
 type Collision = ((&'static str, &'static str), Escaping, Taker, Taker);
 
-/// The [`scheme_hash`](crate::name::scheme_hash) of `name` under `scheme`, given its
+/// The [`scheme_hash`](crate::name::scheme_hash)(crate::name::scheme_hash) of `name` under `scheme`, given its
 /// `underscores` hash and whether it is legacy ([`legacy_hash`]): no second pass over a legacy
 /// name, whose `dots` hash is its `underscores` hash retagged.
 const fn hash_under(name: (&str, &str), scheme: Escaping, underscores: u64, legacy: bool) -> u64 {

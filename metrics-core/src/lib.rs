@@ -61,8 +61,10 @@
 //!   ([`FloatValue`]).
 //! - Definitions Prometheus would reject are compile errors pointing at the field: empty or
 //!   reserved names, `le` on a histogram, a counter already named `..._total`, two metrics whose
-//!   samples collide (as written or as legacy scrapers spell them), empty or unordered buckets,
-//!   a missing help text, ...
+//!   samples collide (as written or as an escaping scheme spells them: `http.requests` and
+//!   `http_requests` for legacy scrapers, `a.b` and `a-dot-b` under `dots`), empty or unordered
+//!   buckets, a missing help text, ... [`Registry`] refuses the same collisions between the
+//!   structs it holds.
 //! - Names written with `name`/`rename` may be any UTF-8 (`http.server.requests`): each scrape
 //!   spells them as the scraper asks ([`RenderOptions::with_escaping`]): quoted in text 1.0.0
 //!   and OpenMetrics for Prometheus 3, `underscores`-escaped for everyone else.

@@ -15,6 +15,20 @@ use crate::name::{Escaping, escape_metric_name, values_may_clash};
 /// for a scraper: `http.requests` and `http_requests` are one name under `underscores`, `a.b`
 /// and `a-dot-b` under `dots` (both `a_dot_b`), `a.b` and `U__a_2e_b` under `values`. A scrape
 /// asking for that scheme would get two families of one name.
+///
+/// ```
+/// use metrics_core::{Descriptor, Escaping, MetricKind, Registry};
+///
+/// let registry = Registry::new();
+/// let at = |location, d: Descriptor| Descriptor { location, ..d };
+/// registry.claim(&at("a.rs:1", Descriptor::new("a.b", "One.", MetricKind::Gauge))).unwrap();
+/// let err = registry.claim(&at("b.rs:2", Descriptor::new("a-dot-b", "Two.", MetricKind::Gauge))).unwrap_err();
+/// assert_eq!(err.clash, Some((Escaping::Dots, "a_dot_b".to_owned())));
+/// assert_eq!(
+///     err.to_string(),
+///     "metric `a-dot-b` (declared at b.rs:2) and metric `a.b` (declared at a.rs:1) both take the name `a_dot_b` for scrapers that ask for `escaping=dots`: rename one of them"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuplicateMetric {
     /// The exposed name (as Prometheus text spells it before escaping, `_total` included) of the
@@ -294,6 +308,13 @@ mod tests {
     use super::*;
     use crate::descriptor::MetricKind;
 
+    fn refused(r: Result<(), DuplicateMetric>) -> DuplicateMetric {
+        match r {
+            Err(e) => e,
+            Ok(()) => panic!("accepted"),
+        }
+    }
+
     fn desc(name: &'static str, kind: MetricKind, location: &'static str) -> Descriptor {
         Descriptor { location, ..Descriptor::new(name, "h", kind) }
     }
@@ -326,7 +347,7 @@ mod tests {
         for (first, k1, second, k2, scheme, spelling, (n1, n2)) in cases {
             let registry = Registry::new();
             registry.claim(&desc(first, k1, "A")).unwrap_or_else(|e| panic!("{e}"));
-            let err = registry.claim(&desc(second, k2, "B")).map(|()| first).unwrap_err();
+            let err = refused(registry.claim(&desc(second, k2, "B")));
             let want = DuplicateMetric {
                 name: n2.to_owned(),
                 first: "A",
@@ -343,7 +364,7 @@ mod tests {
                 )
             );
             // Refused, claiming nothing: the name is still free for a metric that clashes with none.
-            registry.claim(&desc(second, k2, "C")).map(|()| second).unwrap_err();
+            assert_eq!(refused(registry.claim(&desc(second, k2, "C"))).second, "C");
         }
     }
 
@@ -351,7 +372,7 @@ mod tests {
     fn one_name_as_written_is_declared_twice() {
         let registry = Registry::new();
         registry.claim(&desc("x", MetricKind::Histogram, "A")).unwrap_or_else(|e| panic!("{e}"));
-        let err = registry.claim(&desc("x_count", MetricKind::Gauge, "B")).map(|()| "x_count").unwrap_err();
+        let err = refused(registry.claim(&desc("x_count", MetricKind::Gauge, "B")));
         assert_eq!(err.clash, None);
         assert_eq!((err.name.as_str(), err.first_name.as_str()), ("x_count", "x"));
         assert_eq!(err.to_string(), "metric `x_count` is declared twice: first at A, again at B");
@@ -374,7 +395,7 @@ mod tests {
             }
             fn collect<E: Encoder>(&self, _: &mut E) {}
         }
-        let err = registry.register_arc(Arc::new(Two)).map(|()| "Two").unwrap_err();
+        let err = refused(registry.register_arc(Arc::new(Two)));
         assert_eq!(err.clash, Some((Escaping::Dots, "q_dot_r".to_owned())));
         registry.claim(&desc("fresh", MetricKind::Gauge, "later")).unwrap_or_else(|e| panic!("{e}"));
     }

@@ -565,22 +565,27 @@ fn no_scheme_exposes_two_families_of_one_name() {
         registry.register(&REQUESTS),
         registry.register(&REQUESTS_TOTAL),
     ];
-    let refused: Vec<(String, String, Option<(Escaping, String)>)> = outcomes
+    // `(refused, the name it meets, the scheme, their spelling)`.
+    let refused: Vec<(&str, &str, Escaping, &str)> = outcomes
         .iter()
         .filter_map(|o| o.as_ref().err())
-        .map(|e| (e.name.clone(), e.first_name.clone(), e.clash.clone()))
+        .filter_map(|e| {
+            e.clash
+                .as_ref()
+                .map(|(scheme, spelling)| (e.name.as_str(), e.first_name.as_str(), *scheme, spelling.as_str()))
+        })
         .collect();
-    let clash = |scheme, spelling: &str| Some((scheme, spelling.to_owned()));
     assert_eq!(
         refused,
         [
-            ("a-dot-b".to_owned(), "a.b".to_owned(), clash(Escaping::Dots, "a_dot_b")),
-            ("U__a_2e_b".to_owned(), "a.b".to_owned(), clash(Escaping::Values, "U__a_2e_b")),
-            ("x-dot-y_count".to_owned(), "x.y".to_owned(), clash(Escaping::Dots, "x_dot_y__count")),
-            ("U__c_2e_d__total".to_owned(), "c.d_total".to_owned(), clash(Escaping::Values, "U__c_2e_d__total")),
+            ("a-dot-b", "a.b", Escaping::Dots, "a_dot_b"),
+            ("U__a_2e_b", "a.b", Escaping::Values, "U__a_2e_b"),
+            ("x-dot-y_count", "x.y", Escaping::Dots, "x_dot_y__count"),
+            ("U__c_2e_d__total", "c.d_total", Escaping::Values, "U__c_2e_d__total"),
         ]
     );
-    let err = outcomes[1].as_ref().map(|()| "registered").unwrap_err().to_string();
+    assert_eq!(outcomes.iter().filter(|o| o.is_err()).count(), 4, "every refusal names a scheme");
+    let err = outcomes[1].as_ref().err().map(ToString::to_string).unwrap_or_default();
     assert!(
         err.starts_with("metric `a-dot-b` (declared at ")
             && err.contains(") and metric `a.b` (declared at ")
