@@ -58,7 +58,7 @@ pub struct Big {
         buckets = "&[0.01, 0.1, 1.0]" if i % 4 == 2 else "&[]"
         s += (f"const D{i}: {m}::Descriptor = {m}::Descriptor {{ name: \"{name}\", help: \"Metric number {i}.\", "
               f"kind: <{kind(i)} as {m}::Collect>::KIND, unit: {unit}, labels: <{kind(i)} as {m}::Collect>::LABELS, "
-              f"buckets: {buckets}, quantiles: &[], max_age_secs: 0, limit: 0, legacy_name: false, location: \"Big.m{i}\" }};\n")
+              f"buckets: {buckets}, native: None, quantiles: &[], max_age_secs: 0, limit: 0, legacy_name: false, location: \"Big.m{i}\" }};\n")
     s += f"\nimpl {m}::Metrics for Big {{\n    const INFO: &'static {m}::MetricsInfo = &{m}::MetricsInfo {{ type_name: \"Big\", items: &[\n"
     s += "".join(f"        {m}::MetricsItem::Metric(D{i}),\n" for i in range(n))
     s += f"    ] }};\n    fn encode<E: {m}::Encoder>(&self, e: &mut E) {{\n"
