@@ -33,9 +33,9 @@
 //! - Names and labels get the checks a derived struct gets at compile time, here at run time:
 //!   an empty name, a name starting with `__`, `le` on a histogram, a label given twice, a name
 //!   used with two types, two names a scraper would see as one (`http.requests` and
-//!   `http_requests` for legacy scrapers; label names also under the `dots` and `values`
-//!   schemes, see [`name::first_clash`]), or a sample name another
-//!   registered metric already exposes. The offending metric is not recorded (its handle does
+//!   `http_requests` for legacy scrapers, `a.b` and `a-dot-b` under `escaping=dots`; label
+//!   names likewise under every scheme, see [`name::first_clash`]), or a sample name another
+//!   registered metric already exposes under any scheme. The offending metric is not recorded (its handle does
 //!   nothing), and the error is reported once, to [`RecorderBuilder::on_error`]'s function
 //!   (standard error by default) and in [`Recorder::errors`]. The output stays valid whatever a
 //!   library asks for.
