@@ -6,7 +6,7 @@
 //! string values), and [`Registry::visit`](crate::Registry::visit) hands it every family.
 
 use crate::descriptor::Descriptor;
-use crate::encoding::{Encoder, SampleValue};
+use crate::encoding::{Encoder, Exemplars, SampleValue};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 
 /// Receives every family and sample of a registry, in rendering order. Object-safe: a
@@ -57,6 +57,20 @@ pub trait SampleVisitor {
 
     /// One series of the current family: its labels, in declaration order, and its value.
     fn sample(&mut self, desc: &Descriptor, labels: &SampleLabels<'_>, value: SampleValue<'_>);
+
+    /// One series that carries exemplars (a counter's, or a histogram's per bucket): what a
+    /// protocol that sends exemplars overrides. By default the exemplars are dropped and the
+    /// series goes to [`sample`](Self::sample).
+    fn sample_with_exemplars(
+        &mut self,
+        desc: &Descriptor,
+        labels: &SampleLabels<'_>,
+        value: SampleValue<'_>,
+        exemplars: &Exemplars<'_>,
+    ) {
+        let _ = exemplars;
+        self.sample(desc, labels, value)
+    }
 
     /// Ends the current family.
     fn end_family(&mut self, desc: &Descriptor) {
@@ -163,6 +177,19 @@ impl Encoder for VisitEncoder<'_> {
         self.spans.clear();
         labels.encode_labels(&mut Collect { text: &mut self.text, spans: &mut self.spans });
         self.visitor.sample(desc, &SampleLabels { text: &self.text, spans: &self.spans }, value);
+    }
+
+    fn sample_with_exemplars<L: EncodeLabels + ?Sized>(
+        &mut self,
+        desc: &Descriptor,
+        labels: &L,
+        value: SampleValue<'_>,
+        exemplars: &Exemplars<'_>,
+    ) {
+        self.text.clear();
+        self.spans.clear();
+        labels.encode_labels(&mut Collect { text: &mut self.text, spans: &mut self.spans });
+        self.visitor.sample_with_exemplars(desc, &SampleLabels { text: &self.text, spans: &self.spans }, value, exemplars);
     }
 
     fn end_family(&mut self, desc: &Descriptor) {
