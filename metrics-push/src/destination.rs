@@ -314,7 +314,7 @@ impl Destination {
                     headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                 }
                 let path = if path.ends_with("/v1/metrics") { path.to_owned() } else { format!("{path}/v1/metrics") };
-                let p = otlp::Otlp { resource: resource.clone(), gzip: *gzip };
+                let p = otlp::Otlp { encoder: otlp::Encoder::new(resource), gzip: *gzip };
                 ("otlp", Method::POST, path, Box::new(p) as Box<dyn Protocol>, 1)
             }
             Kind::Pushgateway { job, grouping, method } => {

@@ -59,11 +59,10 @@ fn main() -> ExitCode {
             }
         }
         "otlp" => {
-            use prost::Message;
-            let resource = [("service.name".to_owned(), "bench".to_owned())];
+            let mut encoder = metrics_push::otlp::Encoder::new(&[("service.name".to_owned(), "bench".to_owned())]);
+            let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ts as u64);
             for _ in 0..iterations {
-                let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ts as u64);
-                size = metrics_push::otlp::export_request(&registry, &resource, now).encode_to_vec().len();
+                size = encoder.encode(&registry, now).len();
             }
         }
         "snappy" => {
