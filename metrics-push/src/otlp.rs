@@ -499,6 +499,7 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use metrics_core::{Counter, Gauge, Histogram, Metrics, Registry};
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
     use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 
     #[derive(Metrics)]
@@ -534,5 +535,61 @@ mod tests {
         let p = &h.data_points[0];
         assert_eq!((p.count, p.bucket_counts.clone(), p.explicit_bounds.clone()), (4, vec![1, 2, 1], vec![0.5, 1.0]));
         assert_eq!((metrics[2].name.as_str(), metrics[2].unit.as_str()), ("wait_seconds", "s"));
+    }
+
+    #[derive(metrics_core::LabelSet)]
+    struct Route {
+        route: String,
+        code: u16,
+    }
+
+    #[derive(Metrics)]
+    struct Many {
+        /// Requests.
+        requests: metrics_core::Family<Route, Counter>,
+        /// Waits.
+        #[metric(buckets = [0.5])]
+        waits: metrics_core::Family<Route, Histogram>,
+        /// Native.
+        #[metric(native(schema = 1))]
+        native: Histogram,
+        /// Pause.
+        #[metric(quantiles = [0.5])]
+        pause: metrics_core::Summary,
+    }
+
+    /// The encoder keeps its messages from one push to the next: each push still encodes
+    /// exactly the messages of that state, as series come and go.
+    #[test]
+    fn the_encoder_writes_each_push_as_its_messages() {
+        use prost::Message;
+        let m = Arc::new(Many::default());
+        let r = Registry::new();
+        assert_eq!(r.register_arc(m.clone()), Ok(()));
+        let resource = [("service.name".to_owned(), "t".to_owned()), ("host".to_owned(), "h".to_owned())];
+        let mut encoder = super::Encoder::new(&resource);
+        let route = |route: &str, code| Route { route: route.into(), code };
+        for round in 0..4u32 {
+            match round {
+                0 => {}
+                1 => {
+                    m.requests.get_or_create(&route("/a", 200)).inc();
+                    m.requests.get_or_create(&route("/bbbbbbbbbbbbbbbb", 404)).inc_by(3);
+                    m.waits.get_or_create(&route("/a", 200)).observe(0.2);
+                    m.native.observe(3.0);
+                    m.pause.observe(1.0);
+                }
+                2 => {
+                    m.requests.remove(&route("/a", 200));
+                    m.waits.get_or_create(&route("/c", 500)).observe(2.0);
+                    m.native.observe(-0.001);
+                }
+                _ => m.requests.clear(),
+            }
+            let now = UNIX_EPOCH + Duration::from_secs(2_000_000_000 + u64::from(round));
+            let want = super::export_request(&r, &resource, now);
+            let got = ExportMetricsServiceRequest::decode(encoder.encode(&r, now)).unwrap_or_default();
+            assert_eq!(got, want, "round {round}");
+        }
     }
 }
