@@ -926,4 +926,107 @@ mod tests {
         }
         assert_eq!(back, req);
     }
+
+    #[derive(LabelSet)]
+    struct Trace {
+        trace_id: String,
+    }
+
+    #[derive(LabelSet)]
+    struct Two {
+        zone: String,
+        code: u16,
+    }
+
+    #[derive(Metrics)]
+    struct Varied {
+        /// Requests.
+        requests: Family<Two, Counter>,
+        /// Jobs.
+        jobs: Counter,
+        /// Latency.
+        #[metric(buckets = [0.5, 1.0])]
+        latency: Family<L, Histogram>,
+        /// Pause.
+        #[metric(quantiles = [0.5, 0.9])]
+        pause: Summary,
+    }
+
+    /// Exemplars go with their series: a counter's with it, a histogram bucket's with the
+    /// `_bucket` series of that bound; timestamps in milliseconds.
+    #[test]
+    fn exemplars_go_with_their_series() {
+        let ms = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or_default()
+        };
+        let before = ms();
+        let m = Arc::new(Varied::default());
+        m.jobs.inc_by_with_exemplar(2, &Trace { trace_id: "abc".into() });
+        let h = m.latency.get_or_create(&L { zone: "a".into() });
+        h.observe_with_exemplar(0.7, &Trace { trace_id: "def".into() });
+        h.observe(0.2);
+        m.pause.observe(1.0);
+        let r = Registry::new();
+        assert_eq!(r.register_arc(m), Ok(()));
+        let req = super::write_request(&r, &[], 7);
+        let with: Vec<(String, Vec<(String, String)>, f64)> = req
+            .timeseries
+            .iter()
+            .flat_map(|s| {
+                let name: Vec<String> = s.labels.iter().filter(|l| l.name != "zone").map(|l| l.value.clone()).collect();
+                s.exemplars.iter().map(move |e| {
+                    let labels = e.labels.iter().map(|l| (l.name.clone(), l.value.clone())).collect();
+                    (name.join(" "), labels, e.value)
+                })
+            })
+            .collect();
+        let trace = |t: &str| vec![("trace_id".to_owned(), t.to_owned())];
+        assert_eq!(with, [("jobs_total".into(), trace("abc"), 2.0), ("latency_bucket 1".into(), trace("def"), 0.7)]);
+        // Rounded to the nearest millisecond.
+        let during = before..=ms() + 1;
+        let ts: Vec<i64> = req.timeseries.iter().flat_map(|s| &s.exemplars).map(|e| e.timestamp).collect();
+        assert!(ts.iter().all(|t| during.contains(t)), "{ts:?} not in {during:?}");
+        // The one-pass encoder writes the same.
+        let bodies = super::encode_registry(&r, &[], 7, usize::MAX).unwrap_or_default();
+        assert_eq!(decode_all(&bodies), [req]);
+    }
+
+    /// The encoder keeps its buffers and label layouts from one push to the next: each push
+    /// still writes exactly that state's messages, as series and label sets come and go.
+    #[test]
+    fn the_encoder_writes_each_push_as_its_messages() {
+        let m = Arc::new(Varied::default());
+        let r = Registry::new();
+        assert_eq!(r.register_arc(m.clone()), Ok(()));
+        let ext = vec![("code".to_owned(), "x".to_owned()), ("a".to_owned(), "first".to_owned())];
+        let mut encoder = super::Encoder::new(ext.clone(), 5);
+        // An empty summary's quantiles are NaN, which no `==` would match.
+        m.pause.observe(3.0);
+        let two = |zone: &str, code| Two { zone: zone.into(), code };
+        for round in 0..4 {
+            match round {
+                0 => {}
+                1 => {
+                    m.requests.get_or_create(&two("b", 200)).inc();
+                    m.requests.get_or_create(&two("a-much-longer-zone-name", 503)).inc_by(9);
+                    m.latency.get_or_create(&L { zone: "q".into() }).observe(0.9);
+                    m.jobs.inc_with_exemplar(&Trace { trace_id: "t1".into() });
+                }
+                2 => {
+                    m.requests.remove(&two("b", 200));
+                    m.latency.get_or_create(&L { zone: "r".into() }).observe_with_exemplar(5.0, &Trace { trace_id: "t2".into() });
+                }
+                _ => m.requests.clear(),
+            }
+            let want = super::write_request(&r, &ext, 1000 + round);
+            let parts = decode_all(&encoder.encode(&r, 1000 + round).unwrap_or_default());
+            assert!(parts.iter().all(|p| p.timeseries.len() <= 5));
+            let series: Vec<_> = parts.iter().flat_map(|p| p.timeseries.clone()).collect();
+            let meta: Vec<_> = parts.iter().flat_map(|p| p.metadata.clone()).collect();
+            assert_eq!((series, meta), (want.timeseries, want.metadata), "round {round}");
+        }
+    }
 }
