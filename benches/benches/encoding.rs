@@ -103,14 +103,23 @@ fn http(c: &mut Criterion) {
 
 /// Building one push request for the same registry, next to our text encoding of it (issue 14's
 /// bound: remote write and OTLP each <= 2x `encode_text/ours`): as the push engine does, one
-/// encoder kept from one push to the next; snappy alone (its encoder and output kept too), and
-/// the sample walk alone, to show where the time goes.
+/// encoder kept from one push to the next (remote write: in the steady state, the last
+/// request's values rewritten; `_full`: after the series changed, every byte written); snappy
+/// alone (its encoder and output kept too), and the sample walk alone, to show where the time
+/// goes.
 fn push(c: &mut Criterion) {
     let ours = ours_registry();
     let labels = [("job".to_owned(), "bench".to_owned())];
     let mut encoder = metrics_push::remote_write::Encoder::new(labels.to_vec(), usize::MAX);
     c.bench_function("push/remote_write", |b| {
         b.iter(|| encoder.encode(&ours, 1_700_000_000_000).map(|v| v.len()).unwrap_or(0))
+    });
+    // After a change of the registry's series: every byte written anew.
+    c.bench_function("push/remote_write_full", |b| {
+        b.iter(|| {
+            encoder.reset();
+            encoder.encode(&ours, 1_700_000_000_000).map(|v| v.len()).unwrap_or(0)
+        })
     });
     let body = metrics_push::remote_write::encode_registry(&ours, &labels, 1_700_000_000_000, usize::MAX)
         .unwrap_or_default()

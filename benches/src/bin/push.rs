@@ -3,8 +3,11 @@
 //! next to our text encoding of the same registry (issue 14's bound: remote write and OTLP each
 //! <= 2x the text encode). Take the difference of two iteration counts so start-up cancels.
 //!
-//! Usage: `push <text|remote-write|otlp|snappy|visit> [iterations]` (default 1000). Prints the
-//! bytes of one request (before compression for `snappy`, the label count for `visit`).
+//! Usage: `push <text|remote-write|remote-write-full|otlp|snappy|visit> [iterations]` (default
+//! 1000). Prints the bytes of one request (compressed for `snappy`, the label count for
+//! `visit`). `remote-write` is the steady state (the same series as the last push: the values
+//! are rewritten in the last request's bytes), `remote-write-full` every byte written anew (the
+//! series changed).
 
 use std::process::ExitCode;
 
@@ -46,9 +49,13 @@ fn main() -> ExitCode {
                 size = buf.len();
             }
         }
-        "remote-write" => {
+        "remote-write" | "remote-write-full" => {
+            let full = which == "remote-write-full";
             let mut encoder = metrics_push::remote_write::Encoder::new(labels, usize::MAX);
             for _ in 0..iterations {
+                if full {
+                    encoder.reset();
+                }
                 size = match encoder.encode(&registry, ts) {
                     Ok(bodies) => bodies.iter().map(|b| b.len()).sum(),
                     Err(e) => {
@@ -88,7 +95,7 @@ fn main() -> ExitCode {
             }
         }
         _ => {
-            eprintln!("usage: push <text|remote-write|otlp|snappy|visit> [iterations]");
+            eprintln!("usage: push <text|remote-write|remote-write-full|otlp|snappy|visit> [iterations]");
             return ExitCode::from(2);
         }
     }
