@@ -131,12 +131,16 @@ impl Destination {
     /// A Pushgateway group: `url` is the gateway's base URL (`http://pushgateway:9091`), `job`
     /// the group's job. Pushes at shutdown only unless an [`interval`](Self::interval) is set.
     pub fn pushgateway(url: &str, job: &str) -> Self {
-        Self::new(Kind::Pushgateway {
+        Self::new(
+            Kind::Pushgateway {
                 job: job.to_owned(),
                 grouping: Vec::new(),
                 method: PushMethod::Put,
                 format: PushFormat::Text,
-            }, url, None)
+            },
+            url,
+            None,
+        )
     }
 
     /// The `destination` label of the push metrics (default: the protocol and the host).

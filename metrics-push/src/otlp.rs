@@ -26,8 +26,8 @@ use metrics_core::{Descriptor, MetricKind, NativeData, Registry};
 use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
-    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
+    AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint,
+    Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
     exponential_histogram_data_point, metric, number_data_point, summary_data_point,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
@@ -390,26 +390,25 @@ impl SampleVisitor for Builder {
         m.unit.push_str(ucum(desc.unit));
     }
 
-    fn sample(&mut self, desc: &Descriptor, labels: &SampleLabels<'_>, value: SampleValue<'_>) {
+    fn sample(&mut self, _: &Descriptor, labels: &SampleLabels<'_>, value: SampleValue<'_>) {
         match (self.shape, value) {
             (Shape::Sum, SampleValue::Counter { value, created }) => self.number(labels, value, secs_to_nanos(created)),
             (Shape::Gauge, SampleValue::Gauge(v)) => self.number(labels, v, 0),
             (Shape::Gauge, SampleValue::Info) => self.number(labels, metrics_core::Number::U64(1), 0),
-            // A family is exponential when its descriptor says it has native buckets or its
-            // first series has them.
-            (Shape::Histogram, SampleValue::Histogram(h))
-                if h.native().is_some() && self.histograms.current.is_empty() =>
-            {
-                self.shape = Shape::Exponential;
-                self.sample(desc, labels, value);
+            (Shape::Histogram | Shape::Exponential, SampleValue::Histogram(h)) => {
+                // A family is exponential when its descriptor says it has native buckets or
+                // its first series has them.
+                if self.shape == Shape::Histogram && self.histograms.current.is_empty() && h.native().is_some() {
+                    self.shape = Shape::Exponential;
+                }
+                match (self.shape, h.native()) {
+                    (Shape::Exponential, Some(n)) => self.exponential(labels, &h, n),
+                    // A histogram of a native family that has no native buckets: its classic
+                    // buckets cannot be sent in an exponential metric, so it has no point.
+                    (Shape::Exponential, None) => {}
+                    _ => self.histogram(labels, &h),
+                }
             }
-            (Shape::Exponential, SampleValue::Histogram(h)) => match h.native() {
-                Some(n) => self.exponential(labels, &h, n),
-                // A histogram of a native family that has no native buckets: its classic
-                // buckets cannot be sent in an exponential metric, so it has no point.
-                None => {}
-            },
-            (Shape::Histogram, SampleValue::Histogram(h)) => self.histogram(labels, &h),
             (Shape::Summary, SampleValue::Summary(s)) => self.summary(labels, &s),
             // A value whose kind differs from its family's: the collector is inconsistent, and
             // OTLP has no way to say it; the point is left out.

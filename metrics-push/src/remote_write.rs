@@ -750,7 +750,8 @@ impl Encoder {
             self.set_exemplar(ex.and_then(|e| e.bucket(i)));
             self.next_series();
             let le = self.le.get(i).map_or(&[][..], |(_, f)| f);
-            let at = write_series(&mut self.buf, [&self.pre, le, &self.post], &self.sample_tail, &self.exemplars, c as f64);
+            let at =
+                write_series(&mut self.buf, [&self.pre, le, &self.post], &self.sample_tail, &self.exemplars, c as f64);
             self.value_at(at);
         });
         self.exemplars.clear();
@@ -897,7 +898,13 @@ impl Encoder {
                     self.scratch.clear();
                     label_field(&mut self.scratch, "quantile", std::str::from_utf8(&self.num).unwrap_or(""));
                     self.next_series();
-                    let at = write_series(&mut self.buf, [&self.pre, &self.scratch, &self.post], &self.sample_tail, &self.exemplars, v);
+                    let at = write_series(
+                        &mut self.buf,
+                        [&self.pre, &self.scratch, &self.post],
+                        &self.sample_tail,
+                        &self.exemplars,
+                        v,
+                    );
                     self.value_at(at);
                 }
                 self.plain_series(1, s.sum);
@@ -959,10 +966,20 @@ impl Builder<'_> {
             })
             .into_iter()
             .collect();
-        self.req.timeseries.push(TimeSeries { labels: l, samples: vec![Sample { value, timestamp: self.ts }], exemplars });
+        self.req.timeseries.push(TimeSeries {
+            labels: l,
+            samples: vec![Sample { value, timestamp: self.ts }],
+            exemplars,
+        });
     }
 
-    fn add(&mut self, desc: &Descriptor, labels: &SampleLabels<'_>, value: SampleValue<'_>, ex: Option<&Exemplars<'_>>) {
+    fn add(
+        &mut self,
+        desc: &Descriptor,
+        labels: &SampleLabels<'_>,
+        value: SampleValue<'_>,
+        ex: Option<&Exemplars<'_>>,
+    ) {
         let (base, suffix) = desc.prometheus_name();
         match value {
             SampleValue::Counter { value, .. } => {
@@ -1197,19 +1214,24 @@ mod tests {
         let r = Registry::new();
         assert_eq!(r.register_arc(m), Ok(()));
         let req = super::write_request(&r, &[], 7);
-        let with: Vec<(String, Vec<(String, String)>, f64)> = req
+        let with: Vec<(String, String, f64)> = req
             .timeseries
             .iter()
             .flat_map(|s| {
                 let name: Vec<String> = s.labels.iter().filter(|l| l.name != "zone").map(|l| l.value.clone()).collect();
                 s.exemplars.iter().map(move |e| {
-                    let labels = e.labels.iter().map(|l| (l.name.clone(), l.value.clone())).collect();
-                    (name.join(" "), labels, e.value)
+                    let labels: Vec<String> = e.labels.iter().map(|l| format!("{}={}", l.name, l.value)).collect();
+                    (name.join(" "), labels.join(","), e.value)
                 })
             })
             .collect();
-        let trace = |t: &str| vec![("trace_id".to_owned(), t.to_owned())];
-        assert_eq!(with, [("jobs_total".into(), trace("abc"), 2.0), ("latency_bucket 1".into(), trace("def"), 0.7)]);
+        assert_eq!(
+            with,
+            [
+                ("jobs_total".into(), "trace_id=abc".into(), 2.0),
+                ("latency_bucket 1".into(), "trace_id=def".into(), 0.7)
+            ]
+        );
         // Rounded to the nearest millisecond.
         let during = before..=ms() + 1;
         let ts: Vec<i64> = req.timeseries.iter().flat_map(|s| &s.exemplars).map(|e| e.timestamp).collect();
@@ -1268,9 +1290,10 @@ mod tests {
                 }
                 6 => m.requests.get_or_create(&two("a-much-longer-zone-name", 503)).inc(),
                 7 => m.jobs.inc_with_exemplar(&Trace { trace_id: "t1".into() }),
-                8 => {
-                    m.latency.get_or_create(&L { zone: "r".into() }).observe_with_exemplar(5.0, &Trace { trace_id: "t2".into() })
-                }
+                8 => m
+                    .latency
+                    .get_or_create(&L { zone: "r".into() })
+                    .observe_with_exemplar(5.0, &Trace { trace_id: "t2".into() }),
                 _ => m.requests.clear(),
             }
             let want = super::write_request(&r, &ext, ts);

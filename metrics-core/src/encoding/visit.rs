@@ -189,7 +189,12 @@ impl Encoder for VisitEncoder<'_> {
         self.text.clear();
         self.spans.clear();
         labels.encode_labels(&mut Collect { text: &mut self.text, spans: &mut self.spans });
-        self.visitor.sample_with_exemplars(desc, &SampleLabels { text: &self.text, spans: &self.spans }, value, exemplars);
+        self.visitor.sample_with_exemplars(
+            desc,
+            &SampleLabels { text: &self.text, spans: &self.spans },
+            value,
+            exemplars,
+        );
     }
 
     fn end_family(&mut self, desc: &Descriptor) {
