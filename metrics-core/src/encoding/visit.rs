@@ -309,4 +309,54 @@ mod tests {
         assert!(!l.is_empty());
         assert!(SampleLabels { text: "", spans: &[] }.is_empty());
     }
+
+    #[derive(LabelSet)]
+    struct Trace {
+        trace_id: String,
+    }
+
+    #[derive(Metrics)]
+    struct Traced {
+        /// Orders.
+        orders: Counter,
+        /// Plain.
+        plain: Counter,
+    }
+
+    /// Keeps the counter exemplars it is handed.
+    #[derive(Default)]
+    struct Exemplary(Vec<String>);
+
+    impl SampleVisitor for Exemplary {
+        fn sample(&mut self, desc: &Descriptor, _: &SampleLabels<'_>, _: SampleValue<'_>) {
+            self.0.push(format!("{} without", desc.name));
+        }
+
+        fn sample_with_exemplars(
+            &mut self,
+            desc: &Descriptor,
+            _: &SampleLabels<'_>,
+            _: SampleValue<'_>,
+            exemplars: &crate::encoding::Exemplars<'_>,
+        ) {
+            let e = exemplars.counter().map(|e| format!("{:?} {}", e.labels(), e.value())).unwrap_or_default();
+            self.0.push(format!("{} with {e}", desc.name));
+        }
+    }
+
+    #[test]
+    fn exemplars_reach_the_visitors_that_take_them_and_only_those() {
+        let m = Arc::new(Traced::default());
+        m.orders.inc_by_with_exemplar(2, &Trace { trace_id: "ab".into() });
+        m.plain.inc();
+        let r = Registry::new();
+        assert_eq!(r.register_arc(m), Ok(()));
+        let mut ex = Exemplary::default();
+        r.visit(&mut ex);
+        assert_eq!(ex.0, ["orders with [(\"trace_id\", \"ab\")] 2", "plain without"]);
+        // A visitor that does not take them sees the series alone.
+        let mut rec = Record::default();
+        r.visit(&mut rec);
+        assert_eq!(rec.0[1], "orders {} 2 (0 labels)");
+    }
 }
