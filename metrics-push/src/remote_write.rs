@@ -426,11 +426,15 @@ impl Encoder {
         self.patched = false;
         self.reset();
         self.layout.ts_len = ts_len;
-        self.spare.extend(self.raw.drain(..).map(|mut b| {
+        // The last push's buffers are reused, the current one from the largest: no growing.
+        let current = std::mem::take(&mut self.buf);
+        self.spare.push(current);
+        self.spare.extend(self.raw.drain(..));
+        self.spare.sort_by_key(Vec::capacity);
+        self.buf = self.spare.pop().unwrap_or_default();
+        for b in self.spare.iter_mut().chain([&mut self.buf]) {
             b.clear();
-            b
-        }));
-        self.buf.clear();
+        }
         self.in_request = 0;
         self.plain.valid = false;
         self.extra.valid = false;
@@ -492,9 +496,11 @@ impl Encoder {
         }
     }
 
-    /// Appends the signature of `desc`'s metadata to `sig`.
+    /// Appends the signature of what `desc` makes of the family's metadata and series names to
+    /// `sig`.
     fn family_signature(sig: &mut Vec<u8>, desc: &Descriptor) {
-        for text in [desc.name, desc.help, desc.unit] {
+        let (base, suffix) = desc.prometheus_name();
+        for text in [base, suffix, desc.help, desc.unit] {
             sig.extend_from_slice(text.as_bytes());
             sig.push(0xFF);
         }
