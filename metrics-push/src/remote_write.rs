@@ -588,8 +588,13 @@ impl Encoder {
         let written = slot.and_then(|&(r, at)| {
             let raw = self.raw.get_mut(r)?;
             raw.get_mut(at..at + 8)?.copy_from_slice(&value.to_le_bytes());
-            // The sample: the value's 8 bytes, the timestamp's key, the timestamp.
-            raw.get_mut(at + 9..at + 9 + ts.len())?.copy_from_slice(ts);
+            // The sample: the value's 8 bytes, the timestamp's key, the timestamp (6 bytes for
+            // every time in milliseconds from 1971 to 2109: copied as a constant length).
+            let dst = raw.get_mut(at + 9..at + 9 + ts.len())?;
+            match (<&mut [u8; 6]>::try_from(&mut *dst), <&[u8; 6]>::try_from(ts)) {
+                (Ok(d), Ok(t)) => *d = *t,
+                _ => dst.copy_from_slice(ts),
+            }
             Some(())
         });
         self.patch.ok &= written.is_some();
