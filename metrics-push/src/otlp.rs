@@ -139,25 +139,32 @@ impl Encoder {
     /// The request of the registry's current state, observed at `now`.
     pub fn encode(&mut self, registry: &Registry, now: SystemTime) -> &[u8] {
         use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint};
+        // The metrics are encoded after room for the enclosing messages' keys and lengths
+        // (unknown until the metrics are), which then go right before them: no copy.
+        let room = 2 * (1 + 10) + self.resource_field.len() + self.scope_field.len();
         let b = &mut self.builder;
         b.now = nanos(now);
+        b.metrics = std::mem::take(&mut self.out);
         b.metrics.clear();
+        b.metrics.resize(room, 0);
         registry.visit(b);
-        let scope_len = self.scope_field.len() + b.metrics.len();
+        let mut out = std::mem::take(&mut b.metrics);
+        let metrics_len = out.len() - room;
+        let scope_len = self.scope_field.len() + metrics_len;
         let resource_metrics_len = self.resource_field.len() + 1 + encoded_len_varint(scope_len as u64) + scope_len;
-        let out = &mut self.out;
-        out.clear();
-        out.reserve(resource_metrics_len + 12);
         // ExportMetricsServiceRequest.resource_metrics (1) { resource (1), scope_metrics (2) {
         // scope (1), metrics (2)... } }
-        encode_key(1, WireType::LengthDelimited, out);
-        encode_varint(resource_metrics_len as u64, out);
-        out.extend_from_slice(&self.resource_field);
-        encode_key(2, WireType::LengthDelimited, out);
-        encode_varint(scope_len as u64, out);
-        out.extend_from_slice(&self.scope_field);
-        out.extend_from_slice(&b.metrics);
-        out
+        let mut head = Vec::with_capacity(room);
+        encode_key(1, WireType::LengthDelimited, &mut head);
+        encode_varint(resource_metrics_len as u64, &mut head);
+        head.extend_from_slice(&self.resource_field);
+        encode_key(2, WireType::LengthDelimited, &mut head);
+        encode_varint(scope_len as u64, &mut head);
+        head.extend_from_slice(&self.scope_field);
+        let start = room - head.len();
+        out[start..room].copy_from_slice(&head);
+        self.out = out;
+        &self.out[start..]
     }
 }
 
