@@ -2,7 +2,10 @@
 //!
 //! The messages are written from the remote-write 1.0 schema (prometheus/prompb's
 //! `remote.proto` and `types.proto`, the fields 1.0 uses) with prost's derive, so no protoc is
-//! needed to build.
+//! needed to build. Exemplars go in `TimeSeries.exemplars`: a counter's with its series, a
+//! histogram bucket's with the `_bucket` series of its bound (Prometheus keeps them when run
+//! with `--enable-feature=exemplar-storage`). A histogram goes as its classic series only:
+//! remote write 1.0 has no native histograms.
 
 use bytes::Bytes;
 use metrics_core::encoding::{
