@@ -9,12 +9,15 @@
 //! client_golang choose too. Every point carries the metric's creation time as
 //! `start_time_unix_nano` (except gauges) and its labels as attributes.
 //!
-//! [`Encoder`] is what the engine sends: one `Metric` message per family, built in messages
+//! [`Encoder`] is what the engine sends: the data points of each family are built in messages
 //! kept from one family and one push to the next (their strings and vectors cleared and
-//! refilled, never reallocated once warm) and encoded by prost as it ends; the request's two
-//! enclosing messages (`ResourceMetrics`, `ScopeMetrics`) are written around the encoded
-//! metrics with prost's key and length encoders, their own fields (resource, scope) encoded by
-//! prost once at construction. [`export_request`] builds the same request as messages.
+//! refilled, never reallocated once warm), and encoded by prost as the family ends. Every
+//! message is prost's; what is written here with prost's key and length encoders is only the
+//! framing of the nesting around them (the `Metric`'s data field, the `ScopeMetrics` and
+//! `ResourceMetrics` enclosing the metrics), so that prost works out each point's length once
+//! rather than once per enclosing message. The resource and scope are encoded once, at
+//! construction. [`export_request`] builds the same request as messages; the tests check that
+//! both decode to the same.
 
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -262,6 +265,8 @@ struct Builder {
     /// The current family: its name, description and unit (the strings reused), and shape.
     metric: Metric,
     shape: Shape,
+    /// Scratch: the encoded data of the current family.
+    points: Vec<u8>,
     numbers: Points<NumberDataPoint>,
     histograms: Points<HistogramDataPoint>,
     exponentials: Points<ExponentialHistogramDataPoint>,
@@ -276,6 +281,7 @@ impl Builder {
             collected: None,
             metric: Metric::default(),
             shape: Shape::Gauge,
+            points: Vec::new(),
             numbers: Points::default(),
             histograms: Points::default(),
             exponentials: Points::default(),
@@ -424,49 +430,107 @@ impl SampleVisitor for Builder {
     }
 
     fn end_family(&mut self, _: &Descriptor) {
+        if self.collected.is_some() {
+            self.collect_metric();
+        } else {
+            self.encode_metric();
+        }
+        self.numbers.recycle();
+        self.histograms.recycle();
+        self.exponentials.recycle();
+        self.summaries.recycle();
+    }
+}
+
+/// The field numbers of `Metric.data`'s variants (opentelemetry/proto/metrics/v1/metrics.proto).
+const GAUGE: u32 = 5;
+const SUM: u32 = 7;
+const HISTOGRAM: u32 = 9;
+const EXPONENTIAL_HISTOGRAM: u32 = 10;
+const SUMMARY: u32 = 11;
+
+impl Builder {
+    /// Appends the current family to `metrics` as a `metrics` field of `ScopeMetrics`. Each
+    /// point is encoded by prost once (a prost `Metric` holding them would work out every
+    /// point's length once more per enclosing message); the `Metric` (without its data) and
+    /// the data's own fields are prost's too, only the data field's key and length are written
+    /// here.
+    fn encode_metric(&mut self) {
+        use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint, message};
         let temporality = AggregationTemporality::Cumulative as i32;
-        // The points move into the message for encoding, and back.
-        self.metric.data = Some(match self.shape {
+        let body = &mut self.points;
+        body.clear();
+        // Writing into a Vec cannot run out of room: the results are Ok.
+        let tag = match self.shape {
+            Shape::Sum | Shape::Gauge => {
+                for p in &self.numbers.current {
+                    message::encode(1, p, body);
+                }
+                if self.shape == Shape::Gauge {
+                    GAUGE
+                } else {
+                    let _ = Sum { data_points: Vec::new(), aggregation_temporality: temporality, is_monotonic: true }
+                        .encode(body);
+                    SUM
+                }
+            }
+            Shape::Histogram => {
+                for p in &self.histograms.current {
+                    message::encode(1, p, body);
+                }
+                let _ = Histogram { data_points: Vec::new(), aggregation_temporality: temporality }.encode(body);
+                HISTOGRAM
+            }
+            Shape::Exponential => {
+                for p in &self.exponentials.current {
+                    message::encode(1, p, body);
+                }
+                let _ =
+                    ExponentialHistogram { data_points: Vec::new(), aggregation_temporality: temporality }.encode(body);
+                EXPONENTIAL_HISTOGRAM
+            }
+            Shape::Summary => {
+                for p in &self.summaries.current {
+                    message::encode(1, p, body);
+                }
+                SUMMARY
+            }
+        };
+        self.metric.data = None;
+        let len = self.metric.encoded_len() + 1 + encoded_len_varint(body.len() as u64) + body.len();
+        let out = &mut self.metrics;
+        encode_key(2, WireType::LengthDelimited, out);
+        encode_varint(len as u64, out);
+        let _ = self.metric.encode(out);
+        encode_key(tag, WireType::LengthDelimited, out);
+        encode_varint(body.len() as u64, out);
+        out.extend_from_slice(body);
+    }
+
+    /// Keeps a copy of the current family as a `Metric` message.
+    fn collect_metric(&mut self) {
+        let temporality = AggregationTemporality::Cumulative as i32;
+        let data = match self.shape {
             Shape::Sum => metric::Data::Sum(Sum {
-                data_points: std::mem::take(&mut self.numbers.current),
+                data_points: self.numbers.current.clone(),
                 aggregation_temporality: temporality,
                 is_monotonic: true,
             }),
-            Shape::Gauge => metric::Data::Gauge(Gauge { data_points: std::mem::take(&mut self.numbers.current) }),
+            Shape::Gauge => metric::Data::Gauge(Gauge { data_points: self.numbers.current.clone() }),
             Shape::Histogram => metric::Data::Histogram(Histogram {
-                data_points: std::mem::take(&mut self.histograms.current),
+                data_points: self.histograms.current.clone(),
                 aggregation_temporality: temporality,
             }),
             Shape::Exponential => metric::Data::ExponentialHistogram(ExponentialHistogram {
-                data_points: std::mem::take(&mut self.exponentials.current),
+                data_points: self.exponentials.current.clone(),
                 aggregation_temporality: temporality,
             }),
-            Shape::Summary => {
-                metric::Data::Summary(Summary { data_points: std::mem::take(&mut self.summaries.current) })
-            }
-        });
-        match &mut self.collected {
-            Some(all) => all.push(self.metric.clone()),
-            None => prost::encoding::message::encode(2, &self.metric, &mut self.metrics),
-        }
-        match self.metric.data.take() {
-            Some(metric::Data::Sum(Sum { data_points, .. }) | metric::Data::Gauge(Gauge { data_points })) => {
-                self.numbers.current = data_points;
-                self.numbers.recycle();
-            }
-            Some(metric::Data::Histogram(h)) => {
-                self.histograms.current = h.data_points;
-                self.histograms.recycle();
-            }
-            Some(metric::Data::ExponentialHistogram(h)) => {
-                self.exponentials.current = h.data_points;
-                self.exponentials.recycle();
-            }
-            Some(metric::Data::Summary(s)) => {
-                self.summaries.current = s.data_points;
-                self.summaries.recycle();
-            }
-            None => {}
+            Shape::Summary => metric::Data::Summary(Summary { data_points: self.summaries.current.clone() }),
+        };
+        let mut m = self.metric.clone();
+        m.data = Some(data);
+        if let Some(all) = &mut self.collected {
+            all.push(m);
         }
     }
 }
