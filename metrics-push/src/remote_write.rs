@@ -432,7 +432,7 @@ impl Encoder {
         // The last push's buffers are reused, the current one from the largest: no growing.
         let current = std::mem::take(&mut self.buf);
         self.spare.push(current);
-        self.spare.extend(self.raw.drain(..));
+        self.spare.append(&mut self.raw);
         self.spare.sort_by_key(Vec::capacity);
         self.buf = self.spare.pop().unwrap_or_default();
         for b in self.spare.iter_mut().chain([&mut self.buf]) {
