@@ -33,8 +33,8 @@ pub enum PushFormat {
     #[default]
     Text,
     /// The protobuf exposition format (delimited `io.prometheus.client.MetricFamily`
-    /// messages): exemplars, and native histogram buckets for a Pushgateway that keeps them
-    /// (1.5's stores the classic buckets and drops the native ones).
+    /// messages), which also carries what text cannot: exemplars and native histogram buckets
+    /// (what the gateway keeps of them depends on its version).
     Protobuf,
 }
 
