@@ -72,6 +72,36 @@ for group, ref, title in groups:
                 continue
             out.append(f"| ours, {other.split('_')[1]} | {fmt(o)} | {o / base:.2f} ({o / meds['ours']:.2f} x our text) |")
 
+def push_section():
+    """Issue 14: one push request for the encode_text registry, next to our text encode of it."""
+    names = benches_of("push") if os.path.isdir(crit) else []
+    if not names:
+        return ""
+    try:
+        text = median("encode_text", "ours")
+    except OSError:
+        return ""
+    rows = [("remote_write", "remote write: WriteRequest built and snappy-compressed (steady state: "
+             "the same series as the last push, values rewritten in place)", 2.0),
+            ("remote_write_full", "remote write after the series changed: every byte written", None),
+            ("otlp", "OTLP: ExportMetricsServiceRequest built and encoded", 2.0),
+            ("snappy_only", "snappy alone, on that WriteRequest's bytes", None),
+            ("visit_only", "`Registry::visit` alone (the walk both share)", None)]
+    lines = ["\n## Push requests for that registry (issue 14)\n",
+             "One request as the push engine builds it, its encoder kept from one push to the next; "
+             "limit: 2x our text encode.\n",
+             "| request | median | ratio to our text encode | limit | met |\n|---|---|---|---|---|"]
+    for bench, title, limit in rows:
+        if bench not in names:
+            continue
+        m = median("push", bench)
+        met = "" if limit is None else ("yes" if m / text <= limit else "**no**")
+        lines.append(f"| {title} | {fmt(m)} | {m / text:.2f} | {limit or ''} | {met} |")
+    return "\n".join(lines)
+
+
+out.append(push_section())
+
 mem = dict(line.split() for line in open(memory) if line.strip())
 out.append("\n## Heap bytes per series, dynamic family of 100 000 series (counting allocator)\n")
 out.append("Labels `/api/v1/route/<i>` (19 bytes at most). `ours` holds them as `String` (an allocation of "

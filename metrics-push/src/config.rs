@@ -8,7 +8,7 @@ use std::time::Duration;
 use metrics_core::Registry;
 use serde::Deserialize;
 
-use crate::{Destination, PushError, PushMethod, Pusher};
+use crate::{Destination, PushError, PushFormat, PushMethod, Pusher};
 
 /// The `[metrics.push]` table: one optional sub-table per protocol.
 ///
@@ -168,8 +168,8 @@ push_table! {
 }
 
 push_table! {
-    /// `[metrics.push.pushgateway]`: the common keys, `job` (required), `grouping` labels and
-    /// `method` (`put`, `post` or `delete`).
+    /// `[metrics.push.pushgateway]`: the common keys, `job` (required), `grouping` labels,
+    /// `method` (`put`, `post` or `delete`) and `format` (`text` or `protobuf`).
     PushgatewayConfig {
         /// The group's job.
         pub job: String,
@@ -179,6 +179,9 @@ push_table! {
         /// The method.
         #[serde(default)]
         pub method: PushMethod,
+        /// The body's format.
+        #[serde(default)]
+        pub format: PushFormat,
     }
 }
 
@@ -235,7 +238,7 @@ impl PushConfig {
             out.push(d);
         }
         if let Some(c) = &self.pushgateway {
-            let mut d = Destination::pushgateway(&c.url, &c.job).method(c.method);
+            let mut d = Destination::pushgateway(&c.url, &c.job).method(c.method).format(c.format);
             d = c.target().apply(d)?;
             if c.interval == 0 {
                 d = d.interval(None);

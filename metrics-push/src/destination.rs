@@ -6,7 +6,7 @@ use std::time::Duration;
 use base64::Engine;
 use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use http::{HeaderMap, Method, Uri};
-use metrics_core::Registry;
+use metrics_core::{Format, Registry};
 
 use crate::engine::{Protocol, Pusher, Settings};
 use crate::self_metrics::PUSH_METRICS;
@@ -25,11 +25,24 @@ pub enum PushMethod {
     Delete,
 }
 
+/// The body of a Pushgateway push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PushFormat {
+    /// Prometheus text 0.0.4 (the default).
+    #[default]
+    Text,
+    /// The protobuf exposition format (delimited `io.prometheus.client.MetricFamily`
+    /// messages), which also carries what text cannot: exemplars and native histogram buckets
+    /// (what the gateway keeps of them depends on its version).
+    Protobuf,
+}
+
 #[derive(Debug, Clone)]
 enum Kind {
     RemoteWrite { external_labels: Vec<(String, String)>, max_series: usize },
     Otlp { resource: Vec<(String, String)>, gzip: bool },
-    Pushgateway { job: String, grouping: Vec<(String, String)>, method: PushMethod },
+    Pushgateway { job: String, grouping: Vec<(String, String)>, method: PushMethod, format: PushFormat },
 }
 
 /// One push destination: a remote-write receiver, an OTLP collector or a Pushgateway group.
@@ -118,7 +131,16 @@ impl Destination {
     /// A Pushgateway group: `url` is the gateway's base URL (`http://pushgateway:9091`), `job`
     /// the group's job. Pushes at shutdown only unless an [`interval`](Self::interval) is set.
     pub fn pushgateway(url: &str, job: &str) -> Self {
-        Self::new(Kind::Pushgateway { job: job.to_owned(), grouping: Vec::new(), method: PushMethod::Put }, url, None)
+        Self::new(
+            Kind::Pushgateway {
+                job: job.to_owned(),
+                grouping: Vec::new(),
+                method: PushMethod::Put,
+                format: PushFormat::Text,
+            },
+            url,
+            None,
+        )
     }
 
     /// The `destination` label of the push metrics (default: the protocol and the host).
@@ -250,6 +272,21 @@ impl Destination {
         self
     }
 
+    /// Pushgateway: the body's format, text (default) or protobuf.
+    ///
+    /// ```
+    /// use metrics_push::{Destination, PushFormat};
+    ///
+    /// let d = Destination::pushgateway("http://127.0.0.1:9091", "nightly").format(PushFormat::Protobuf);
+    /// assert!(d.check().is_ok());
+    /// ```
+    pub fn format(mut self, format: PushFormat) -> Self {
+        if let Kind::Pushgateway { format: f, .. } = &mut self.kind {
+            *f = format;
+        }
+        self
+    }
+
     /// Checks the destination (URL, headers, label names) without starting it: the error
     /// [`start`](Self::start) would give for them.
     pub fn check(&self) -> Result<(), PushError> {
@@ -314,15 +351,19 @@ impl Destination {
                     headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                 }
                 let path = if path.ends_with("/v1/metrics") { path.to_owned() } else { format!("{path}/v1/metrics") };
-                let p = otlp::Otlp { resource: resource.clone(), gzip: *gzip };
+                let p = otlp::Otlp { encoder: otlp::Encoder::new(resource), gzip: *gzip };
                 ("otlp", Method::POST, path, Box::new(p) as Box<dyn Protocol>, 1)
             }
-            Kind::Pushgateway { job, grouping, method } => {
+            Kind::Pushgateway { job, grouping, method, format } => {
                 if job.is_empty() {
                     return Err(PushError::Config("the Pushgateway job name is empty".into()));
                 }
                 check_label_names(grouping, "grouping label")?;
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+                let body = match format {
+                    PushFormat::Text => Format::Prometheus,
+                    PushFormat::Protobuf => Format::Protobuf,
+                };
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static(body.content_type()));
                 let m = match method {
                     PushMethod::Put => Method::PUT,
                     PushMethod::Post => Method::POST,
@@ -331,7 +372,7 @@ impl Destination {
                 let mut reserved = vec!["job".to_owned()];
                 reserved.extend(grouping.iter().map(|(n, _)| n.clone()));
                 let path = format!("{path}{}", pushgateway::group_path(job, grouping));
-                let p = pushgateway::Pushgateway { method: m.clone(), reserved };
+                let p = pushgateway::Pushgateway { method: m.clone(), reserved, format: body };
                 ("pushgateway", m, path, Box::new(p) as Box<dyn Protocol>, 1)
             }
         };
@@ -431,6 +472,15 @@ mod tests {
         assert_eq!(s.uri.to_string(), "http://g:9091/base/metrics/job/j/dir@base64/L3RtcA==");
         assert_eq!(s.method, http::Method::PUT);
         assert_eq!(s.headers.get("authorization").and_then(|v| v.to_str().ok()), Some("Bearer t"));
+        let ct = |d: Destination| {
+            let (s, _) = d.prepare().unwrap_or_else(|e| panic!("{e}"));
+            s.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+        };
+        assert_eq!(ct(Destination::pushgateway("http://g", "j")), "text/plain; version=0.0.4; charset=utf-8");
+        assert_eq!(
+            ct(Destination::pushgateway("http://g", "j").format(super::PushFormat::Protobuf)),
+            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+        );
         let (s, _) = Destination::remote_write("http://p:9090/api/v1/write")
             .basic_auth("u", "p")
             .prepare()

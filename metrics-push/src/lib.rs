@@ -52,7 +52,7 @@ mod self_metrics;
 mod tls;
 
 pub use config::{OtlpConfig, PushConfig, PushTarget, PushgatewayConfig, RemoteWriteConfig};
-pub use destination::{DEFAULT_INTERVAL, Destination, PushMethod};
+pub use destination::{DEFAULT_INTERVAL, Destination, PushFormat, PushMethod};
 pub use engine::Pusher;
 pub use self_metrics::{DestinationLabels, FailureLabels, PushMetrics, RequestLabels};
 

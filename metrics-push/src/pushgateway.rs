@@ -1,5 +1,5 @@
-//! The Pushgateway: a batch job's registry as Prometheus text, PUT (or POST, or DELETE) to
-//! `/metrics/job/<job>{/<label>/<value>}`.
+//! The Pushgateway: a batch job's registry as Prometheus text (or the protobuf exposition
+//! format), PUT (or POST, or DELETE) to `/metrics/job/<job>{/<label>/<value>}`.
 
 use std::time::SystemTime;
 
@@ -7,7 +7,7 @@ use base64::Engine;
 use bytes::Bytes;
 use http::Method;
 use metrics_core::encoding::{SampleLabels, SampleValue, SampleVisitor};
-use metrics_core::{Descriptor, Format, Registry};
+use metrics_core::{Descriptor, Format, Registry, RenderOptions};
 
 use crate::engine::Protocol;
 
@@ -42,6 +42,8 @@ pub(crate) struct Pushgateway {
     pub(crate) method: Method,
     /// `job` and the grouping label names: the job's own series may not carry them.
     pub(crate) reserved: Vec<String>,
+    /// [`Format::Prometheus`] or [`Format::Protobuf`].
+    pub(crate) format: Format,
 }
 
 /// Finds a series carrying a label the group reserves.
@@ -76,6 +78,8 @@ impl Protocol for Pushgateway {
             return Ok(vec![Bytes::new()]);
         }
         check_clash(registry, &self.reserved)?;
-        Ok(vec![Bytes::from(registry.render(Format::Prometheus))])
+        let mut body = Vec::new();
+        registry.render_into(&RenderOptions::new(self.format), &mut body);
+        Ok(vec![Bytes::from(body)])
     }
 }

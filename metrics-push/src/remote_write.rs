@@ -2,10 +2,15 @@
 //!
 //! The messages are written from the remote-write 1.0 schema (prometheus/prompb's
 //! `remote.proto` and `types.proto`, the fields 1.0 uses) with prost's derive, so no protoc is
-//! needed to build.
+//! needed to build. Exemplars go in `TimeSeries.exemplars`: a counter's with its series, a
+//! histogram bucket's with the `_bucket` series of its bound (Prometheus keeps them when run
+//! with `--enable-feature=exemplar-storage`). A histogram goes as its classic series only:
+//! remote write 1.0 has no native histograms.
 
 use bytes::Bytes;
-use metrics_core::encoding::{SampleLabels, SampleValue, SampleVisitor, write_prometheus_float};
+use metrics_core::encoding::{
+    Exemplar, Exemplars, HistogramData, SampleLabels, SampleValue, SampleVisitor, write_prometheus_float,
+};
 use metrics_core::{Descriptor, MetricKind, Registry};
 
 /// The remote-write 1.0 messages.
@@ -189,10 +194,29 @@ pub fn encode_registry(
 }
 
 /// [`write_request`] then [`encode`] in one pass, without building the messages: each series
-/// is written to the request's bytes as the registry hands it over (with prost's encoding
-/// functions), and a request is cut every `max_series` series; a family's metadata goes with
-/// the request that holds its first series. Its buffers are kept from one push to the next.
+/// is written to the request's bytes as the registry hands it over, and a request is cut every
+/// `max_series` series; a family's metadata goes with the request that holds its first series.
 /// What the engine sends; the same messages as the two-step path, which the tests check.
+///
+/// Why bytes and not the prost structs: a series of the 25 x 100 benchmark registry is a
+/// handful of labels most of which repeat from series to series (`__name__`, the external
+/// labels, a histogram's `le` bounds); building a `TimeSeries` with owned `String`s per label
+/// and letting prost walk it again made a push 6x the registry's text encoding (issue 14 holds
+/// it to 2x). So each repeated `Label` is encoded once (the external labels at construction,
+/// `__name__` once per family, each `le` once per family, a sample's own labels once for all
+/// the series of a histogram), the sorted order of a label set is worked out once per family,
+/// and a series is those pieces copied in order plus its sample. The bytes are the fields of
+/// the checked-in [`proto`] messages, written with prost's varint and double encoders; the
+/// tests decode them with prost. The buffers and the snappy encoder are kept from one push to
+/// the next.
+///
+/// Between two pushes a registry's series rarely change, their values do: the encoder keeps
+/// the last push's uncompressed requests and where each value went, and when the registry
+/// walks the same families and series (same descriptors, same labels in the same order, the
+/// timestamp as long, no exemplar then or now) it rewrites only the values and timestamps in
+/// place. Anything else (a series added or removed, an exemplar) and every byte is written
+/// anew. Even then the snappy compression of the whole request remains, about as long as the
+/// text encoding of the registry.
 ///
 /// ```
 /// use std::sync::LazyLock;
@@ -217,56 +241,101 @@ pub fn encode_registry(
 pub struct Encoder {
     /// The current request, not yet compressed.
     buf: Vec<u8>,
-    bodies: Vec<Bytes>,
+    /// The requests of the last push, uncompressed, and spare buffers.
+    raw: Vec<Vec<u8>>,
+    spare: Vec<Vec<u8>>,
+    /// What the last full encoding wrote, and the state of a patching pass.
+    layout: Layout,
+    patch: Patch,
+    /// Whether the last push was patched (for the tests).
+    patched: bool,
     external: Vec<(String, String)>,
+    /// Each external label as its encoded `TimeSeries.labels` field.
+    external_fields: Vec<Vec<u8>>,
     ts: i64,
+    /// The end of every `Sample` after its value: the timestamp's field.
+    sample_tail: Vec<u8>,
     max_series: usize,
     in_request: usize,
+    /// The `__name__` label fields of the current family: its name, `_sum` and `_count`
+    /// (histograms: `_bucket`, `_sum`, `_count`).
+    names: [Vec<u8>; 3],
+    /// The current sample's own labels, as encoded label fields, and where each ends.
+    own: Vec<u8>,
+    own_ends: Vec<usize>,
+    /// The label names the plans were made for, and the plans: the sorted order of a series'
+    /// labels without and with an extra label (`le`, `quantile`).
+    plan_names: Vec<&'static str>,
+    plain: Plan,
+    extra: Plan,
+    /// The current series' labels laid out by [`Encoder::assemble`]: before the extra label,
+    /// and after it.
+    pre: Vec<u8>,
+    post: Vec<u8>,
+    /// The `le` label field of each bound of the current family, by index, with the bound.
+    le: Vec<(u64, Vec<u8>)>,
+    /// Scratch: a `quantile` label field, a number's spelling, the exemplars of a series.
+    scratch: Vec<u8>,
     num: Vec<u8>,
-    name: String,
+    exemplars: Vec<u8>,
     snappy: snap::raw::Encoder,
     compressed: Vec<u8>,
-    /// The spelling of each `le` bound of the last histogram, by index: a family's series share
-    /// their bounds, so each is formatted once per family.
-    le: Vec<(u64, Vec<u8>)>,
-    error: Option<snap::Error>,
 }
 
-impl Encoder {
-    /// An encoder adding `external_labels` to every series (a series' own label wins), cutting
-    /// a request every `max_series` series.
-    pub fn new(external_labels: Vec<(String, String)>, max_series: usize) -> Self {
-        Encoder {
-            buf: Vec::new(),
-            bodies: Vec::new(),
-            external: external_labels,
-            ts: 0,
-            max_series: max_series.max(1),
-            in_request: 0,
-            num: Vec::new(),
-            name: String::new(),
-            snappy: snap::raw::Encoder::new(),
-            compressed: Vec::new(),
-            le: Vec::new(),
-            error: None,
-        }
-    }
+/// Where the last full encoding put each family, sample and value, so that the next push can
+/// rewrite the values in place when its families and series are the same.
+#[derive(Debug, Default)]
+struct Layout {
+    valid: bool,
+    /// The timestamp's length as a varint.
+    ts_len: usize,
+    /// Each family's descriptor (name, help, unit, kind) as bytes: where it ends in
+    /// `family_sig`, and the family's first sample.
+    families: Vec<(usize, usize)>,
+    family_sig: Vec<u8>,
+    /// Each sample: where its labels end in `sig`, where its series end in `values`, and
+    /// whether it carried exemplars.
+    samples: Vec<(usize, usize, bool)>,
+    sig: Vec<u8>,
+    /// Each series: its request and the offset of its value there.
+    values: Vec<(usize, usize)>,
+}
 
-    /// The snappy-compressed request bodies of the registry's current state, every sample
-    /// stamped with `timestamp_ms`.
-    pub fn encode(&mut self, registry: &Registry, timestamp_ms: i64) -> Result<Vec<Bytes>, snap::Error> {
-        self.ts = timestamp_ms;
-        self.in_request = 0;
-        self.buf.clear();
-        self.error = None;
-        registry.visit(self);
-        self.cut();
-        let bodies = std::mem::take(&mut self.bodies);
-        match self.error.take() {
-            Some(e) => Err(e),
-            None => Ok(bodies),
-        }
-    }
+/// A pass that rewrites the values of the last push's requests.
+#[derive(Debug, Default)]
+struct Patch {
+    active: bool,
+    /// Still the same families and series, so far.
+    ok: bool,
+    family: usize,
+    sample: usize,
+    value: usize,
+    /// Whether the current sample (full encoding) wrote an exemplar.
+    exemplars: bool,
+}
+
+/// Where each label of a series comes from, in sorted order.
+#[derive(Debug, Default)]
+struct Plan {
+    /// The extra label's name, for the plan with one.
+    extra: Option<&'static str>,
+    parts: Vec<Part>,
+    /// The bytes of the external labels kept.
+    external_len: usize,
+    valid: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    Name,
+    Own(usize),
+    Extra,
+    External(usize),
+}
+
+/// The key of a length-delimited field numbered below 16: one byte.
+const fn key(tag: u8) -> u8 {
+    (tag << 3) | prost::encoding::WireType::LengthDelimited as u8
 }
 
 /// A length as a varint: one byte for the short lengths of labels, prost's encoder otherwise.
@@ -279,119 +348,483 @@ fn varint(len: usize, buf: &mut Vec<u8>) {
     }
 }
 
-fn field_len(tag_len: usize, len: usize) -> usize {
-    tag_len + prost::encoding::encoded_len_varint(len as u64) + len
+fn field_len(len: usize) -> usize {
+    // One-byte keys throughout.
+    1 + prost::encoding::encoded_len_varint(len as u64) + len
 }
 
-fn label_len(name: &str, value: &str) -> usize {
-    // One-byte keys: tags 1 and 2.
-    field_len(1, name.len()) + field_len(1, value.len())
+/// Appends `name="value"` as one `labels` field (tag 1) of a `TimeSeries` or `Exemplar`.
+fn label_field(buf: &mut Vec<u8>, name: &str, value: &str) {
+    buf.push(key(1));
+    varint(field_len(name.len()) + field_len(value.len()), buf);
+    for (tag, text) in [(1, name), (2, value)] {
+        buf.push(key(tag));
+        varint(text.len(), buf);
+        buf.extend_from_slice(text.as_bytes());
+    }
 }
 
 impl Encoder {
-    /// Compresses the current request (if it holds anything) and starts the next.
+    /// An encoder adding `external_labels` to every series (a series' own label wins), cutting
+    /// a request every `max_series` series.
+    pub fn new(external_labels: Vec<(String, String)>, max_series: usize) -> Self {
+        let external_fields = external_labels
+            .iter()
+            .map(|(n, v)| {
+                let mut f = Vec::new();
+                label_field(&mut f, n, v);
+                f
+            })
+            .collect();
+        Encoder {
+            buf: Vec::new(),
+            raw: Vec::new(),
+            spare: Vec::new(),
+            layout: Layout::default(),
+            patch: Patch::default(),
+            patched: false,
+            external: external_labels,
+            external_fields,
+            ts: 0,
+            sample_tail: Vec::new(),
+            max_series: max_series.max(1),
+            in_request: 0,
+            names: Default::default(),
+            own: Vec::new(),
+            own_ends: Vec::new(),
+            plan_names: Vec::new(),
+            plain: Plan::default(),
+            extra: Plan::default(),
+            pre: Vec::new(),
+            post: Vec::new(),
+            le: Vec::new(),
+            scratch: Vec::new(),
+            num: Vec::new(),
+            exemplars: Vec::new(),
+            snappy: snap::raw::Encoder::new(),
+            compressed: Vec::new(),
+        }
+    }
+
+    /// The snappy-compressed request bodies of the registry's current state, every sample
+    /// stamped with `timestamp_ms`.
+    ///
+    /// When the registry holds the same families and series as at the last push (same labels,
+    /// in the same order, no exemplar then or now), the last push's requests are kept and only
+    /// their values and timestamps rewritten; otherwise every byte is written anew.
+    pub fn encode(&mut self, registry: &Registry, timestamp_ms: i64) -> Result<Vec<Bytes>, snap::Error> {
+        self.ts = timestamp_ms;
+        self.sample_tail.clear();
+        prost::encoding::int64::encode(2, &timestamp_ms, &mut self.sample_tail);
+        let ts_len = self.sample_tail.len() - 1;
+        if self.layout.valid && self.layout.ts_len == ts_len {
+            self.patch = Patch { active: true, ok: true, ..Patch::default() };
+            registry.visit(self);
+            let p = std::mem::take(&mut self.patch);
+            if p.ok && p.family == self.layout.families.len() && p.sample == self.layout.samples.len() {
+                self.patched = true;
+                return self.compress();
+            }
+        }
+        self.patched = false;
+        self.reset();
+        self.layout.ts_len = ts_len;
+        // The last push's buffers are reused, the current one from the largest: no growing.
+        let current = std::mem::take(&mut self.buf);
+        self.spare.push(current);
+        self.spare.append(&mut self.raw);
+        self.spare.sort_by_key(Vec::capacity);
+        self.buf = self.spare.pop().unwrap_or_default();
+        for b in self.spare.iter_mut().chain([&mut self.buf]) {
+            b.clear();
+        }
+        self.in_request = 0;
+        self.plain.valid = false;
+        self.extra.valid = false;
+        registry.visit(self);
+        self.cut();
+        self.layout.valid = true;
+        self.compress()
+    }
+
+    /// Forgets the last push's layout: the next [`encode`](Self::encode) writes every byte, as
+    /// after a change of the registry's series. (What the benchmarks use to measure that case.)
+    pub fn reset(&mut self) {
+        let l = &mut self.layout;
+        l.valid = false;
+        l.families.clear();
+        l.family_sig.clear();
+        l.samples.clear();
+        l.sig.clear();
+        l.values.clear();
+    }
+
+    /// The current request is complete: it joins the push's requests.
     fn cut(&mut self) {
         if self.buf.is_empty() {
             return;
         }
-        self.compressed.resize(snap::raw::max_compress_len(self.buf.len()), 0);
-        match self.snappy.compress(&self.buf, &mut self.compressed) {
-            Ok(n) => self.bodies.push(Bytes::copy_from_slice(&self.compressed[..n])),
-            Err(e) => self.error = Some(e),
-        }
-        self.buf.clear();
+        let next = self.spare.pop().unwrap_or_default();
+        self.raw.push(std::mem::replace(&mut self.buf, next));
         self.in_request = 0;
     }
 
-    /// Writes one series: `self.name`, the sample's labels, `extra` (`le`/`quantile` with its
-    /// value in `self.num`), the external labels it lacks; sorted by name.
-    fn series<'s>(&'s mut self, labels: &'s SampleLabels<'_>, extra: Option<&'static str>, value: f64) {
-        use prost::encoding::WireType;
+    /// The push's requests, compressed.
+    fn compress(&mut self) -> Result<Vec<Bytes>, snap::Error> {
+        let mut bodies = Vec::with_capacity(self.raw.len());
+        for raw in &self.raw {
+            let max = snap::raw::max_compress_len(raw.len());
+            if self.compressed.len() < max {
+                self.compressed.resize(max, 0);
+            }
+            let n = self.snappy.compress(raw, &mut self.compressed)?;
+            bodies.push(Bytes::copy_from_slice(&self.compressed[..n]));
+        }
+        Ok(bodies)
+    }
+
+    /// Records that the value of the series just written is at `offset` of the current request.
+    fn value_at(&mut self, offset: usize) {
+        self.layout.values.push((self.raw.len(), offset));
+    }
+
+    /// Appends the signature of `labels` (names and values, each followed by 0xFF, which UTF-8
+    /// never holds) to `sig`.
+    fn signature(sig: &mut Vec<u8>, labels: &SampleLabels<'_>) {
+        for (n, v) in labels.iter() {
+            sig.extend_from_slice(n.as_bytes());
+            sig.push(0xFF);
+            sig.extend_from_slice(v.as_bytes());
+            sig.push(0xFF);
+        }
+    }
+
+    /// Appends the signature of what `desc` makes of the family's metadata and series names to
+    /// `sig`.
+    fn family_signature(sig: &mut Vec<u8>, desc: &Descriptor) {
+        let (base, suffix) = desc.prometheus_name();
+        for text in [base, suffix, desc.help, desc.unit] {
+            sig.extend_from_slice(text.as_bytes());
+            sig.push(0xFF);
+        }
+        sig.push(metric_type(desc.kind) as u8);
+    }
+
+    /// Patching: the next family must be the one the last push had at this point.
+    fn patch_family(&mut self, desc: &Descriptor) {
+        let l = &self.layout;
+        let f = self.patch.family;
+        self.patch.family += 1;
+        let same = l.families.get(f).is_some_and(|&(end, first)| {
+            let start = if f == 0 { 0 } else { l.families[f - 1].0 };
+            let mut sig = std::mem::take(&mut self.scratch);
+            sig.clear();
+            Self::family_signature(&mut sig, desc);
+            let same = first == self.patch.sample && l.family_sig.get(start..end) == Some(sig.as_slice());
+            self.scratch = sig;
+            same
+        });
+        self.patch.ok &= same;
+    }
+
+    /// Patching: the next sample must be the one the last push had at this point; its values
+    /// (and the timestamp) are written over the old ones.
+    fn patch_sample(&mut self, labels: &SampleLabels<'_>, value: SampleValue<'_>, ex: Option<&Exemplars<'_>>) {
+        if !self.patch.ok {
+            return;
+        }
+        let k = self.patch.sample;
+        self.patch.sample += 1;
+        let l = &self.layout;
+        let Some(&(sig_end, values_end, had_exemplars)) = l.samples.get(k) else {
+            self.patch.ok = false;
+            return;
+        };
+        let (sig_start, values_start) = if k == 0 { (0, 0) } else { (l.samples[k - 1].0, l.samples[k - 1].1) };
+        // The same labels: compared piece by piece, without copying them.
+        let mut old = l.sig.get(sig_start..sig_end).unwrap_or_default();
+        let mut same = true;
+        for (n, v) in labels.iter() {
+            for text in [n, v] {
+                match old.strip_prefix(text.as_bytes()).and_then(|r| r.strip_prefix(&[0xFF])) {
+                    Some(rest) => old = rest,
+                    None => same = false,
+                }
+            }
+        }
+        let has_exemplars = ex.is_some_and(|e| match value {
+            SampleValue::Counter { .. } => e.counter().is_some(),
+            SampleValue::Histogram(h) => (0..=h.bounds().len()).any(|i| e.bucket(i).is_some()),
+            _ => false,
+        });
+        if !same || !old.is_empty() || had_exemplars || has_exemplars {
+            self.patch.ok = false;
+            return;
+        }
+        self.patch.value = values_start;
+        match value {
+            SampleValue::Counter { value, .. } | SampleValue::Gauge(value) => self.put(value.as_f64(), values_end),
+            SampleValue::Info => self.put(1.0, values_end),
+            SampleValue::Histogram(h) => {
+                let count = h.for_each_bucket(|_, _, c| self.put(c as f64, values_end));
+                self.put(h.sum, values_end);
+                self.put(count as f64, values_end);
+            }
+            SampleValue::Summary(s) => {
+                for &(_, v) in s.quantiles {
+                    self.put(v, values_end);
+                }
+                self.put(s.sum, values_end);
+                self.put(s.count as f64, values_end);
+            }
+        }
+        self.patch.ok &= self.patch.value == values_end;
+    }
+
+    /// Patching: writes the next series' value and timestamp over the old ones.
+    #[inline]
+    fn put(&mut self, value: f64, end: usize) {
+        let i = self.patch.value;
+        self.patch.value += 1;
+        let slot = if i < end { self.layout.values.get(i) } else { None };
+        let ts = self.sample_tail.get(1..).unwrap_or_default();
+        let written = slot.and_then(|&(r, at)| {
+            let raw = self.raw.get_mut(r)?;
+            raw.get_mut(at..at + 8)?.copy_from_slice(&value.to_le_bytes());
+            // The sample: the value's 8 bytes, the timestamp's key, the timestamp (6 bytes for
+            // every time in milliseconds from 1971 to 2109: copied as a constant length).
+            let dst = raw.get_mut(at + 9..at + 9 + ts.len())?;
+            match (<&mut [u8; 6]>::try_from(&mut *dst), <&[u8; 6]>::try_from(ts)) {
+                (Ok(d), Ok(t)) => *d = *t,
+                _ => dst.copy_from_slice(ts),
+            }
+            Some(())
+        });
+        self.patch.ok &= written.is_some();
+    }
+
+    /// Encodes the sample's own labels, and remakes the plans if its label names differ from
+    /// the last sample's.
+    fn start_sample(&mut self, labels: &SampleLabels<'_>) {
+        self.own.clear();
+        self.own_ends.clear();
+        let mut same = labels.len() == self.plan_names.len();
+        for (i, (n, v)) in labels.iter().enumerate() {
+            label_field(&mut self.own, n, v);
+            self.own_ends.push(self.own.len());
+            same = same && self.plan_names.get(i).is_some_and(|p| std::ptr::eq(*p, n) || *p == n);
+        }
+        if !same {
+            self.plan_names.clear();
+            self.plan_names.extend(labels.iter().map(|(n, _)| n));
+            self.plain.valid = false;
+            self.extra.valid = false;
+        }
+    }
+
+    /// Makes `plan` for the current label names with `extra`: `__name__`, the own labels,
+    /// `extra`, and the external labels neither has, sorted by name.
+    fn make_plan(&mut self, extra: Option<&'static str>, with_extra: bool) {
+        let names = &self.plan_names;
+        let external = &self.external;
+        let plan = if with_extra { &mut self.extra } else { &mut self.plain };
+        if plan.valid && plan.extra == extra {
+            return;
+        }
+        let mut parts: Vec<(&str, Part)> = vec![("__name__", Part::Name)];
+        parts.extend(names.iter().enumerate().map(|(i, n)| (*n, Part::Own(i))));
+        parts.extend(extra.map(|e| (e, Part::Extra)));
+        plan.external_len = 0;
+        for (j, (n, _)) in external.iter().enumerate() {
+            if !parts.iter().any(|(p, _)| p == n) {
+                parts.push((n, Part::External(j)));
+                plan.external_len += self.external_fields[j].len();
+            }
+        }
+        parts.sort_by(|a, b| a.0.cmp(b.0));
+        plan.parts.clear();
+        plan.parts.extend(parts.into_iter().map(|(_, p)| p));
+        plan.extra = extra;
+        plan.valid = true;
+    }
+
+    /// Lays out the current sample's labels under the plan without or with an extra label,
+    /// `__name__` taken from `self.names[name]`: into `self.pre` those sorted before the extra
+    /// label (all of them without one), into `self.post` those after.
+    fn assemble(&mut self, with_extra: bool, name: usize) {
+        let plan = if with_extra { &self.extra } else { &self.plain };
+        self.pre.clear();
+        self.post.clear();
+        let mut out = &mut self.pre;
+        for part in &plan.parts {
+            match *part {
+                Part::Name => out.extend_from_slice(&self.names[name]),
+                Part::Own(i) => {
+                    let start = if i == 0 { 0 } else { self.own_ends[i - 1] };
+                    out.extend_from_slice(&self.own[start..self.own_ends[i]]);
+                }
+                Part::Extra => out = &mut self.post,
+                Part::External(j) => out.extend_from_slice(&self.external_fields[j]),
+            }
+        }
+    }
+
+    /// Cuts the request if it is full, and counts one more series in it.
+    fn next_series(&mut self) {
         if self.in_request == self.max_series {
             self.cut();
         }
         self.in_request += 1;
-        let extra_value = std::str::from_utf8(&self.num).unwrap_or("");
-        let extra = extra.map(|n| (n, extra_value));
-        let count = 1 + labels.len() + usize::from(extra.is_some()) + self.external.len();
-        let name: &str = &self.name;
-        let external: &[(String, String)] = &self.external;
-        let all = std::iter::once::<(&str, &str)>(("__name__", name))
-            .chain(labels.iter().map(|(n, v)| -> (&str, &str) { (n, v) }))
-            .chain(extra)
-            .chain(
-                external
-                    .iter()
-                    .filter(|(n, _)| labels.get(n).is_none() && extra.is_none_or(|(e, _)| e != n))
-                    .map(|(n, v)| (n.as_str(), v.as_str())),
-            );
-        // A series has a handful of labels: sorted on the stack, unless there are many.
-        let mut small = [("", ""); 8];
-        let mut large = Vec::new();
-        let pairs: &mut [(&str, &str)] = if count <= small.len() {
-            let mut n = 0;
-            for (slot, pair) in small.iter_mut().zip(all) {
-                *slot = pair;
-                n += 1;
-            }
-            &mut small[..n]
-        } else {
-            large.extend(all);
-            &mut large
-        };
-        pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let labels_len: usize = pairs.iter().map(|(n, v)| field_len(1, label_len(n, v))).sum();
-        let sample_len = 9 + 1 + prost::encoding::encoded_len_varint(self.ts as u64);
-        let series_len = labels_len + field_len(1, sample_len);
+    }
+
+    /// A series without an extra label, `__name__` from `self.names[name]`, with the
+    /// exemplars in `self.exemplars`: its labels written straight from their pieces.
+    fn plain_series(&mut self, name: usize, value: f64) {
+        self.make_plan(None, false);
+        self.next_series();
+        let name = &self.names[name];
+        let (sample, sample_len) = sample_field(value, &self.sample_tail);
+        let labels_len = name.len() + self.own.len() + self.plain.external_len;
+        let series_len = labels_len + sample_len + self.exemplars.len();
         let buf = &mut self.buf;
-        buf.reserve(series_len + 4);
-        // Every key here is one byte: field number below 16.
-        let key = |tag: u8| (tag << 3) | WireType::LengthDelimited as u8;
+        buf.reserve(series_len + 6);
         buf.push(key(1));
         varint(series_len, buf);
-        for (n, v) in pairs.iter() {
-            buf.push(key(1));
-            varint(label_len(n, v), buf);
-            for (tag, text) in [(1, n), (2, v)] {
-                buf.push(key(tag));
-                varint(text.len(), buf);
-                buf.extend_from_slice(text.as_bytes());
+        for part in &self.plain.parts {
+            match *part {
+                Part::Name => buf.extend_from_slice(name),
+                Part::Own(i) => {
+                    let start = if i == 0 { 0 } else { self.own_ends[i - 1] };
+                    buf.extend_from_slice(&self.own[start..self.own_ends[i]]);
+                }
+                Part::Extra => {}
+                Part::External(j) => buf.extend_from_slice(&self.external_fields[j]),
             }
         }
-        buf.push(key(2));
-        varint(sample_len, buf);
-        prost::encoding::double::encode(1, &value, buf);
-        prost::encoding::int64::encode(2, &self.ts, buf);
+        let at = buf.len() + 3;
+        buf.extend_from_slice(&sample[..sample_len]);
+        buf.extend_from_slice(&self.exemplars);
+        self.value_at(at);
     }
 
-    fn set_name(&mut self, base: &str, suffix: &str) {
-        self.name.clear();
-        self.name.push_str(base);
-        self.name.push_str(suffix);
+    /// Sets `self.names[i]` to the `__name__` field of `base` + `suffix`.
+    fn set_name(&mut self, i: usize, base: &str, suffix: &str) {
+        let f = &mut self.names[i];
+        f.clear();
+        let len = base.len() + suffix.len();
+        f.push(key(1));
+        varint(field_len("__name__".len()) + field_len(len), f);
+        f.push(key(1));
+        varint("__name__".len(), f);
+        f.extend_from_slice(b"__name__");
+        f.push(key(2));
+        varint(len, f);
+        f.extend_from_slice(base.as_bytes());
+        f.extend_from_slice(suffix.as_bytes());
     }
 
-    /// `self.num` = the spelling of bound `i`, `le`, formatted once per family.
-    fn set_le(&mut self, i: usize, le: f64) {
+    /// The `le` label field of bound `i`, `le`: formatted once per family.
+    fn le_field(&mut self, i: usize, le: f64) {
         if self.le.get(i).is_none_or(|(bits, _)| *bits != le.to_bits()) {
             self.le.truncate(i);
-            self.set_num(le);
-            self.le.push((le.to_bits(), self.num.clone()));
-        }
-        self.num.clear();
-        if let Some((_, text)) = self.le.get(i) {
-            self.num.extend_from_slice(text);
+            self.num.clear();
+            write_prometheus_float(&mut self.num, le);
+            let mut f = Vec::new();
+            label_field(&mut f, "le", std::str::from_utf8(&self.num).unwrap_or(""));
+            self.le.push((le.to_bits(), f));
         }
     }
 
-    fn set_num(&mut self, f: f64) {
-        self.num.clear();
-        write_prometheus_float(&mut self.num, f);
+    /// Sets `self.exemplars` to the `exemplars` field of `ex` (empty for none).
+    fn set_exemplar(&mut self, ex: Option<&Exemplar>) {
+        use prost::encoding::encoded_len_varint;
+        self.exemplars.clear();
+        let Some(ex) = ex else { return };
+        self.patch.exemplars = true;
+        self.scratch.clear();
+        for (n, v) in ex.labels() {
+            label_field(&mut self.scratch, n, v);
+        }
+        let ms = exemplar_ms(ex);
+        let len = self.scratch.len() + 9 + 1 + encoded_len_varint(ms as u64);
+        let e = &mut self.exemplars;
+        e.push(key(3));
+        varint(len, e);
+        e.extend_from_slice(&self.scratch);
+        prost::encoding::double::encode(2, &ex.value(), e);
+        prost::encoding::int64::encode(3, &ms, e);
     }
+
+    fn histogram(&mut self, labels: &SampleLabels<'_>, h: &HistogramData<'_>, ex: Option<&Exemplars<'_>>) {
+        self.start_sample(labels);
+        self.make_plan(Some("le"), true);
+        self.assemble(true, 0);
+        let count = h.for_each_bucket(|i, le, c| {
+            self.le_field(i, le);
+            self.set_exemplar(ex.and_then(|e| e.bucket(i)));
+            self.next_series();
+            let le = self.le.get(i).map_or(&[][..], |(_, f)| f);
+            let at =
+                write_series(&mut self.buf, [&self.pre, le, &self.post], &self.sample_tail, &self.exemplars, c as f64);
+            self.value_at(at);
+        });
+        self.exemplars.clear();
+        self.plain_series(1, h.sum);
+        self.plain_series(2, count as f64);
+    }
+}
+
+/// The `samples` field of one sample of `value` whose timestamp field is `tail`, and its
+/// length.
+#[inline]
+fn sample_field(value: f64, tail: &[u8]) -> ([u8; 24], usize) {
+    // key, length, the double's key and 8 bytes, then the timestamp's key and up to 10 bytes.
+    let mut sample = [0u8; 24];
+    let tail = &tail[..tail.len().min(13)];
+    sample[0] = key(2);
+    sample[1] = (9 + tail.len()) as u8;
+    sample[2] = (1 << 3) | prost::encoding::WireType::SixtyFourBit as u8;
+    sample[3..11].copy_from_slice(&value.to_le_bytes());
+    sample[11..11 + tail.len()].copy_from_slice(tail);
+    (sample, 11 + tail.len())
+}
+
+/// Appends a `timeseries` field: `labels` (encoded label fields, in order), one sample of
+/// `value` whose timestamp field is `tail`, and `exemplars` (encoded exemplar fields). Returns
+/// where the value's bytes are.
+#[inline]
+fn write_series(buf: &mut Vec<u8>, labels: [&[u8]; 3], tail: &[u8], exemplars: &[u8], value: f64) -> usize {
+    let (sample, sample_len) = sample_field(value, tail);
+    let series_len = labels[0].len() + labels[1].len() + labels[2].len() + sample_len + exemplars.len();
+    buf.reserve(series_len + 6);
+    buf.push(key(1));
+    varint(series_len, buf);
+    for l in labels {
+        buf.extend_from_slice(l);
+    }
+    let at = buf.len() + 3;
+    buf.extend_from_slice(&sample[..sample_len]);
+    if !exemplars.is_empty() {
+        buf.extend_from_slice(exemplars);
+    }
+    at
+}
+
+/// An exemplar's time in milliseconds since the Unix epoch.
+fn exemplar_ms(ex: &Exemplar) -> i64 {
+    (ex.timestamp() * 1000.0).round() as i64
 }
 
 impl SampleVisitor for Encoder {
     fn begin_family(&mut self, desc: &Descriptor) {
         use prost::encoding::{WireType, encode_key, encode_varint};
+        if self.patch.active {
+            self.patch_family(desc);
+            return;
+        }
+        let first = self.layout.samples.len();
+        Self::family_signature(&mut self.layout.family_sig, desc);
+        self.layout.families.push((self.layout.family_sig.len(), first));
         let (base, suffix) = desc.prometheus_name();
         let m = MetricMetadata {
             r#type: metric_type(desc.kind) as i32,
@@ -406,40 +839,90 @@ impl SampleVisitor for Encoder {
         encode_varint(prost::Message::encoded_len(&m) as u64, &mut self.buf);
         // Writing into a Vec cannot run out of room.
         let _ = prost::Message::encode(&m, &mut self.buf);
+        match desc.kind {
+            MetricKind::Histogram => self.set_name(0, base, "_bucket"),
+            MetricKind::Summary => self.set_name(0, base, ""),
+            _ => self.set_name(0, base, suffix),
+        }
+        self.set_name(1, base, "_sum");
+        self.set_name(2, base, "_count");
     }
 
     fn sample(&mut self, desc: &Descriptor, labels: &SampleLabels<'_>, value: SampleValue<'_>) {
-        let (base, suffix) = desc.prometheus_name();
+        let _ = desc;
+        if self.patch.active {
+            self.patch_sample(labels, value, None);
+        } else {
+            self.visit_sample(labels, value, None);
+        }
+    }
+
+    fn sample_with_exemplars(
+        &mut self,
+        desc: &Descriptor,
+        labels: &SampleLabels<'_>,
+        value: SampleValue<'_>,
+        exemplars: &Exemplars<'_>,
+    ) {
+        let _ = desc;
+        if self.patch.active {
+            self.patch_sample(labels, value, Some(exemplars));
+        } else {
+            self.visit_sample(labels, value, Some(exemplars));
+        }
+    }
+}
+
+impl Encoder {
+    /// Writes a sample's series, and records where they went.
+    fn visit_sample(&mut self, labels: &SampleLabels<'_>, value: SampleValue<'_>, ex: Option<&Exemplars<'_>>) {
+        self.patch.exemplars = false;
+        self.write_sample(labels, value, ex);
+        Self::signature(&mut self.layout.sig, labels);
+        let l = &mut self.layout;
+        l.samples.push((l.sig.len(), l.values.len(), self.patch.exemplars));
+    }
+
+    fn write_sample(&mut self, labels: &SampleLabels<'_>, value: SampleValue<'_>, ex: Option<&Exemplars<'_>>) {
         match value {
-            SampleValue::Counter { value, .. } | SampleValue::Gauge(value) => {
-                self.set_name(base, suffix);
-                self.series(labels, None, value.as_f64());
+            SampleValue::Counter { value, .. } => {
+                self.start_sample(labels);
+                self.set_exemplar(ex.and_then(|e| e.counter()));
+                self.plain_series(0, value.as_f64());
+            }
+            SampleValue::Gauge(value) => {
+                self.start_sample(labels);
+                self.exemplars.clear();
+                self.plain_series(0, value.as_f64());
             }
             SampleValue::Info => {
-                self.set_name(base, suffix);
-                self.series(labels, None, 1.0);
+                self.start_sample(labels);
+                self.exemplars.clear();
+                self.plain_series(0, 1.0);
             }
-            SampleValue::Histogram(h) => {
-                self.set_name(base, "_bucket");
-                let count = h.for_each_bucket(|i, le, c| {
-                    self.set_le(i, le);
-                    self.series(labels, Some("le"), c as f64);
-                });
-                self.set_name(base, "_sum");
-                self.series(labels, None, h.sum);
-                self.set_name(base, "_count");
-                self.series(labels, None, count as f64);
-            }
+            SampleValue::Histogram(h) => self.histogram(labels, &h, ex),
             SampleValue::Summary(s) => {
-                self.set_name(base, "");
+                self.start_sample(labels);
+                self.exemplars.clear();
+                self.make_plan(Some("quantile"), true);
+                self.assemble(true, 0);
                 for &(q, v) in s.quantiles {
-                    self.set_num(q);
-                    self.series(labels, Some("quantile"), v);
+                    self.num.clear();
+                    write_prometheus_float(&mut self.num, q);
+                    self.scratch.clear();
+                    label_field(&mut self.scratch, "quantile", std::str::from_utf8(&self.num).unwrap_or(""));
+                    self.next_series();
+                    let at = write_series(
+                        &mut self.buf,
+                        [&self.pre, &self.scratch, &self.post],
+                        &self.sample_tail,
+                        &self.exemplars,
+                        v,
+                    );
+                    self.value_at(at);
                 }
-                self.set_name(base, "_sum");
-                self.series(labels, None, s.sum);
-                self.set_name(base, "_count");
-                self.series(labels, None, s.count as f64);
+                self.plain_series(1, s.sum);
+                self.plain_series(2, s.count as f64);
             }
         }
     }
@@ -469,7 +952,14 @@ impl Builder<'_> {
         String::from_utf8_lossy(&self.num).into_owned()
     }
 
-    fn push(&mut self, name: String, labels: &SampleLabels<'_>, extra: Option<(&str, String)>, value: f64) {
+    fn push(
+        &mut self,
+        name: String,
+        labels: &SampleLabels<'_>,
+        extra: Option<(&str, String)>,
+        value: f64,
+        exemplar: Option<&Exemplar>,
+    ) {
         let mut l = Vec::with_capacity(labels.len() + self.external.len() + 2);
         l.push(Label { name: "__name__".into(), value: name });
         l.extend(labels.iter().map(|(n, v)| Label { name: n.into(), value: v.into() }));
@@ -482,11 +972,55 @@ impl Builder<'_> {
             }
         }
         l.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        let exemplars = exemplar
+            .map(|e| proto::Exemplar {
+                labels: e.labels().iter().map(|(n, v)| Label { name: (*n).into(), value: v.clone() }).collect(),
+                value: e.value(),
+                timestamp: exemplar_ms(e),
+            })
+            .into_iter()
+            .collect();
         self.req.timeseries.push(TimeSeries {
             labels: l,
             samples: vec![Sample { value, timestamp: self.ts }],
-            exemplars: Vec::new(),
+            exemplars,
         });
+    }
+
+    fn add(
+        &mut self,
+        desc: &Descriptor,
+        labels: &SampleLabels<'_>,
+        value: SampleValue<'_>,
+        ex: Option<&Exemplars<'_>>,
+    ) {
+        let (base, suffix) = desc.prometheus_name();
+        match value {
+            SampleValue::Counter { value, .. } => {
+                self.push(format!("{base}{suffix}"), labels, None, value.as_f64(), ex.and_then(|e| e.counter()))
+            }
+            SampleValue::Gauge(value) => self.push(format!("{base}{suffix}"), labels, None, value.as_f64(), None),
+            SampleValue::Info => self.push(format!("{base}{suffix}"), labels, None, 1.0, None),
+            SampleValue::Histogram(h) => {
+                let mut buckets = Vec::new();
+                let count = h.for_each_bucket(|i, le, c| buckets.push((i, le, c)));
+                for (i, le, c) in buckets {
+                    let le = self.float_label(le);
+                    let e = ex.and_then(|e| e.bucket(i));
+                    self.push(format!("{base}_bucket"), labels, Some(("le", le)), c as f64, e);
+                }
+                self.push(format!("{base}_sum"), labels, None, h.sum, None);
+                self.push(format!("{base}_count"), labels, None, count as f64, None);
+            }
+            SampleValue::Summary(s) => {
+                for &(q, v) in s.quantiles {
+                    let q = self.float_label(q);
+                    self.push(base.into(), labels, Some(("quantile", q)), v, None);
+                }
+                self.push(format!("{base}_sum"), labels, None, s.sum, None);
+                self.push(format!("{base}_count"), labels, None, s.count as f64, None);
+            }
+        }
     }
 }
 
@@ -502,31 +1036,17 @@ impl SampleVisitor for Builder<'_> {
     }
 
     fn sample(&mut self, desc: &Descriptor, labels: &SampleLabels<'_>, value: SampleValue<'_>) {
-        let (base, suffix) = desc.prometheus_name();
-        match value {
-            SampleValue::Counter { value, .. } | SampleValue::Gauge(value) => {
-                self.push(format!("{base}{suffix}"), labels, None, value.as_f64())
-            }
-            SampleValue::Info => self.push(format!("{base}{suffix}"), labels, None, 1.0),
-            SampleValue::Histogram(h) => {
-                let mut buckets = Vec::new();
-                let count = h.for_each_bucket(|_, le, c| buckets.push((le, c)));
-                for (le, c) in buckets {
-                    let le = self.float_label(le);
-                    self.push(format!("{base}_bucket"), labels, Some(("le", le)), c as f64);
-                }
-                self.push(format!("{base}_sum"), labels, None, h.sum);
-                self.push(format!("{base}_count"), labels, None, count as f64);
-            }
-            SampleValue::Summary(s) => {
-                for &(q, v) in s.quantiles {
-                    let q = self.float_label(q);
-                    self.push(base.into(), labels, Some(("quantile", q)), v);
-                }
-                self.push(format!("{base}_sum"), labels, None, s.sum);
-                self.push(format!("{base}_count"), labels, None, s.count as f64);
-            }
-        }
+        self.add(desc, labels, value, None);
+    }
+
+    fn sample_with_exemplars(
+        &mut self,
+        desc: &Descriptor,
+        labels: &SampleLabels<'_>,
+        value: SampleValue<'_>,
+        exemplars: &Exemplars<'_>,
+    ) {
+        self.add(desc, labels, value, Some(exemplars));
     }
 }
 
@@ -661,5 +1181,181 @@ mod tests {
             back.metadata.extend(part.metadata);
         }
         assert_eq!(back, req);
+    }
+
+    #[derive(LabelSet)]
+    struct Trace {
+        trace_id: String,
+    }
+
+    #[derive(LabelSet)]
+    struct Two {
+        zone: String,
+        code: u16,
+    }
+
+    #[derive(Metrics)]
+    struct Varied {
+        /// Requests.
+        requests: Family<Two, Counter>,
+        /// Jobs.
+        jobs: Counter,
+        /// Latency.
+        #[metric(buckets = [0.5, 1.0])]
+        latency: Family<L, Histogram>,
+        /// Pause.
+        #[metric(quantiles = [0.5, 0.9])]
+        pause: Summary,
+    }
+
+    /// Exemplars go with their series: a counter's with it, a histogram bucket's with the
+    /// `_bucket` series of that bound; timestamps in milliseconds.
+    #[test]
+    fn exemplars_go_with_their_series() {
+        let ms = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or_default()
+        };
+        let before = ms();
+        let m = Arc::new(Varied::default());
+        m.jobs.inc_by_with_exemplar(2, &Trace { trace_id: "abc".into() });
+        let h = m.latency.get_or_create(&L { zone: "a".into() });
+        h.observe_with_exemplar(0.7, &Trace { trace_id: "def".into() });
+        h.observe(0.2);
+        m.pause.observe(1.0);
+        let r = Registry::new();
+        assert_eq!(r.register_arc(m), Ok(()));
+        let req = super::write_request(&r, &[], 7);
+        let with: Vec<(String, String, f64)> = req
+            .timeseries
+            .iter()
+            .flat_map(|s| {
+                let name: Vec<String> = s.labels.iter().filter(|l| l.name != "zone").map(|l| l.value.clone()).collect();
+                s.exemplars.iter().map(move |e| {
+                    let labels: Vec<String> = e.labels.iter().map(|l| format!("{}={}", l.name, l.value)).collect();
+                    (name.join(" "), labels.join(","), e.value)
+                })
+            })
+            .collect();
+        assert_eq!(
+            with,
+            [
+                ("jobs_total".into(), "trace_id=abc".into(), 2.0),
+                ("latency_bucket 1".into(), "trace_id=def".into(), 0.7)
+            ]
+        );
+        // Rounded to the nearest millisecond.
+        let during = before..=ms() + 1;
+        let ts: Vec<i64> = req.timeseries.iter().flat_map(|s| &s.exemplars).map(|e| e.timestamp).collect();
+        assert!(ts.iter().all(|t| during.contains(t)), "{ts:?} not in {during:?}");
+        // The one-pass encoder writes the same.
+        let bodies = super::encode_registry(&r, &[], 7, usize::MAX).unwrap_or_default();
+        assert_eq!(decode_all(&bodies), [req]);
+    }
+
+    /// The encoder keeps its buffers and label layouts from one push to the next, and patches
+    /// the last push's values when the series are the same: each push still writes exactly
+    /// that state's messages, as series, label sets, exemplars and timestamps come and go.
+    #[test]
+    fn the_encoder_writes_each_push_as_its_messages() {
+        let m = Arc::new(Varied::default());
+        let r = Registry::new();
+        assert_eq!(r.register_arc(m.clone()), Ok(()));
+        let ext = vec![("code".to_owned(), "x".to_owned()), ("a".to_owned(), "first".to_owned())];
+        let mut encoder = super::Encoder::new(ext.clone(), 5);
+        // An empty summary's quantiles are NaN, which no `==` would match.
+        m.pause.observe(3.0);
+        let two = |zone: &str, code| Two { zone: zone.into(), code };
+        // (timestamp, whether the push may patch the last one's bytes)
+        let rounds: [(i64, bool); 10] = [
+            (1000, false),
+            (1001, false),
+            (1002, true),
+            (1003, true),
+            (100_000, false),
+            (100_001, false),
+            (100_002, true),
+            (100_003, false),
+            (100_004, false),
+            (100_005, false),
+        ];
+        for (round, (ts, patched)) in rounds.into_iter().enumerate() {
+            match round {
+                // The first push.
+                0 => {}
+                1 => {
+                    m.requests.get_or_create(&two("b", 200)).inc();
+                    m.requests.get_or_create(&two("a-much-longer-zone-name", 503)).inc_by(9);
+                    m.latency.get_or_create(&L { zone: "q".into() }).observe(0.9);
+                }
+                // Values only.
+                2 => {
+                    m.requests.get_or_create(&two("b", 200)).inc_by(200);
+                    m.latency.get_or_create(&L { zone: "q".into() }).observe(0.1);
+                    m.pause.observe(1e9);
+                }
+                3 => m.jobs.inc(),
+                // Values only, but the timestamp is longer.
+                4 => m.jobs.inc(),
+                5 => {
+                    m.requests.remove(&two("b", 200));
+                }
+                6 => m.requests.get_or_create(&two("a-much-longer-zone-name", 503)).inc(),
+                7 => m.jobs.inc_with_exemplar(&Trace { trace_id: "t1".into() }),
+                8 => m
+                    .latency
+                    .get_or_create(&L { zone: "r".into() })
+                    .observe_with_exemplar(5.0, &Trace { trace_id: "t2".into() }),
+                _ => m.requests.clear(),
+            }
+            let want = super::write_request(&r, &ext, ts);
+            let parts = decode_all(&encoder.encode(&r, ts).unwrap_or_default());
+            assert_eq!(encoder.patched, patched, "round {round}");
+            assert!(parts.iter().all(|p| p.timeseries.len() <= 5));
+            let series: Vec<_> = parts.iter().flat_map(|p| p.timeseries.clone()).collect();
+            let meta: Vec<_> = parts.iter().flat_map(|p| p.metadata.clone()).collect();
+            assert_eq!((series, meta), (want.timeseries, want.metadata), "round {round}");
+        }
+    }
+
+    /// A collector whose families change under the same series count is not patched.
+    #[test]
+    fn the_same_series_under_other_families_are_written_anew() {
+        struct Swap(std::sync::atomic::AtomicBool);
+        static A: metrics_core::Descriptor = metrics_core::Descriptor::new("a", "A.", metrics_core::MetricKind::Gauge);
+        static B: metrics_core::Descriptor = metrics_core::Descriptor::new("b", "B.", metrics_core::MetricKind::Gauge);
+        impl metrics_core::Collector for Swap {
+            fn describe(&self, f: &mut dyn FnMut(&metrics_core::Descriptor)) {
+                f(&A);
+                f(&B);
+            }
+            fn collect<E: metrics_core::Encoder>(&self, e: &mut E) {
+                let swapped = self.0.load(std::sync::atomic::Ordering::Relaxed);
+                // Two series in `a` and none in `b`, or one in each.
+                e.begin_family(&A);
+                e.sample(&A, &(), metrics_core::SampleValue::Gauge(1.into()));
+                if !swapped {
+                    e.sample(&A, &(), metrics_core::SampleValue::Gauge(2.into()));
+                }
+                e.end_family(&A);
+                e.begin_family(&B);
+                if swapped {
+                    e.sample(&B, &(), metrics_core::SampleValue::Gauge(2.into()));
+                }
+                e.end_family(&B);
+            }
+        }
+        let swap = Arc::new(Swap(false.into()));
+        let r = Registry::new();
+        assert_eq!(r.register_arc(swap.clone()), Ok(()));
+        let mut encoder = super::Encoder::new(vec![], 100);
+        for swapped in [false, true] {
+            swap.0.store(swapped, std::sync::atomic::Ordering::Relaxed);
+            let got = decode_all(&encoder.encode(&r, 1).unwrap_or_default());
+            assert_eq!(got, [super::write_request(&r, &[], 1)]);
+            assert!(!encoder.patched);
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! string values), and [`Registry::visit`](crate::Registry::visit) hands it every family.
 
 use crate::descriptor::Descriptor;
-use crate::encoding::{Encoder, SampleValue};
+use crate::encoding::{Encoder, Exemplars, SampleValue};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 
 /// Receives every family and sample of a registry, in rendering order. Object-safe: a
@@ -57,6 +57,20 @@ pub trait SampleVisitor {
 
     /// One series of the current family: its labels, in declaration order, and its value.
     fn sample(&mut self, desc: &Descriptor, labels: &SampleLabels<'_>, value: SampleValue<'_>);
+
+    /// One series that carries exemplars (a counter's, or a histogram's per bucket): what a
+    /// protocol that sends exemplars overrides. By default the exemplars are dropped and the
+    /// series goes to [`sample`](Self::sample).
+    fn sample_with_exemplars(
+        &mut self,
+        desc: &Descriptor,
+        labels: &SampleLabels<'_>,
+        value: SampleValue<'_>,
+        exemplars: &Exemplars<'_>,
+    ) {
+        let _ = exemplars;
+        self.sample(desc, labels, value)
+    }
 
     /// Ends the current family.
     fn end_family(&mut self, desc: &Descriptor) {
@@ -163,6 +177,24 @@ impl Encoder for VisitEncoder<'_> {
         self.spans.clear();
         labels.encode_labels(&mut Collect { text: &mut self.text, spans: &mut self.spans });
         self.visitor.sample(desc, &SampleLabels { text: &self.text, spans: &self.spans }, value);
+    }
+
+    fn sample_with_exemplars<L: EncodeLabels + ?Sized>(
+        &mut self,
+        desc: &Descriptor,
+        labels: &L,
+        value: SampleValue<'_>,
+        exemplars: &Exemplars<'_>,
+    ) {
+        self.text.clear();
+        self.spans.clear();
+        labels.encode_labels(&mut Collect { text: &mut self.text, spans: &mut self.spans });
+        self.visitor.sample_with_exemplars(
+            desc,
+            &SampleLabels { text: &self.text, spans: &self.spans },
+            value,
+            exemplars,
+        );
     }
 
     fn end_family(&mut self, desc: &Descriptor) {
@@ -276,5 +308,55 @@ mod tests {
         assert_eq!((l.get("a"), l.get("b"), l.get("c")), (Some("x"), Some("yz"), None));
         assert!(!l.is_empty());
         assert!(SampleLabels { text: "", spans: &[] }.is_empty());
+    }
+
+    #[derive(LabelSet)]
+    struct Trace {
+        trace_id: String,
+    }
+
+    #[derive(Metrics)]
+    struct Traced {
+        /// Orders.
+        orders: Counter,
+        /// Plain.
+        plain: Counter,
+    }
+
+    /// Keeps the counter exemplars it is handed.
+    #[derive(Default)]
+    struct Exemplary(Vec<String>);
+
+    impl SampleVisitor for Exemplary {
+        fn sample(&mut self, desc: &Descriptor, _: &SampleLabels<'_>, _: SampleValue<'_>) {
+            self.0.push(format!("{} without", desc.name));
+        }
+
+        fn sample_with_exemplars(
+            &mut self,
+            desc: &Descriptor,
+            _: &SampleLabels<'_>,
+            _: SampleValue<'_>,
+            exemplars: &crate::encoding::Exemplars<'_>,
+        ) {
+            let e = exemplars.counter().map(|e| format!("{:?} {}", e.labels(), e.value())).unwrap_or_default();
+            self.0.push(format!("{} with {e}", desc.name));
+        }
+    }
+
+    #[test]
+    fn exemplars_reach_the_visitors_that_take_them_and_only_those() {
+        let m = Arc::new(Traced::default());
+        m.orders.inc_by_with_exemplar(2, &Trace { trace_id: "ab".into() });
+        m.plain.inc();
+        let r = Registry::new();
+        assert_eq!(r.register_arc(m), Ok(()));
+        let mut ex = Exemplary::default();
+        r.visit(&mut ex);
+        assert_eq!(ex.0, ["orders with [(\"trace_id\", \"ab\")] 2", "plain without"]);
+        // A visitor that does not take them sees the series alone.
+        let mut rec = Record::default();
+        r.visit(&mut rec);
+        assert_eq!(rec.0[1], "orders {} 2 (0 labels)");
     }
 }

@@ -102,16 +102,21 @@ fn victoria_metrics_receives_kumo_by_remote_write() {
     kumo_by_remote_write(&web, &format!("http://{web}/api/v1/write"), "rw-victoria");
 }
 
-#[test]
-fn the_pushgateway_receives_the_batch_job() {
+/// Starts a Pushgateway with a persistence file of its own; returns it and its address.
+fn start_pushgateway(name: &str) -> (Reaped, String) {
     let bin = tool("prometheus-pushgateway", "apt-get install prometheus-pushgateway");
-    let dir = temp("pushgateway");
+    let dir = temp(name);
     let web = format!("127.0.0.1:{}", free_port());
     let mut cmd = Command::new(bin);
     // Debian's default persistence file would carry groups from one run to the next.
     cmd.arg(format!("--web.listen-address={web}"))
         .arg(format!("--persistence.file={}", dir.join("pushgateway.data").display()));
-    let _server = spawn(cmd, &dir, &web);
+    (spawn(cmd, &dir, &web), web)
+}
+
+#[test]
+fn the_pushgateway_receives_the_batch_job() {
+    let (_server, web) = start_pushgateway("pushgateway");
     let mut job = examples::batch::Job::new(&format!("http://{web}"));
     job.job = "nightly".into();
     job.grouping = vec![("path".into(), "/var/spool/in".into())];
@@ -146,4 +151,122 @@ fn the_pushgateway_receives_the_batch_job() {
     down.retries = 1;
     let err = examples::batch::run(&down).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("gave up after 1 retries") && err.contains("Connection refused"), "{err}");
+}
+
+/// The Pushgateway parses a protobuf body (configured by `format = "protobuf"`): it would
+/// answer 400 to the same bytes sent as text.
+#[test]
+fn the_pushgateway_takes_a_protobuf_body() {
+    #[derive(serde::Deserialize)]
+    struct App {
+        metrics: Metrics,
+    }
+    #[derive(serde::Deserialize)]
+    struct Metrics {
+        push: metrics_push::PushConfig,
+    }
+    #[derive(metrics_core::Metrics)]
+    struct Job {
+        /// Rows copied.
+        rows: metrics_core::Counter,
+        /// Copy time.
+        #[metric(unit = "seconds", buckets = [0.5, 1.0])]
+        copy: metrics_core::Histogram,
+    }
+    let (_server, web) = start_pushgateway("pushgateway-protobuf");
+    let job = Arc::new(Job::default());
+    job.rows.inc_by(41);
+    job.copy.observe(0.7);
+    job.copy.observe(3.0);
+    let r = Arc::new(Registry::new());
+    r.register_arc(job.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let app: App = toml::from_str(&format!(
+        "[metrics.push.pushgateway]\nurl = \"http://{web}\"\njob = \"copy\"\nformat = \"protobuf\"\ninterval = 0\n"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    for p in app.metrics.push.start(&r).unwrap_or_else(|e| panic!("{e}")) {
+        assert_eq!(p.shutdown(), Ok(()));
+    }
+    let text = get(&format!("http://{web}/metrics")).body;
+    let line = |series: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')).and_then(|v| v.parse::<f64>().ok()))
+    };
+    assert_eq!(line("rows_total{instance=\"\",job=\"copy\"}"), Some(41.0), "{text}");
+    assert_eq!(line("copy_seconds_bucket{instance=\"\",job=\"copy\",le=\"1\"}"), Some(1.0), "{text}");
+    assert_eq!(line("copy_seconds_count{instance=\"\",job=\"copy\"}"), Some(2.0), "{text}");
+    assert!(line("push_time_seconds{instance=\"\",job=\"copy\"}").is_some_and(|t| t > 1.7e9), "{text}");
+}
+
+/// Prometheus 2.42 with exemplar storage keeps the exemplars of remote-written series: a
+/// counter's, and a histogram bucket's on the `_bucket` series of its bound.
+#[test]
+fn prometheus_stores_remote_written_exemplars() {
+    #[derive(metrics_core::LabelSet)]
+    struct Trace {
+        trace_id: String,
+    }
+    #[derive(metrics_core::Metrics)]
+    struct Traced {
+        /// Orders placed.
+        orders: metrics_core::Counter,
+        /// Checkout time.
+        #[metric(unit = "seconds", buckets = [0.5, 1.0])]
+        checkout: metrics_core::Histogram,
+    }
+    let (_server, web, _dir) = metrics_tests::start_prometheus(
+        "rw-exemplars",
+        "global:\n  scrape_interval: 1m\n",
+        &["--web.enable-remote-write-receiver", "--enable-feature=exemplar-storage"],
+    );
+    let start = Instant::now();
+    while std::net::TcpStream::connect(&web).is_err() || !get(&format!("http://{web}/-/ready")).body.contains("Ready") {
+        assert!(start.elapsed() < Duration::from_secs(60), "prometheus at {web} not ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let m = Arc::new(Traced::default());
+    m.orders.inc_by_with_exemplar(3, &Trace { trace_id: "4bf92f3577b34da6".into() });
+    m.checkout.observe_with_exemplar(0.7, &Trace { trace_id: "00f067aa0ba902b7".into() });
+    let r = Arc::new(Registry::new());
+    r.register_arc(m).unwrap_or_else(|e| panic!("{e}"));
+    let pushed = Destination::remote_write(&format!("http://{web}/api/v1/write"))
+        .name("rw-exemplars")
+        .external_label("job", "traced")
+        .push_once(r);
+    assert_eq!(pushed, Ok(()));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let url = format!(
+        "http://{web}/api/v1/query_exemplars?query=%7Bjob%3D%22traced%22%7D&start={}&end={}",
+        now - 600,
+        now + 600
+    );
+    // `(series name, le, trace id, value)` of every exemplar stored.
+    let found = || -> Vec<(String, String, String, f64)> {
+        let v: serde_json::Value = serde_json::from_str(&get(&url).body).unwrap_or(serde_json::Value::Null);
+        let mut out = Vec::new();
+        for s in v["data"].as_array().cloned().unwrap_or_default() {
+            let name = s["seriesLabels"]["__name__"].as_str().unwrap_or("").to_owned();
+            let le = s["seriesLabels"]["le"].as_str().unwrap_or("").to_owned();
+            for e in s["exemplars"].as_array().cloned().unwrap_or_default() {
+                let trace = e["labels"]["trace_id"].as_str().unwrap_or("").to_owned();
+                let value = e["value"].as_str().and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
+                out.push((name.clone(), le.clone(), trace, value));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    };
+    let start = Instant::now();
+    let mut got = found();
+    while got.len() < 2 && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(250));
+        got = found();
+    }
+    assert_eq!(
+        got,
+        [
+            ("checkout_seconds_bucket".into(), "1".into(), "00f067aa0ba902b7".into(), 0.7),
+            ("orders_total".into(), String::new(), "4bf92f3577b34da6".into(), 3.0),
+        ]
+    );
 }

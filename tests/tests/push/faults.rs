@@ -216,6 +216,8 @@ fn push_config_starts_destinations_and_refuses_bad_ones() {
         Ok(app) => app.metrics.push.start(&r).err().map(|e| e.to_string()).unwrap_or_default(),
     };
     assert!(bad("[metrics.push.otlp]\nurl = \"http://c\"\ngzipp = true\n").contains("unknown field `gzipp`"));
+    let e = bad("[metrics.push.pushgateway]\nurl = \"http://g\"\njob = \"j\"\nformat = \"json\"\n");
+    assert!(e.contains("format") && e.contains("unknown variant `json`, expected `text` or `protobuf`"), "{e}");
     let e = bad("[metrics.push.remote-write]\nurl = \"http://c/w\"\ninterval = \"soon\"\n");
     assert!(e.contains("interval") && e.contains("soon"), "{e}");
     assert_eq!(

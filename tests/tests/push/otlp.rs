@@ -130,3 +130,52 @@ fn otlp_retries_only_what_the_spec_says() {
     assert_eq!(err, "push to otlp-retry failed: the receiver rejected the push with 500 Internal Server Error: broken");
     assert_eq!(fake.received().len(), 2);
 }
+
+#[derive(Metrics)]
+struct Native {
+    /// Only native buckets.
+    #[metric(unit = "seconds", native(schema = 0))]
+    wait: Histogram,
+    /// Classic and native buckets.
+    #[metric(unit = "seconds", buckets = [1.0, 10.0], native(schema = 0))]
+    both: Histogram,
+    /// Classic buckets only.
+    #[metric(unit = "seconds", buckets = [1.0])]
+    classic: Histogram,
+}
+
+/// Native histograms are exponential histograms (scale = schema, OTLP's bucket index one below
+/// Prometheus' for the same bucket, dense counts), the classic one stays explicit.
+#[test]
+fn native_histograms_are_exponential_histograms() {
+    let fake = Fake::start(vec![]);
+    let m = Arc::new(Native::default());
+    // Schema 0: base 2. 1.5 is in (1, 2] (Prometheus index 1, OTLP 0), 3 in (2, 4], 20 in
+    // (16, 32] (OTLP 4, past two empty buckets), -2 in [-2, -1), 0 in the zero bucket.
+    for v in [1.5, 3.0, 20.0, -2.0, 0.0] {
+        m.wait.observe(v);
+        m.both.observe(v);
+        m.classic.observe(v);
+    }
+    let r = Arc::new(Registry::new());
+    assert_eq!(r.register_arc(m), Ok(()));
+    let d = Destination::otlp(&format!("http://{}", fake.addr)).name("otlp-native").interval(None);
+    assert_eq!(d.push_once(r), Ok(()));
+    let req = decode(&fake.received()[0].body, false);
+    let metrics = &req.resource_metrics[0].scope_metrics[0].metrics;
+    for m in &metrics[..2] {
+        let Some(Data::ExponentialHistogram(h)) = &m.data else { panic!("{}: {:?}", m.name, m.data) };
+        assert_eq!(h.aggregation_temporality, 2, "cumulative");
+        let p = &h.data_points[0];
+        assert_eq!((p.count, p.sum, p.scale, p.zero_count), (5, Some(22.5), 0, 1), "{}", m.name);
+        assert!(p.zero_threshold > 0.0 && p.zero_threshold < 1e-30, "{}", p.zero_threshold);
+        let pos = p.positive.as_ref().map(|b| (b.offset, b.bucket_counts.clone()));
+        assert_eq!(pos, Some((0, vec![1, 1, 0, 0, 1])), "{}", m.name);
+        let neg = p.negative.as_ref().map(|b| (b.offset, b.bucket_counts.clone()));
+        assert_eq!(neg, Some((0, vec![1])), "{}", m.name);
+        assert!(p.start_time_unix_nano > 0 && p.start_time_unix_nano <= p.time_unix_nano);
+        assert_eq!(m.unit, "s");
+    }
+    let Some(Data::Histogram(h)) = &metrics[2].data else { panic!("classic: {:?}", metrics[2].data) };
+    assert_eq!(h.data_points[0].bucket_counts, [2, 3]);
+}
