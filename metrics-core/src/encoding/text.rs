@@ -20,6 +20,30 @@ pub(crate) fn escape(out: &mut Vec<u8>, s: &str, mode: Escape) {
     let quote = mode == Escape::WithQuotes;
     let bytes = s.as_bytes();
     let mut start = 0;
+    if (8..SHORT).contains(&bytes.len()) {
+        // Label values are mostly short and plain: each word is checked and copied at once (a
+        // fixed-size copy, where a slice of varying length costs a call to `memcpy`), and the
+        // tail as the last eight bytes, overlapping bytes already copied.
+        let (words, tail) = bytes.as_chunks::<8>();
+        for word in words {
+            if hits(word, quote) != 0 {
+                break;
+            }
+            out.extend_from_slice(word);
+            start += 8;
+        }
+        if start == bytes.len() {
+            return;
+        }
+        if start == words.len() * 8
+            && let Some(last) = bytes.last_chunk::<8>()
+            && hits(last, quote) == 0
+        {
+            out.truncate(out.len() - (8 - tail.len()));
+            out.extend_from_slice(last);
+            return;
+        }
+    }
     while let Some(i) = find_special(&bytes[start..], quote) {
         let i = start + i;
         out.extend_from_slice(&bytes[start..i]);
@@ -38,29 +62,32 @@ pub(crate) fn escape(out: &mut Vec<u8>, s: &str, mode: Escape) {
 /// that dominate for the short values labels usually hold (a path, a status, a method).
 const SHORT: usize = 64;
 
+/// The high bit of each byte of `word` that must be escaped: `\\`, newline, and `"` if
+/// `quote`. Exact for the lowest such byte (borrows only spread upwards), which is the only one
+/// used.
+#[inline]
+fn hits(word: &[u8; 8], quote: bool) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let eq = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let w = u64::from_le_bytes(*word);
+    let hits = eq(w, b'\\') | eq(w, b'\n');
+    if quote { hits | eq(w, b'"') } else { hits }
+}
+
 /// The position of the first byte of `bytes` that must be escaped.
 #[inline]
 fn find_special(bytes: &[u8], quote: bool) -> Option<usize> {
     if bytes.len() >= SHORT {
         return if quote { memchr::memchr3(b'\\', b'\n', b'"', bytes) } else { memchr::memchr2(b'\\', b'\n', bytes) };
     }
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    // High bit of each byte of `w` equal to `b`: exact for the lowest such byte (borrows only
-    // spread upwards), which is the only one used.
-    let eq = |w: u64, b: u8| {
-        let x = w ^ (ONES * u64::from(b));
-        x.wrapping_sub(ONES) & !x & HIGH
-    };
-    let hits = |word: &[u8; 8]| {
-        let w = u64::from_le_bytes(*word);
-        let hits = eq(w, b'\\') | eq(w, b'\n');
-        if quote { hits | eq(w, b'"') } else { hits }
-    };
     let first = |hits: u64| (hits.trailing_zeros() / 8) as usize;
     let (words, tail) = bytes.as_chunks::<8>();
     for (n, word) in words.iter().enumerate() {
-        let h = hits(word);
+        let h = hits(word, quote);
         if h != 0 {
             return Some(n * 8 + first(h));
         }
@@ -70,7 +97,7 @@ fn find_special(bytes: &[u8], quote: bool) -> Option<usize> {
     }
     // The tail is read as the last eight bytes, overlapping bytes already found plain.
     if let Some(last) = bytes.last_chunk::<8>() {
-        let h = hits(last);
+        let h = hits(last, quote);
         return (h != 0).then(|| bytes.len() - 8 + first(h));
     }
     tail.iter().position(|&b| b == b'\\' || b == b'\n' || (quote && b == b'"'))
@@ -660,6 +687,33 @@ mod tests {
             text,
             "0.000\n1.500\n1700000000.123\n1700000000.999\n1700000001.000\n1.500\n999999999999.000\n1e+12\n-1.0\n"
         );
+    }
+
+    #[test]
+    fn escapes_at_every_length_and_position() {
+        // The word-at-a-time copy (8 to 63 bytes), its overlapping tail, and the general path.
+        let plain = |s: &str, quote: bool| {
+            let s = s.replace('\\', "\\\\").replace('\n', "\\n");
+            if quote { s.replace('"', "\\\"") } else { s }
+        };
+        for len in 0..80 {
+            let base: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let mut cases = vec![base.clone()];
+            for at in 0..len {
+                for special in ['\\', '\n', '"'] {
+                    let mut s = base.clone().into_bytes();
+                    s[at] = special as u8;
+                    cases.push(String::from_utf8(s).unwrap_or_default());
+                }
+            }
+            for s in cases {
+                for (mode, quote) in [(Escape::WithQuotes, true), (Escape::HelpText, false)] {
+                    let mut out = b"x".to_vec();
+                    escape(&mut out, &s, mode);
+                    assert_eq!(out, format!("x{}", plain(&s, quote)).into_bytes(), "{s:?} {mode:?}");
+                }
+            }
+        }
     }
 
     #[test]
