@@ -134,6 +134,12 @@ pub(crate) struct LabelNames {
     quote: bool,
     /// The spelling of each listed label name that is not written as it is.
     forms: Vec<(&'static str, Vec<u8>)>,
+    /// Whether the metric name is quoted (`{"a.b"`), so that a label block opens with a comma.
+    after_quoted_name: bool,
+    /// For each listed label, in order: its name, and the text that starts it in a label block
+    /// as the first label (`{name="`, or `,name="` after a quoted metric name) and as a later
+    /// one (`,name="`), the name spelled: a label then costs one copy whatever its spelling.
+    openers: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
 }
 
 impl LabelNames {
@@ -148,6 +154,52 @@ impl LabelNames {
             }
         }
         self.plain = self.forms.is_empty();
+    }
+
+    /// Prepares the label blocks of a family whose descriptor lists `labels` (after
+    /// [`set`](Self::set)), behind its metric name, quoted or not.
+    pub(crate) fn set_block(&mut self, labels: &[LabelDescriptor], quoted_name: bool) {
+        self.after_quoted_name = quoted_name;
+        self.openers.clear();
+        for l in labels {
+            let mut later = vec![b','];
+            self.write(&mut later, l.name);
+            later.extend_from_slice(b"=\"");
+            let mut first = later.clone();
+            if !quoted_name {
+                first[0] = b'{';
+            }
+            self.openers.push((l.name, first, later));
+        }
+    }
+
+    /// Starts the label `name` written as the `index`th of its block: `{name="` or `,name="`.
+    #[inline]
+    fn open(&self, out: &mut Vec<u8>, index: usize, name: &'static str) {
+        match self.openers.get(index) {
+            // Names are `'static` and usually the very string the descriptor lists: the
+            // address decides without comparing bytes.
+            Some((n, first, later)) if n.as_ptr() == name.as_ptr() && n.len() == name.len() => {
+                out.extend_from_slice(if index == 0 { first } else { later })
+            }
+            _ => self.open_unlisted(out, index, name),
+        }
+    }
+
+    /// [`open`](Self::open) for a label whose name is listed elsewhere or at another address,
+    /// or not at all (spelled now).
+    #[cold]
+    fn open_unlisted(&self, out: &mut Vec<u8>, index: usize, name: &'static str) {
+        if let Some((_, first, later)) = self.openers.get(index).filter(|(n, _, _)| *n == name) {
+            out.extend_from_slice(if index == 0 { first } else { later });
+            return;
+        }
+        out.push(match index {
+            0 if !self.after_quoted_name => b'{',
+            _ => b',',
+        });
+        self.write(out, name);
+        out.extend_from_slice(b"=\"");
     }
 
     /// The spelling of `name` when it is not written as it is.
@@ -196,80 +248,35 @@ impl LabelNames {
     }
 }
 
-/// Renders `a="x",b="y"` into `out`, after the opening brace at `start - 1`, with label names
-/// as they are: the hot path of every family whose label names need no spelling.
-struct Labels<'a> {
+/// Renders the labels of a series into `out`, each started by its opener
+/// ([`LabelNames::open`]).
+struct Block<'a> {
     out: &'a mut Vec<u8>,
-    start: usize,
-}
-
-impl LabelWriter for Labels<'_> {
-    #[inline]
-    fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
-        if self.out.len() > self.start {
-            self.out.push(b',');
-        }
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.extend_from_slice(b"=\"");
-        value.write_value(&mut Escaped(self.out));
-        self.out.push(b'"');
-    }
-}
-
-/// [`Labels`] with label names spelled for the scraper ([`LabelNames`]).
-struct SpelledLabels<'a> {
-    out: &'a mut Vec<u8>,
-    start: usize,
     names: &'a LabelNames,
+    written: usize,
 }
 
-impl LabelWriter for SpelledLabels<'_> {
+impl LabelWriter for Block<'_> {
     #[inline]
     fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
-        if self.out.len() > self.start {
-            self.out.push(b',');
-        }
-        self.names.write(self.out, name);
-        self.out.extend_from_slice(b"=\"");
+        self.names.open(self.out, self.written, name);
+        self.written += 1;
         value.write_value(&mut Escaped(self.out));
         self.out.push(b'"');
     }
 }
 
 /// Writes `{labels} ` (or a single space without labels) at the end of `out`; after a quoted
-/// metric name (`{"a.b"`), `,labels} ` (or `} `). One test per series picks the path: a
-/// family whose names need neither quoting nor spelling writes exactly as before names could
-/// be UTF-8.
+/// metric name (`{"a.b"`), `,labels} ` (or `} `). Label names are spelled for the scraper as
+/// [`LabelNames::set_block`] prepared them.
 #[inline]
-fn write_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames, quoted: bool) {
-    if names.plain & !quoted {
-        out.push(b'{');
-        let start = out.len();
-        labels.encode_labels(&mut Labels { out: &mut *out, start });
-        if out.len() == start {
-            out[start - 1] = b' ';
-        } else {
-            out.extend_from_slice(b"} ");
-        }
-    } else {
-        write_spelled_block(out, labels, names, quoted)
-    }
-}
-
-/// [`write_block`] for families with quoted or spelled names.
-fn write_spelled_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames, quoted: bool) {
-    out.push(if quoted { b',' } else { b'{' });
-    let start = out.len();
-    labels.encode_labels(&mut SpelledLabels { out: &mut *out, start, names });
-    if out.len() == start {
-        if quoted {
-            out[start - 1] = b'}';
-            out.push(b' ');
-        } else {
-            out[start - 1] = b' ';
-        }
-    } else {
+fn write_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames) {
+    let mut block = Block { out: &mut *out, names, written: 0 };
+    labels.encode_labels(&mut block);
+    if block.written > 0 || names.after_quoted_name {
         out.extend_from_slice(b"} ");
+    } else {
+        out.push(b' ');
     }
 }
 
@@ -415,13 +422,14 @@ impl<'a> Lines<'a> {
         }
         self.stems.quoted = quoted;
         self.stems.labels.set(labels, self.escaping, true);
+        self.stems.labels.set_block(labels, quoted);
     }
 
     /// Renders the labels of the next series once; every line of the series reuses them.
     #[inline]
     pub(crate) fn set_labels<L: EncodeLabels + ?Sized>(&mut self, labels: &L) {
         self.block.clear();
-        write_block(&mut self.block, labels, &self.stems.labels, self.stems.quoted);
+        write_block(&mut self.block, labels, &self.stems.labels);
     }
 
     /// `# <kind> <prefix><name><suffix>` without the line end, the name spelled for the
@@ -454,7 +462,7 @@ impl<'a> Lines<'a> {
     #[inline]
     pub(crate) fn single<L: EncodeLabels + ?Sized>(&mut self, labels: &L, v: super::Number) {
         self.out.extend_from_slice(&self.stems.names[Stem::Main as usize]);
-        write_block(self.out, labels, &self.stems.labels, self.stems.quoted);
+        write_block(self.out, labels, &self.stems.labels);
         super::number::write_number(self.out, v, self.style);
         self.out.push(b'\n');
     }
@@ -470,7 +478,7 @@ impl<'a> Lines<'a> {
     ) {
         self.out.extend_from_slice(&self.stems.names[Stem::Main as usize]);
         let block = self.out.len();
-        write_block(self.out, labels, &self.stems.labels, self.stems.quoted);
+        write_block(self.out, labels, &self.stems.labels);
         let block = block..self.out.len();
         super::number::write_number(self.out, v, self.style);
         self.out.push(b'\n');
