@@ -248,8 +248,30 @@ impl LabelNames {
     }
 }
 
+/// Renders `a="x",b="y"` into `out`, after the opening brace at `start - 1`, with label names
+/// as they are: the hot path of every family whose label names need no spelling (the label
+/// name is one copy of the `'static` name, which costs less than looking up its opener).
+struct Labels<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+}
+
+impl LabelWriter for Labels<'_> {
+    #[inline]
+    fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
+        if self.out.len() > self.start {
+            self.out.push(b',');
+        }
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"=\"");
+        value.write_value(&mut Escaped(self.out));
+        self.out.push(b'"');
+    }
+}
+
 /// Renders the labels of a series into `out`, each started by its opener
-/// ([`LabelNames::open`]).
+/// ([`LabelNames::open`]): for families whose label names are spelled or quoted, or whose
+/// metric name is quoted.
 struct Block<'a> {
     out: &'a mut Vec<u8>,
     names: &'a LabelNames,
@@ -267,10 +289,27 @@ impl LabelWriter for Block<'_> {
 }
 
 /// Writes `{labels} ` (or a single space without labels) at the end of `out`; after a quoted
-/// metric name (`{"a.b"`), `,labels} ` (or `} `). Label names are spelled for the scraper as
-/// [`LabelNames::set_block`] prepared them.
+/// metric name (`{"a.b"`), `,labels} ` (or `} `). One test per series picks the path: a
+/// family whose names need neither quoting nor spelling writes exactly as before names could
+/// be UTF-8; the others as [`LabelNames::set_block`] prepared them.
 #[inline]
 fn write_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames) {
+    if names.plain & !names.after_quoted_name {
+        out.push(b'{');
+        let start = out.len();
+        labels.encode_labels(&mut Labels { out: &mut *out, start });
+        if out.len() == start {
+            out[start - 1] = b' ';
+        } else {
+            out.extend_from_slice(b"} ");
+        }
+    } else {
+        write_spelled_block(out, labels, names)
+    }
+}
+
+/// [`write_block`] for families with quoted or spelled names.
+fn write_spelled_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames) {
     let mut block = Block { out: &mut *out, names, written: 0 };
     labels.encode_labels(&mut block);
     if block.written > 0 || names.after_quoted_name {
