@@ -139,6 +139,7 @@ pub(crate) fn write_float(out: &mut Vec<u8>, f: f64, style: FloatStyle) {
 }
 
 /// Appends a number for the text formats: integers exactly, floats as [`write_float`].
+#[inline]
 pub(crate) fn write_number(out: &mut Vec<u8>, n: super::Number, style: FloatStyle) {
     match n {
         super::Number::U64(v) => put_u64(out, v),

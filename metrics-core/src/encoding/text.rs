@@ -292,7 +292,9 @@ impl LabelWriter for Block<'_> {
 /// metric name (`{"a.b"`), `,labels} ` (or `} `). One test per series picks the path: a
 /// family whose names need neither quoting nor spelling writes exactly as before names could
 /// be UTF-8; the others as [`LabelNames::set_block`] prepared them.
-#[inline]
+// Always inlined: a call here and one to the labels' own writer cost as much as the brace and
+// comma work itself.
+#[inline(always)]
 fn write_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames) {
     if names.plain & !names.after_quoted_name {
         out.push(b'{');
