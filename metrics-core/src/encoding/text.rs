@@ -1,6 +1,7 @@
 //! What the two text formats share: escaping, label rendering and sample lines.
 
 use crate::descriptor::LabelDescriptor;
+use crate::sync::Ordering;
 use crate::encoding::number::{FloatStyle, put_i64, put_u64, write_float};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 use crate::name::{Escaping, escape_into, is_valid_label_name, is_valid_metric_name, write_quoted};
@@ -617,14 +618,19 @@ impl<'a> Lines<'a> {
         }
         self.head(Stem::Bucket, "le");
         let (out, head, cache) = (&mut *self.out, &self.head, &self.bounds);
-        data.for_each_bucket(|i, _, cumulative| {
+        // As `HistogramData::for_each_bucket`, with each count beside its bound's slot: no
+        // index, no bounds check.
+        debug_assert_eq!(data.counts.len(), cache.slots.len());
+        let mut total = 0u64;
+        for (count, (slot, len)) in data.counts.iter().zip(&cache.slots) {
+            total = total.wrapping_add(count.load(Ordering::Relaxed));
             out.extend_from_slice(head);
-            let (slot, len) = &cache.slots[i];
             out.extend_from_slice(slot);
             out.truncate(out.len() - (SLOT - len));
-            put_u64(out, cumulative);
+            put_u64(out, total);
             out.push(b'\n');
-        })
+        }
+        total
     }
 
     /// The quantile lines of a summary.
