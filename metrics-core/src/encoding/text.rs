@@ -1,10 +1,10 @@
 //! What the two text formats share: escaping, label rendering and sample lines.
 
 use crate::descriptor::LabelDescriptor;
-use crate::sync::Ordering;
 use crate::encoding::number::{FloatStyle, put_i64, put_u64, write_float};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 use crate::name::{Escaping, escape_into, is_valid_label_name, is_valid_metric_name, write_quoted};
+use crate::sync::Ordering;
 
 /// Which characters [`escape`] escapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
