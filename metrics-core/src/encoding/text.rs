@@ -745,6 +745,49 @@ mod tests {
     }
 
     #[test]
+    fn label_blocks_with_listed_unlisted_and_no_labels() {
+        use crate::descriptor::LabelDescriptor;
+        use crate::encoding::Number;
+        use crate::labels::{EncodeLabels, LabelWriter};
+        use crate::name::Escaping;
+
+        static LISTED: [LabelDescriptor; 2] = [LabelDescriptor::new("http.route"), LabelDescriptor::new("code")];
+        struct Series(&'static [&'static str]);
+        impl EncodeLabels for Series {
+            fn encode_labels<W: LabelWriter>(&self, w: &mut W) {
+                for name in self.0 {
+                    w.label(name, &"v\"");
+                }
+            }
+        }
+        // The listed names at another address than the descriptor's, as a hand-written label
+        // set may pass them.
+        let route: &'static str = String::from("http.route").leak();
+        let moved: &'static [&'static str] = Vec::leak(vec![route, "net.peer"]);
+        let cases: [(&'static str, Escaping, &'static [&'static str], &str); 6] = [
+            (
+                "app.c",
+                Escaping::AllowUtf8,
+                &["http.route", "code"],
+                "{\"app.c\",\"http.route\"=\"v\\\"\",code=\"v\\\"\"} 1\n",
+            ),
+            ("app.c", Escaping::AllowUtf8, &[], "{\"app.c\"} 1\n"),
+            ("app_c", Escaping::AllowUtf8, &["code", "net.peer"], "app_c{code=\"v\\\"\",\"net.peer\"=\"v\\\"\"} 1\n"),
+            ("app_c", Escaping::AllowUtf8, &[], "app_c 1\n"),
+            ("app_c", Escaping::Underscores, moved, "app_c{http_route=\"v\\\"\",net_peer=\"v\\\"\"} 1\n"),
+            ("app.c", Escaping::Dots, &["code"], "app_dot_c{code=\"v\\\"\"} 1\n"),
+        ];
+        for (name, escaping, labels, want) in cases {
+            let mut out = Vec::new();
+            let mut lines = Lines::new(&mut out, "", FloatStyle::Go);
+            lines.set_escaping(escaping);
+            lines.family(name, "", &LISTED);
+            lines.single(&Series(labels), Number::U64(1));
+            assert_eq!(String::from_utf8(out).unwrap_or_default(), want, "{name} {escaping:?} {labels:?}");
+        }
+    }
+
+    #[test]
     fn escapes_at_every_length_and_position() {
         // The word-at-a-time copy (8 to 63 bytes), its overlapping tail, and the general path.
         let plain = |s: &str, quote: bool| {
