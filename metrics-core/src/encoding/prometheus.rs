@@ -11,6 +11,10 @@ use crate::labels::EncodeLabels;
 /// `%g` (`1e+06`), and `_created` samples are not written.
 pub struct PrometheusEncoder<'a> {
     lines: Lines<'a>,
+    /// What the sample names of the current family were worked out from: the name (a `'static`
+    /// string, by address), kind and `legacy_name` of its descriptor, which decide its
+    /// exposed name, so that a series costs a comparison instead of working it out again.
+    family: Option<(usize, usize, MetricKind, bool)>,
 }
 
 impl<'a> PrometheusEncoder<'a> {
@@ -20,12 +24,13 @@ impl<'a> PrometheusEncoder<'a> {
     /// first, then the whole name is escaped.
     pub fn with_escaping(mut self, escaping: crate::name::Escaping) -> Self {
         self.lines.set_escaping(escaping);
+        self.family = None;
         self
     }
 
     /// An encoder appending to `out`, writing `prefix` before every metric name.
     pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
-        PrometheusEncoder { lines: Lines::new(out, prefix, FloatStyle::Go) }
+        PrometheusEncoder { lines: Lines::new(out, prefix, FloatStyle::Go), family: None }
     }
 }
 
@@ -49,8 +54,12 @@ impl Encoder for PrometheusEncoder<'_> {
 
     #[inline]
     fn sample<L: EncodeLabels + ?Sized>(&mut self, desc: &Descriptor, labels: &L, value: SampleValue<'_>) {
-        let (name, suffix) = desc.prometheus_name();
-        self.lines.family(name, suffix, desc.labels);
+        let family = Some((desc.name.as_ptr() as usize, desc.name.len(), desc.kind, desc.legacy_name));
+        if self.family != family {
+            let (name, suffix) = desc.prometheus_name();
+            self.lines.family(name, suffix, desc.labels);
+            self.family = family;
+        }
         match value {
             SampleValue::Counter { value, .. } => self.lines.single(labels, value),
             SampleValue::Gauge(v) => self.lines.single(labels, v),

@@ -4,6 +4,7 @@ use crate::descriptor::LabelDescriptor;
 use crate::encoding::number::{FloatStyle, put_i64, put_u64, write_float};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
 use crate::name::{Escaping, escape_into, is_valid_label_name, is_valid_metric_name, write_quoted};
+use crate::sync::Ordering;
 
 /// Which characters [`escape`] escapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,30 @@ pub(crate) fn escape(out: &mut Vec<u8>, s: &str, mode: Escape) {
     let quote = mode == Escape::WithQuotes;
     let bytes = s.as_bytes();
     let mut start = 0;
+    if (8..SHORT).contains(&bytes.len()) {
+        // Label values are mostly short and plain: each word is checked and copied at once (a
+        // fixed-size copy, where a slice of varying length costs a call to `memcpy`), and the
+        // tail as the last eight bytes, overlapping bytes already copied.
+        let (words, tail) = bytes.as_chunks::<8>();
+        for word in words {
+            if hits(word, quote) != 0 {
+                break;
+            }
+            out.extend_from_slice(word);
+            start += 8;
+        }
+        if start == bytes.len() {
+            return;
+        }
+        if start == words.len() * 8
+            && let Some(last) = bytes.last_chunk::<8>()
+            && hits(last, quote) == 0
+        {
+            out.truncate(out.len() - (8 - tail.len()));
+            out.extend_from_slice(last);
+            return;
+        }
+    }
     while let Some(i) = find_special(&bytes[start..], quote) {
         let i = start + i;
         out.extend_from_slice(&bytes[start..i]);
@@ -38,29 +63,32 @@ pub(crate) fn escape(out: &mut Vec<u8>, s: &str, mode: Escape) {
 /// that dominate for the short values labels usually hold (a path, a status, a method).
 const SHORT: usize = 64;
 
+/// The high bit of each byte of `word` that must be escaped: `\\`, newline, and `"` if
+/// `quote`. Exact for the lowest such byte (borrows only spread upwards), which is the only one
+/// used.
+#[inline]
+fn hits(word: &[u8; 8], quote: bool) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let eq = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let w = u64::from_le_bytes(*word);
+    let hits = eq(w, b'\\') | eq(w, b'\n');
+    if quote { hits | eq(w, b'"') } else { hits }
+}
+
 /// The position of the first byte of `bytes` that must be escaped.
 #[inline]
 fn find_special(bytes: &[u8], quote: bool) -> Option<usize> {
     if bytes.len() >= SHORT {
         return if quote { memchr::memchr3(b'\\', b'\n', b'"', bytes) } else { memchr::memchr2(b'\\', b'\n', bytes) };
     }
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    // High bit of each byte of `w` equal to `b`: exact for the lowest such byte (borrows only
-    // spread upwards), which is the only one used.
-    let eq = |w: u64, b: u8| {
-        let x = w ^ (ONES * u64::from(b));
-        x.wrapping_sub(ONES) & !x & HIGH
-    };
-    let hits = |word: &[u8; 8]| {
-        let w = u64::from_le_bytes(*word);
-        let hits = eq(w, b'\\') | eq(w, b'\n');
-        if quote { hits | eq(w, b'"') } else { hits }
-    };
     let first = |hits: u64| (hits.trailing_zeros() / 8) as usize;
     let (words, tail) = bytes.as_chunks::<8>();
     for (n, word) in words.iter().enumerate() {
-        let h = hits(word);
+        let h = hits(word, quote);
         if h != 0 {
             return Some(n * 8 + first(h));
         }
@@ -70,7 +98,7 @@ fn find_special(bytes: &[u8], quote: bool) -> Option<usize> {
     }
     // The tail is read as the last eight bytes, overlapping bytes already found plain.
     if let Some(last) = bytes.last_chunk::<8>() {
-        let h = hits(last);
+        let h = hits(last, quote);
         return (h != 0).then(|| bytes.len() - 8 + first(h));
     }
     tail.iter().position(|&b| b == b'\\' || b == b'\n' || (quote && b == b'"'))
@@ -107,6 +135,12 @@ pub(crate) struct LabelNames {
     quote: bool,
     /// The spelling of each listed label name that is not written as it is.
     forms: Vec<(&'static str, Vec<u8>)>,
+    /// Whether the metric name is quoted (`{"a.b"`), so that a label block opens with a comma.
+    after_quoted_name: bool,
+    /// For each listed label, in order: its name, and the text that starts it in a label block
+    /// as the first label (`{name="`, or `,name="` after a quoted metric name) and as a later
+    /// one (`,name="`), the name spelled: a label then costs one copy whatever its spelling.
+    openers: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
 }
 
 impl LabelNames {
@@ -121,6 +155,52 @@ impl LabelNames {
             }
         }
         self.plain = self.forms.is_empty();
+    }
+
+    /// Prepares the label blocks of a family whose descriptor lists `labels` (after
+    /// [`set`](Self::set)), behind its metric name, quoted or not.
+    pub(crate) fn set_block(&mut self, labels: &[LabelDescriptor], quoted_name: bool) {
+        self.after_quoted_name = quoted_name;
+        self.openers.clear();
+        for l in labels {
+            let mut later = vec![b','];
+            self.write(&mut later, l.name);
+            later.extend_from_slice(b"=\"");
+            let mut first = later.clone();
+            if !quoted_name {
+                first[0] = b'{';
+            }
+            self.openers.push((l.name, first, later));
+        }
+    }
+
+    /// Starts the label `name` written as the `index`th of its block: `{name="` or `,name="`.
+    #[inline]
+    fn open(&self, out: &mut Vec<u8>, index: usize, name: &'static str) {
+        match self.openers.get(index) {
+            // Names are `'static` and usually the very string the descriptor lists: the
+            // address decides without comparing bytes.
+            Some((n, first, later)) if n.as_ptr() == name.as_ptr() && n.len() == name.len() => {
+                out.extend_from_slice(if index == 0 { first } else { later })
+            }
+            _ => self.open_unlisted(out, index, name),
+        }
+    }
+
+    /// [`open`](Self::open) for a label whose name is listed elsewhere or at another address,
+    /// or not at all (spelled now).
+    #[cold]
+    fn open_unlisted(&self, out: &mut Vec<u8>, index: usize, name: &'static str) {
+        if let Some((_, first, later)) = self.openers.get(index).filter(|(n, _, _)| *n == name) {
+            out.extend_from_slice(if index == 0 { first } else { later });
+            return;
+        }
+        out.push(match index {
+            0 if !self.after_quoted_name => b'{',
+            _ => b',',
+        });
+        self.write(out, name);
+        out.extend_from_slice(b"=\"");
     }
 
     /// The spelling of `name` when it is not written as it is.
@@ -170,7 +250,8 @@ impl LabelNames {
 }
 
 /// Renders `a="x",b="y"` into `out`, after the opening brace at `start - 1`, with label names
-/// as they are: the hot path of every family whose label names need no spelling.
+/// as they are: the hot path of every family whose label names need no spelling (the label
+/// name is one copy of the `'static` name, which costs less than looking up its opener).
 struct Labels<'a> {
     out: &'a mut Vec<u8>,
     start: usize,
@@ -189,21 +270,20 @@ impl LabelWriter for Labels<'_> {
     }
 }
 
-/// [`Labels`] with label names spelled for the scraper ([`LabelNames`]).
-struct SpelledLabels<'a> {
+/// Renders the labels of a series into `out`, each started by its opener
+/// ([`LabelNames::open`]): for families whose label names are spelled or quoted, or whose
+/// metric name is quoted.
+struct Block<'a> {
     out: &'a mut Vec<u8>,
-    start: usize,
     names: &'a LabelNames,
+    written: usize,
 }
 
-impl LabelWriter for SpelledLabels<'_> {
+impl LabelWriter for Block<'_> {
     #[inline]
     fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
-        if self.out.len() > self.start {
-            self.out.push(b',');
-        }
-        self.names.write(self.out, name);
-        self.out.extend_from_slice(b"=\"");
+        self.names.open(self.out, self.written, name);
+        self.written += 1;
         value.write_value(&mut Escaped(self.out));
         self.out.push(b'"');
     }
@@ -212,10 +292,12 @@ impl LabelWriter for SpelledLabels<'_> {
 /// Writes `{labels} ` (or a single space without labels) at the end of `out`; after a quoted
 /// metric name (`{"a.b"`), `,labels} ` (or `} `). One test per series picks the path: a
 /// family whose names need neither quoting nor spelling writes exactly as before names could
-/// be UTF-8.
-#[inline]
-fn write_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames, quoted: bool) {
-    if names.plain & !quoted {
+/// be UTF-8; the others as [`LabelNames::set_block`] prepared them.
+// Always inlined: a call here and one to the labels' own writer cost as much as the brace and
+// comma work itself.
+#[inline(always)]
+fn write_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames) {
+    if names.plain & !names.after_quoted_name {
         out.push(b'{');
         let start = out.len();
         labels.encode_labels(&mut Labels { out: &mut *out, start });
@@ -225,24 +307,18 @@ fn write_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &
             out.extend_from_slice(b"} ");
         }
     } else {
-        write_spelled_block(out, labels, names, quoted)
+        write_spelled_block(out, labels, names)
     }
 }
 
 /// [`write_block`] for families with quoted or spelled names.
-fn write_spelled_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames, quoted: bool) {
-    out.push(if quoted { b',' } else { b'{' });
-    let start = out.len();
-    labels.encode_labels(&mut SpelledLabels { out: &mut *out, start, names });
-    if out.len() == start {
-        if quoted {
-            out[start - 1] = b'}';
-            out.push(b' ');
-        } else {
-            out[start - 1] = b' ';
-        }
-    } else {
+fn write_spelled_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames) {
+    let mut block = Block { out: &mut *out, names, written: 0 };
+    labels.encode_labels(&mut block);
+    if block.written > 0 || names.after_quoted_name {
         out.extend_from_slice(b"} ");
+    } else {
+        out.push(b' ');
     }
 }
 
@@ -388,13 +464,14 @@ impl<'a> Lines<'a> {
         }
         self.stems.quoted = quoted;
         self.stems.labels.set(labels, self.escaping, true);
+        self.stems.labels.set_block(labels, quoted);
     }
 
     /// Renders the labels of the next series once; every line of the series reuses them.
     #[inline]
     pub(crate) fn set_labels<L: EncodeLabels + ?Sized>(&mut self, labels: &L) {
         self.block.clear();
-        write_block(&mut self.block, labels, &self.stems.labels, self.stems.quoted);
+        write_block(&mut self.block, labels, &self.stems.labels);
     }
 
     /// `# <kind> <prefix><name><suffix>` without the line end, the name spelled for the
@@ -427,7 +504,7 @@ impl<'a> Lines<'a> {
     #[inline]
     pub(crate) fn single<L: EncodeLabels + ?Sized>(&mut self, labels: &L, v: super::Number) {
         self.out.extend_from_slice(&self.stems.names[Stem::Main as usize]);
-        write_block(self.out, labels, &self.stems.labels, self.stems.quoted);
+        write_block(self.out, labels, &self.stems.labels);
         super::number::write_number(self.out, v, self.style);
         self.out.push(b'\n');
     }
@@ -443,7 +520,7 @@ impl<'a> Lines<'a> {
     ) {
         self.out.extend_from_slice(&self.stems.names[Stem::Main as usize]);
         let block = self.out.len();
-        write_block(self.out, labels, &self.stems.labels, self.stems.quoted);
+        write_block(self.out, labels, &self.stems.labels);
         let block = block..self.out.len();
         super::number::write_number(self.out, v, self.style);
         self.out.push(b'\n');
@@ -541,14 +618,19 @@ impl<'a> Lines<'a> {
         }
         self.head(Stem::Bucket, "le");
         let (out, head, cache) = (&mut *self.out, &self.head, &self.bounds);
-        data.for_each_bucket(|i, _, cumulative| {
+        // As `HistogramData::for_each_bucket`, with each count beside its bound's slot: no
+        // index, no bounds check.
+        debug_assert_eq!(data.counts.len(), cache.slots.len());
+        let mut total = 0u64;
+        for (count, (slot, len)) in data.counts.iter().zip(&cache.slots) {
+            total = total.wrapping_add(count.load(Ordering::Relaxed));
             out.extend_from_slice(head);
-            let (slot, len) = &cache.slots[i];
             out.extend_from_slice(slot);
             out.truncate(out.len() - (SLOT - len));
-            put_u64(out, cumulative);
+            put_u64(out, total);
             out.push(b'\n');
-        })
+        }
+        total
     }
 
     /// The quantile lines of a summary.
@@ -660,6 +742,76 @@ mod tests {
             text,
             "0.000\n1.500\n1700000000.123\n1700000000.999\n1700000001.000\n1.500\n999999999999.000\n1e+12\n-1.0\n"
         );
+    }
+
+    #[test]
+    fn label_blocks_with_listed_unlisted_and_no_labels() {
+        use crate::descriptor::LabelDescriptor;
+        use crate::encoding::Number;
+        use crate::labels::{EncodeLabels, LabelWriter};
+        use crate::name::Escaping;
+
+        static LISTED: [LabelDescriptor; 2] = [LabelDescriptor::new("http.route"), LabelDescriptor::new("code")];
+        struct Series(&'static [&'static str]);
+        impl EncodeLabels for Series {
+            fn encode_labels<W: LabelWriter>(&self, w: &mut W) {
+                for name in self.0 {
+                    w.label(name, &"v\"");
+                }
+            }
+        }
+        // The listed names at another address than the descriptor's, as a hand-written label
+        // set may pass them.
+        let route: &'static str = String::from("http.route").leak();
+        let moved: &'static [&'static str] = Vec::leak(vec![route, "net.peer"]);
+        let cases: [(&'static str, Escaping, &'static [&'static str], &str); 6] = [
+            (
+                "app.c",
+                Escaping::AllowUtf8,
+                &["http.route", "code"],
+                "{\"app.c\",\"http.route\"=\"v\\\"\",code=\"v\\\"\"} 1\n",
+            ),
+            ("app.c", Escaping::AllowUtf8, &[], "{\"app.c\"} 1\n"),
+            ("app_c", Escaping::AllowUtf8, &["code", "net.peer"], "app_c{code=\"v\\\"\",\"net.peer\"=\"v\\\"\"} 1\n"),
+            ("app_c", Escaping::AllowUtf8, &[], "app_c 1\n"),
+            ("app_c", Escaping::Underscores, moved, "app_c{http_route=\"v\\\"\",net_peer=\"v\\\"\"} 1\n"),
+            ("app.c", Escaping::Dots, &["code"], "app_dot_c{code=\"v\\\"\"} 1\n"),
+        ];
+        for (name, escaping, labels, want) in cases {
+            let mut out = Vec::new();
+            let mut lines = Lines::new(&mut out, "", FloatStyle::Go);
+            lines.set_escaping(escaping);
+            lines.family(name, "", &LISTED);
+            lines.single(&Series(labels), Number::U64(1));
+            assert_eq!(String::from_utf8(out).unwrap_or_default(), want, "{name} {escaping:?} {labels:?}");
+        }
+    }
+
+    #[test]
+    fn escapes_at_every_length_and_position() {
+        // The word-at-a-time copy (8 to 63 bytes), its overlapping tail, and the general path.
+        let plain = |s: &str, quote: bool| {
+            let s = s.replace('\\', "\\\\").replace('\n', "\\n");
+            if quote { s.replace('"', "\\\"") } else { s }
+        };
+        for len in 0..80 {
+            let base: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let mut cases = vec![base.clone()];
+            for at in 0..len {
+                for special in ['\\', '\n', '"'] {
+                    let mut s = base.clone().into_bytes();
+                    s[at] = special as u8;
+                    cases.push(String::from_utf8(s).unwrap_or_default());
+                }
+            }
+            for s in cases {
+                for (mode, quote) in [(Escape::WithQuotes, true), (Escape::HelpText, false)] {
+                    let mut out = b"x".to_vec();
+                    escape(&mut out, &s, mode);
+                    assert_eq!(out, format!("x{}", plain(&s, quote)).into_bytes(), "{s:?} {mode:?}");
+                }
+            }
+        }
     }
 
     #[test]

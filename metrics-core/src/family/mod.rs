@@ -47,6 +47,10 @@ type MakeFn<M> = Arc<dyn Fn() -> M + Send + Sync>;
 /// rendered or returned again, but its memory (labels and metric) is freed only once every
 /// thread that used it recently has reused the cache slot for another series, or has exited.
 ///
+/// Note: a dynamic family that has been rendered keeps the creation order of its series (4
+/// bytes per series) so that the next rendering need not sort them again while no series was
+/// added or removed.
+///
 /// ```
 /// use metrics_core::{Counter, Family, LabelSet, LabelValue};
 ///
@@ -64,17 +68,22 @@ type MakeFn<M> = Arc<dyn Fn() -> M + Send + Sync>;
 /// assert_eq!(requests.len(), 0);
 /// ```
 pub struct Family<L: LabelSet, M: Metric> {
-    storage: Storage<L, M>,
+    /// The series of an all-enum label set; empty (nothing allocated) for other label sets.
+    dense: Dense<M>,
+    /// The series of other label sets; empty (nothing allocated) for all-enum ones. Inline:
+    /// boxing it would add a pointer chase to every increment of a family that is built once
+    /// and never moved.
+    dynamic: Dynamic<L, M>,
     make: MakeFn<M>,
     overflow: OnceLock<M>,
 }
 
-// The dynamic storage is large (its shards live inline); boxing it would add a pointer chase to
-// every increment of a family that is built once and never moved.
-#[allow(clippy::large_enum_variant)]
-enum Storage<L, M> {
-    Dense(Dense<M>),
-    Dynamic(Dynamic<L, M>),
+/// The storage a family uses, picked by [`Family::storage`] from `L::CARDINALITY`, a constant:
+/// every `match` on it is decided at compile time, so a dense family's increment tests no
+/// discriminant (an enum holding one storage or the other cost a compare and a branch each).
+enum Storage<'a, L, M> {
+    Dense(&'a Dense<M>),
+    Dynamic(&'a Dynamic<L, M>),
 }
 
 /// A handle to one series' metric, returned by [`Family::get_or_create`]. It holds no lock.
@@ -206,11 +215,19 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
     }
 
     fn build(make: MakeFn<M>, limit: usize, idle: Option<Duration>) -> Self {
-        let storage = match L::CARDINALITY {
-            Some(n) => Storage::Dense(Dense::new(n, &*make)),
-            None => Storage::Dynamic(Dynamic::new(limit, idle)),
+        let (dense, dynamic) = match L::CARDINALITY {
+            Some(n) => (Dense::new(n, &*make), Dynamic::new(0, None)),
+            None => (Dense::new(0, &*make), Dynamic::new(limit, idle)),
         };
-        Family { storage, make, overflow: OnceLock::new() }
+        Family { dense, dynamic, make, overflow: OnceLock::new() }
+    }
+
+    #[inline(always)]
+    fn storage(&self) -> Storage<'_, L, M> {
+        match L::CARDINALITY {
+            Some(_) => Storage::Dense(&self.dense),
+            None => Storage::Dynamic(&self.dynamic),
+        }
     }
 
     /// Sets the most series the family holds (0: no limit). Past it, no series is created:
@@ -227,7 +244,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
     /// each scrape (or [`expire_idle`](Self::expire_idle)) by comparing values, so updates pay
     /// nothing for it.
     pub fn with_idle_expiry(self, after: Duration) -> Self {
-        let limit = match &self.storage {
+        let limit = match self.storage() {
             Storage::Dynamic(d) => d.limit,
             Storage::Dense(_) => 0,
         };
@@ -235,7 +252,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
     }
 
     fn idle_after(&self) -> Option<Duration> {
-        match &self.storage {
+        match self.storage() {
             Storage::Dynamic(d) => d.idle.as_ref().map(|i| i.after),
             Storage::Dense(_) => None,
         }
@@ -248,15 +265,14 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
     // in `benches`.
     #[inline(always)]
     pub fn get_or_create(&self, labels: &L) -> SeriesRef<'_, L, M> {
-        match &self.storage {
+        match self.storage() {
             Storage::Dense(d) => match d.get_or_create(labels.dense_index()) {
                 Some(m) => SeriesRef(Ref::Borrowed(m)),
                 None => SeriesRef(Ref::Borrowed(self.overflow_metric())),
             },
             // Known at compile time: for a dense label set this arm is gone, so the handle is
             // known to borrow and the call site has no drop to check.
-            Storage::Dynamic(d) if L::CARDINALITY.is_none() => self.get_or_create_dynamic(d, labels),
-            Storage::Dynamic(_) => dense_invariant(),
+            Storage::Dynamic(d) => self.get_or_create_dynamic(d, labels),
         }
     }
 
@@ -290,22 +306,21 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
     /// ```
     #[inline(always)]
     pub fn with<R>(&self, labels: &L, f: impl FnOnce(&M) -> R) -> R {
-        match &self.storage {
+        match self.storage() {
             Storage::Dense(d) => match d.get_or_create(labels.dense_index()) {
                 Some(m) => f(m),
                 None => f(self.overflow_metric()),
             },
-            Storage::Dynamic(d) if L::CARDINALITY.is_none() => match d.with(labels, &*self.make, f) {
+            Storage::Dynamic(d) => match d.with(labels, &*self.make, f) {
                 Ok(r) => r,
                 Err(f) => f(self.overflow_metric()),
             },
-            Storage::Dynamic(_) => dense_invariant(),
         }
     }
 
     /// The metric of the series `labels`, if it exists.
     pub fn get(&self, labels: &L) -> Option<SeriesRef<'_, L, M>> {
-        match &self.storage {
+        match self.storage() {
             Storage::Dense(d) => d.get(labels.dense_index()).map(|m| SeriesRef(Ref::Borrowed(m))),
             Storage::Dynamic(d) => d.get(labels).map(|n| SeriesRef(Ref::Shared(n))),
         }
@@ -313,7 +328,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
 
     /// Removes the series `labels`; returns whether it existed.
     pub fn remove(&self, labels: &L) -> bool {
-        match &self.storage {
+        match self.storage() {
             Storage::Dense(d) => d.remove(labels.dense_index()),
             Storage::Dynamic(d) => d.remove(labels),
         }
@@ -321,7 +336,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
 
     /// Keeps only the series for which `keep` returns true.
     pub fn retain(&self, mut keep: impl FnMut(&L, &M) -> bool) {
-        match &self.storage {
+        match self.storage() {
             Storage::Dense(d) => {
                 let present: Vec<usize> = d.iter().map(|(i, _)| i).collect();
                 for i in present {
@@ -338,7 +353,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
 
     /// Removes every series.
     pub fn clear(&self) {
-        match &self.storage {
+        match self.storage() {
             Storage::Dense(d) => {
                 let all: Vec<usize> = d.iter().map(|(i, _)| i).collect();
                 for i in all {
@@ -351,7 +366,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
 
     /// The number of series (the overflow series not counted).
     pub fn len(&self) -> usize {
-        match &self.storage {
+        match self.storage() {
             Storage::Dense(d) => d.len(),
             Storage::Dynamic(d) => d.len(),
         }
@@ -364,7 +379,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
 
     /// How many times a new label set was refused because the family was at its limit.
     pub fn overflowed(&self) -> u64 {
-        match &self.storage {
+        match self.storage() {
             Storage::Dynamic(d) => d.overflowed.load(Ordering::Relaxed),
             Storage::Dense(_) => 0,
         }
@@ -373,7 +388,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
     /// Removes series idle for longer than the family's idle expiry (see
     /// [`with_idle_expiry`](Self::with_idle_expiry)); scrapes call it.
     pub fn expire_idle(&self) {
-        if let Storage::Dynamic(d) = &self.storage {
+        if let Storage::Dynamic(d) = self.storage() {
             d.expire_idle(Instant::now());
         }
     }
@@ -385,7 +400,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
 
     /// Writes every series to `e` (the family's metadata excluded).
     pub fn encode_series<E: Encoder>(&self, desc: &Descriptor, e: &mut E) {
-        match &self.storage {
+        match self.storage() {
             Storage::Dense(d) => {
                 for (index, m) in d.iter() {
                     m.encode(desc, &DenseLabels::<L> { index, _l: PhantomData }, e);
@@ -400,13 +415,6 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
             m.encode(desc, &OverflowLabels(L::LABELS), e);
         }
     }
-}
-
-/// [`Family::build`] gives dense storage to every label set with a cardinality.
-#[cold]
-#[inline(never)]
-fn dense_invariant() -> ! {
-    unreachable!("a label set with a cardinality always has dense storage")
 }
 
 impl<L: LabelSet, M: Metric> fmt::Debug for Family<L, M> {
