@@ -331,7 +331,10 @@ impl Builder {
         set_attributes(&mut p.attributes, labels);
         p.start_time_unix_nano = secs_to_nanos(h.created);
         p.time_unix_nano = now;
-        p.count = h.for_each_bucket(|_, _, _| {});
+        // OTLP's count is the zero count plus the buckets' counts: a NaN observation, which the
+        // classic count and the sum take in but no native bucket holds, is left out of it.
+        let in_buckets = |b: &[(i32, u64)]| b.iter().map(|&(_, c)| c).sum::<u64>();
+        p.count = n.zero_count + in_buckets(&n.positive) + in_buckets(&n.negative);
         p.sum = Some(h.sum);
         p.scale = i32::from(n.schema);
         p.zero_count = n.zero_count;

@@ -499,6 +499,18 @@ impl Encoder {
         }
     }
 
+    /// Appends what a sample's value puts in its series' labels beyond the sample's own: a
+    /// summary's quantiles (0xFE, which UTF-8 never holds either, then each quantile's bits). A
+    /// histogram's bounds need no place here: they are fixed for a family.
+    fn value_signature(sig: &mut Vec<u8>, value: &SampleValue<'_>) {
+        if let SampleValue::Summary(s) = value {
+            sig.push(0xFE);
+            for &(q, _) in s.quantiles {
+                sig.extend_from_slice(&q.to_bits().to_le_bytes());
+            }
+        }
+    }
+
     /// Appends the signature of what `desc` makes of the family's metadata and series names to
     /// `sig`.
     fn family_signature(sig: &mut Vec<u8>, desc: &Descriptor) {
@@ -547,6 +559,19 @@ impl Encoder {
         for (n, v) in labels.iter() {
             for text in [n, v] {
                 match old.strip_prefix(text.as_bytes()).and_then(|r| r.strip_prefix(&[0xFF])) {
+                    Some(rest) => old = rest,
+                    None => same = false,
+                }
+            }
+        }
+        // The same quantiles (a collector may change them while keeping their number).
+        if let SampleValue::Summary(s) = &value {
+            match old.strip_prefix(&[0xFE]) {
+                Some(rest) => old = rest,
+                None => same = false,
+            }
+            for &(q, _) in s.quantiles {
+                match old.strip_prefix(&q.to_bits().to_le_bytes()) {
                     Some(rest) => old = rest,
                     None => same = false,
                 }
@@ -879,6 +904,7 @@ impl Encoder {
         self.patch.exemplars = false;
         self.write_sample(labels, value, ex);
         Self::signature(&mut self.layout.sig, labels);
+        Self::value_signature(&mut self.layout.sig, &value);
         let l = &mut self.layout;
         l.samples.push((l.sig.len(), l.values.len(), self.patch.exemplars));
     }
@@ -1356,6 +1382,39 @@ mod tests {
             let got = decode_all(&encoder.encode(&r, 1).unwrap_or_default());
             assert_eq!(got, [super::write_request(&r, &[], 1)]);
             assert!(!encoder.patched);
+        }
+    }
+
+    /// A collector's summary whose quantiles change while their number stays is written anew,
+    /// never patched under the old `quantile` labels.
+    #[test]
+    fn changed_quantiles_are_written_anew() {
+        struct Quantiles(std::sync::atomic::AtomicBool);
+        static S: metrics_core::Descriptor =
+            metrics_core::Descriptor::new("s", "S.", metrics_core::MetricKind::Summary);
+        impl metrics_core::Collector for Quantiles {
+            fn describe(&self, f: &mut dyn FnMut(&metrics_core::Descriptor)) {
+                f(&S);
+            }
+            fn collect<E: metrics_core::Encoder>(&self, e: &mut E) {
+                let q = if self.0.load(std::sync::atomic::Ordering::Relaxed) { 0.99 } else { 0.9 };
+                let quantiles = [(0.5, 1.0), (q, 2.0)];
+                let data =
+                    metrics_core::encoding::SummaryData { quantiles: &quantiles, sum: 3.0, count: 2, created: 0.0 };
+                e.begin_family(&S);
+                e.sample(&S, &(), metrics_core::SampleValue::Summary(data));
+                e.end_family(&S);
+            }
+        }
+        let q = Arc::new(Quantiles(false.into()));
+        let r = Registry::new();
+        assert_eq!(r.register_arc(q.clone()), Ok(()));
+        let mut encoder = super::Encoder::new(vec![], 100);
+        for (changed, patched) in [(false, false), (false, true), (true, false), (true, true)] {
+            q.0.store(changed, std::sync::atomic::Ordering::Relaxed);
+            let got = decode_all(&encoder.encode(&r, 1).unwrap_or_default());
+            assert_eq!(got, [super::write_request(&r, &[], 1)], "changed {changed}");
+            assert_eq!(encoder.patched, patched, "changed {changed}");
         }
     }
 }

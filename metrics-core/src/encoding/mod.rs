@@ -365,6 +365,8 @@ impl<'a> RenderOptions<'a> {
     /// samples included), as KumoMTA's `?prefix=`. It may be any UTF-8 string but one starting
     /// with `__` (which would make every name reserved): the prefix is written first, then the
     /// whole name escaped for the scheme of [`with_escaping`](Self::with_escaping) (or quoted).
+    /// The registry's collision checks see the names without the prefix: a contrived prefix
+    /// can still make two names alike under `values` (`U_` before `_U____a_2e_b` and `_a.b`).
     ///
     /// ```
     /// use std::sync::LazyLock;

@@ -160,7 +160,7 @@ fn native_histograms_are_exponential_histograms() {
     let r = Arc::new(Registry::new());
     assert_eq!(r.register_arc(m), Ok(()));
     let d = Destination::otlp(&format!("http://{}", fake.addr)).name("otlp-native").interval(None);
-    assert_eq!(d.push_once(r), Ok(()));
+    assert_eq!(d.clone().push_once(r), Ok(()));
     let req = decode(&fake.received()[0].body, false);
     let metrics = &req.resource_metrics[0].scope_metrics[0].metrics;
     for m in &metrics[..2] {
@@ -178,4 +178,19 @@ fn native_histograms_are_exponential_histograms() {
     }
     let Some(Data::Histogram(h)) = &metrics[2].data else { panic!("classic: {:?}", metrics[2].data) };
     assert_eq!(h.data_points[0].bucket_counts, [2, 3]);
+    // A NaN observation is in no native bucket: OTLP's count (zero count plus buckets) leaves
+    // it out, as OTLP requires, though the sum takes it in.
+    let m2 = Arc::new(Native::default());
+    m2.wait.observe(1.5);
+    m2.wait.observe(f64::NAN);
+    let r = Arc::new(Registry::new());
+    assert_eq!(r.register_arc(m2), Ok(()));
+    assert_eq!(d.push_once(r), Ok(()));
+    let req = decode(&fake.received()[1].body, false);
+    let Some(Data::ExponentialHistogram(h)) = &req.resource_metrics[0].scope_metrics[0].metrics[0].data else {
+        panic!("no exponential histogram")
+    };
+    let p = &h.data_points[0];
+    assert_eq!((p.count, p.zero_count), (1, 0));
+    assert!(p.sum.is_some_and(f64::is_nan));
 }
