@@ -30,12 +30,12 @@
 //! whole float range needs only a few hundred buckets). The zero threshold never changes.
 
 use std::fmt;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 
 use serde::Serialize;
 
 use crate::metric::add_f64;
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{AtomicU64, Mutex, MutexGuard, Ordering, yield_now};
 
 /// The smallest schema (base 2^16).
 pub(crate) const MIN_SCHEMA: i8 = -4;
@@ -468,6 +468,10 @@ enum Bucket {
     Key(u64),
 }
 
+/// The fewest slots of a table (a few under loom, whose model would otherwise step through
+/// every slot of every scan).
+const MIN_SLOTS: usize = if cfg!(loom) { 4 } else { 64 };
+
 /// The top bit of `started` names the hot shard; the rest counts observations started.
 const HOT: u64 = 1 << 63;
 
@@ -492,7 +496,7 @@ struct SwapState {
 
 impl NativeCounts {
     pub(crate) fn new(settings: NativeBuckets, classic: usize) -> Self {
-        let slots = (2 * settings.max_buckets as usize).clamp(64, 1 << 16).next_power_of_two();
+        let slots = (2 * settings.max_buckets as usize).clamp(MIN_SLOTS, 1 << 16).next_power_of_two();
         let shards = [Shard::new(classic, slots, settings.schema), Shard::new(classic, slots, settings.schema)];
         NativeCounts {
             settings,
@@ -573,14 +577,19 @@ impl NativeCounts {
     #[cold]
     fn limit(&self) {
         let mut state = lock(&self.swap);
+        self.fit(&mut state);
+    }
+
+    /// Halves the resolution until the hot shard's buckets fit, the swap mutex held.
+    fn fit(&self, state: &mut SwapState) {
         loop {
             let hot = &self.shards[(self.started.load(Ordering::Relaxed) >> 63) as usize];
             if hot.used.load(Ordering::Relaxed) <= u64::from(self.settings.max_buckets) || hot.schema() <= MIN_SCHEMA {
                 return;
             }
             let lower = hot.schema() - 1;
-            let old = self.swap_shards(&mut state, lower);
-            self.absorb(&mut state, old);
+            let old = self.swap_shards(state, lower);
+            self.absorb(state, old);
         }
     }
 
@@ -594,7 +603,7 @@ impl NativeCounts {
         let expected = state.merged.wrapping_add(n.wrapping_sub(state.base));
         state.base = n;
         while old.count() != expected {
-            std::thread::yield_now();
+            yield_now();
         }
         old
     }
@@ -641,6 +650,10 @@ impl NativeCounts {
         };
         let r = f(snap);
         self.absorb(&mut state, old);
+        // The old shard's buckets and those the new one got meanwhile may together be more
+        // than `max_buckets`, though neither was (found by the loom model of a resolution
+        // change): fit them now rather than at the next new bucket.
+        self.fit(&mut state);
         r
     }
 
@@ -791,6 +804,23 @@ mod tests {
         let mut spans = Vec::new();
         NativeData::spans(&[(-2, 1), (-1, 1), (3, 2), (4, 1), (5, 1), (9, 1)], |o, l| spans.push((o, l)));
         assert_eq!(spans, [(-2, 2), (3, 3), (3, 1)]);
+    }
+
+    #[test]
+    fn buckets_merged_by_a_snapshot_are_fitted_too() {
+        // Bucket 1 in one shard; bucket 2 made in the other while the snapshot reads the
+        // first (as an observation racing the snapshot would): each shard alone fits in
+        // `max_buckets` = 1, the two merged do not.
+        let n = NativeCounts::new(NativeBuckets::new(0, 1, 0.0).unwrap_or_default(), 1);
+        n.observe(1.5, 0);
+        n.snapshot(|s| {
+            assert_eq!(s.native.positive, [(1, 1)]);
+            n.observe(3.0, 0);
+        });
+        n.snapshot(|s| {
+            assert_eq!((s.native.schema, &s.native.positive[..]), (-1, &[(1, 2)][..]));
+            assert_eq!(s.count, 2);
+        });
     }
 
     #[test]
