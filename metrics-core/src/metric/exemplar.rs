@@ -152,6 +152,53 @@ impl crate::Counter {
     }
 }
 
+impl crate::FloatCounter {
+    /// Adds one and keeps `labels` as the counter's exemplar, with value 1 (see
+    /// [`inc_by_with_exemplar`](Self::inc_by_with_exemplar)).
+    pub fn inc_with_exemplar<L: EncodeLabels + ?Sized>(&self, labels: &L) {
+        self.inc_by_with_exemplar(1.0, labels);
+    }
+
+    /// Adds `v` as [`inc_by`](Self::inc_by) does (refusing a negative or NaN `v`: the counter
+    /// and its exemplar are then left unchanged and `false` is returned), and keeps `labels`
+    /// (any [`LabelSet`](crate::LabelSet), such as a struct with a `trace_id` field) as the
+    /// counter's exemplar, with value `v` and the current time. As with
+    /// [`Counter::inc_with_exemplar`](crate::Counter::inc_with_exemplar), an exemplar whose
+    /// label names and values hold more than [`MAX_EXEMPLAR_CHARS`] characters together is not
+    /// kept (the previous one stays), while the increment happens. Exemplars show in
+    /// OpenMetrics and protobuf.
+    ///
+    /// ```
+    /// use metrics_core::{FloatCounter, Format, LabelSet, Metrics, Registry, RenderOptions};
+    /// #[derive(LabelSet)]
+    /// struct Trace {
+    ///     trace_id: String,
+    /// }
+    /// #[derive(Metrics)]
+    /// struct M {
+    ///     /// CPU time used.
+    ///     #[metric(unit = "seconds")]
+    ///     cpu: FloatCounter,
+    /// }
+    /// let m = std::sync::Arc::new(M::default());
+    /// assert!(m.cpu.inc_by_with_exemplar(0.25, &Trace { trace_id: "4bf92f35".into() }));
+    /// assert!(!m.cpu.inc_by_with_exemplar(-1.0, &Trace { trace_id: "refused".into() }));
+    /// let registry = Registry::new();
+    /// registry.register_arc(m).unwrap();
+    /// let mut out = Vec::new();
+    /// registry.render_into(&RenderOptions::new(Format::OpenMetrics).with_created(false), &mut out);
+    /// let text = String::from_utf8(out).unwrap();
+    /// assert!(text.contains("cpu_seconds_total 0.25 # {trace_id=\"4bf92f35\"} 0.25 "), "{text}");
+    /// ```
+    pub fn inc_by_with_exemplar<L: EncodeLabels + ?Sized>(&self, v: f64, labels: &L) -> bool {
+        let added = self.inc_by(v);
+        if added {
+            self.exemplar.set(labels, v);
+        }
+        added
+    }
+}
+
 /// A counter's exemplar: allocated on the first exemplar, so that a counter that never gets
 /// one pays only for an empty pointer (`OnceBox`: one word, where `OnceLock<Box<_>>` takes
 /// two and would make a counter 32 bytes instead of 24).
