@@ -56,6 +56,7 @@ impl Exemplar {
 
 /// Writes `labels` into `into`, reusing its strings, and returns whether they fit in
 /// [`MAX_EXEMPLAR_CHARS`] (if not, `into` holds no labels).
+#[inline]
 fn collect<L: EncodeLabels + ?Sized>(labels: &L, into: &mut Vec<(&'static str, String)>) -> bool {
     let mut w = Collect { labels: into, used: 0, bytes: 0 };
     labels.encode_labels(&mut w);
@@ -84,6 +85,7 @@ struct Collect<'a> {
 struct Text<'a>(&'a mut String);
 
 impl ValueSink for Text<'_> {
+    #[inline]
     fn write_str(&mut self, s: &str) {
         self.0.push_str(s);
     }
@@ -96,6 +98,7 @@ impl ValueSink for Text<'_> {
 }
 
 impl LabelWriter for Collect<'_> {
+    #[inline]
     fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
         if self.used == self.labels.len() {
             self.labels.push((name, String::new()));
