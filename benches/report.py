@@ -147,6 +147,21 @@ def native_targets():
     return "\n".join(lines)
 
 
+def protobuf_ratios():
+    """Protobuf encoding side by side: ours against our 0.0.4 text, each peer's against ours."""
+    try:
+        ours, text = median("encode_protobuf", "ours"), median("encode_text", "ours")
+    except OSError:
+        return ""
+    lines = ["\n## Protobuf encoding ratios\n\n| encoding | median | ratio |\n|---|---|---|",
+             f"| ours, protobuf / ours, 0.0.4 text | {fmt(ours)} / {fmt(text)} | {ours / text:.2f} |"]
+    for n in benches_of("encode_protobuf"):
+        if n != "ours":
+            p = median("encode_protobuf", n)
+            lines.append(f"| {n}, protobuf / ours, protobuf | {fmt(p)} / {fmt(ours)} | {p / ours:.2f} |")
+    return "\n".join(lines)
+
+
 def r(group, a, b):
     return median(group, a) / median(group, b)
 
@@ -195,6 +210,7 @@ for issue, name, ratio_of, limit in checks:
         met = "yes" if (ratio < limit if "faster" in name else ratio <= limit) else "**no**"
     out.append(f"| {issue} | {name} | {ratio:.3f} | {limit} | {met} |")
 out.append(native_targets())
+out.append(protobuf_ratios())
 print("\n".join(out))
 
 # Sections measured by hand (their commands are in them), kept across regenerations.

@@ -1,6 +1,6 @@
 #![allow(unreachable_pub, missing_docs)]
 //! The encoding workload (10 counter, 10 gauge and 5 histogram families of 100 series): this
-//! project in each of its formats, the peers in their text formats, a hand-written ideal
+//! project in each of its formats, the peers in their text and protobuf formats, a hand-written ideal
 //! encoder (the floor), and our scrape over HTTP on loopback. `benches/run.sh` turns the medians
 //! into BENCHMARKS.md.
 
@@ -150,9 +150,40 @@ fn push(c: &mut Criterion) {
     c.bench_function("push/otlp", |b| b.iter(|| otlp.encode(&ours, std::time::SystemTime::now()).len()));
 }
 
+/// The peers' protobuf exposition encoders on the same registry, beside
+/// `encode_protobuf/ours` (in `encode`), each writing into a buffer kept from one encoding to
+/// the next as ours does: prometheus-client builds its `MetricFamily` messages
+/// (`prometheus_protobuf::encode`) and prost writes them length-delimited;
+/// metrics-exporter-prometheus renders its snapshot (`render_protobuf_to_write`).
+fn protobuf(c: &mut Criterion) {
+    use prost::Message;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+    let preg = peers::pc::registry();
+    c.bench_function("encode_protobuf/prometheus-client", |b| {
+        b.iter(|| {
+            buf.clear();
+            let families =
+                prometheus_client::encoding::prometheus_protobuf::encode(&preg).unwrap_or_else(|e| panic!("{e}"));
+            for f in &families {
+                f.encode_length_delimited(&mut buf).unwrap_or_else(|e| panic!("{e}"));
+            }
+            buf.len()
+        })
+    });
+    let recorder = peers::mx::recorder();
+    let handle = recorder.handle();
+    c.bench_function("encode_protobuf/metrics", |b| {
+        b.iter(|| {
+            buf.clear();
+            handle.render_protobuf_to_write(&mut buf).unwrap_or_else(|e| panic!("{e}"));
+            buf.len()
+        })
+    });
+}
+
 criterion_group! {
     name = encoding;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(50);
-    targets = encode, push, http
+    targets = encode, protobuf, push, http
 }
 criterion_main!(encoding);

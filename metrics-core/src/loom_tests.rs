@@ -185,3 +185,83 @@ fn loom_striped_counter_sums_every_cell() {
         assert_eq!(c.get(), 0);
     });
 }
+
+/// What a native histogram's snapshot shows: count, sum, schema and the positive buckets.
+fn native_snapshot(n: &crate::metric::native::NativeCounts) -> (u64, f64, i8, Vec<(i32, u64)>, Vec<u64>) {
+    use std::sync::atomic::Ordering;
+    n.snapshot(|s| {
+        let classic = s.classic.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+        (s.count, s.sum, s.native.schema, s.native.positive.clone(), classic)
+    })
+}
+
+/// The native histogram's shard swap: two threads observe (into its classic and native
+/// buckets) while the main thread takes a snapshot, which swaps the shards and waits for the
+/// observations started on the old one. In every interleaving the snapshot is whole: each
+/// observation is in it entirely (count, sum, classic bucket and native bucket) or not at all.
+#[test]
+fn loom_native_observe_vs_snapshot() {
+    use crate::metric::native::{NativeBuckets, NativeCounts};
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = Some(3);
+    model.check(|| {
+        // Schema 0: 0.75 is in bucket 0, 3.0 in bucket 2; classic bound 1.0.
+        let settings = NativeBuckets::new(0, 10, 0.0).unwrap_or_default();
+        let n = Arc::new(NativeCounts::new(settings, 2));
+        let writers: Vec<_> = [(0.75, 0), (3.0, 1)]
+            .into_iter()
+            .map(|(v, classic)| {
+                let n = n.clone();
+                thread::spawn(move || n.observe(v, classic))
+            })
+            .collect();
+        let (count, sum, _, positive, classic) = native_snapshot(&n);
+        let low = positive.iter().any(|&(i, c)| i == 0 && c == 1);
+        let high = positive.iter().any(|&(i, c)| i == 2 && c == 1);
+        assert_eq!(count, u64::from(low) + u64::from(high), "{positive:?}");
+        assert_eq!(classic, [u64::from(low), u64::from(high)], "classic agrees with native");
+        assert_eq!(sum, if low { 0.75 } else { 0.0 } + if high { 3.0 } else { 0.0 });
+        for w in writers {
+            w.join().unwrap_or_default();
+        }
+        let (count, sum, _, positive, _) = native_snapshot(&n);
+        assert_eq!((count, sum, positive), (2, 3.75, vec![(0, 1), (2, 1)]), "nothing lost");
+    });
+}
+
+/// The resolution change: the second bucket exceeds `max_buckets` = 1, so the observing thread
+/// halves the resolution (a shard swap of its own) while another thread observes and the main
+/// thread takes a snapshot. Every snapshot is whole, and at the end both observations are in
+/// one bucket at schema -1.
+#[test]
+fn loom_native_resolution_change_vs_observe_and_snapshot() {
+    use crate::metric::native::{NativeBuckets, NativeCounts};
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = Some(2);
+    model.check(|| {
+        // Schema 0: 1.5 is in bucket 1, 3.0 in bucket 2; at schema -1 both are in bucket 1.
+        let settings = NativeBuckets::new(0, 1, 0.0).unwrap_or_default();
+        let n = Arc::new(NativeCounts::new(settings, 1));
+        let writers: Vec<_> = [1.5, 3.0]
+            .into_iter()
+            .map(|v| {
+                let n = n.clone();
+                thread::spawn(move || n.observe(v, 0))
+            })
+            .collect();
+        let (count, sum, schema, positive, _) = native_snapshot(&n);
+        assert_eq!(count, positive.iter().map(|b| b.1).sum::<u64>(), "{positive:?} at {schema}");
+        assert!(positive.len() <= 1 || schema == 0, "{positive:?} at {schema}");
+        let sums: &[f64] = match count {
+            0 => &[0.0],
+            1 => &[1.5, 3.0],
+            _ => &[4.5],
+        };
+        assert!(sums.contains(&sum), "count {count}, sum {sum}");
+        for w in writers {
+            w.join().unwrap_or_default();
+        }
+        let (count, sum, schema, positive, _) = native_snapshot(&n);
+        assert_eq!((count, sum, schema, positive), (2, 4.5, -1, vec![(1, 2)]));
+    });
+}

@@ -5,7 +5,8 @@ use std::process::Command;
 use std::sync::Arc;
 
 use metrics_core::{
-    Buckets, Counter, Family, Format, Histogram, LabelSet, MAX_EXEMPLAR_CHARS, Metrics, Registry, RenderOptions,
+    Buckets, Counter, Family, FloatCounter, Format, Histogram, LabelSet, MAX_EXEMPLAR_CHARS, Metrics, Registry,
+    RenderOptions,
 };
 use metrics_tests::python;
 
@@ -31,6 +32,11 @@ struct M {
     requests: Family<Route, Counter>,
     /// Jobs.
     jobs: Counter,
+    /// CPU time.
+    #[metric(unit = "seconds")]
+    cpu: FloatCounter,
+    /// Bytes sent, per route.
+    sent: Family<Route, FloatCounter>,
     /// Latency.
     #[metric(unit = "seconds", buckets = [0.1, 1.0], native)]
     latency: Histogram,
@@ -91,6 +97,8 @@ fn python_reads_our_exemplars_back() {
     m.requests.get_or_create(&Route { route: "/a".into() }).inc_with_exemplar(&Trace { trace_id: id.into() });
     m.requests.get_or_create(&Route { route: "/b".into() }).inc();
     m.jobs.inc_by_with_exemplar(5, &Two { trace_id: "q\"uo\\te".into(), span: 7 });
+    assert!(m.cpu.inc_by_with_exemplar(0.125, &Trace { trace_id: "cpu".into() }));
+    m.sent.get_or_create(&Route { route: "/a".into() }).inc_with_exemplar(&Two { trace_id: "s".into(), span: 2 });
     m.latency.observe_with_exemplar(0.05, &Trace { trace_id: "fast".into() });
     m.latency.observe_with_exemplar(0.5, &Trace { trace_id: "mid".into() });
     m.latency.observe_with_exemplar(5.0, &Trace { trace_id: "slow".into() });
@@ -101,6 +109,8 @@ fn python_reads_our_exemplars_back() {
     let mut want = vec![
         format!("requests_total|route=/a|trace_id={id}|1.0"),
         "jobs_total||span=7,trace_id=q\"uo\\te|5.0".to_owned(),
+        "cpu_seconds_total||trace_id=cpu|0.125".to_owned(),
+        "sent_total|route=/a|span=2,trace_id=s|1.0".to_owned(),
         "latency_seconds_bucket|le=0.1|trace_id=fast|0.05".to_owned(),
         "latency_seconds_bucket|le=1.0|trace_id=mid|0.5".to_owned(),
         "latency_seconds_bucket|le=+Inf|trace_id=slow|5.0".to_owned(),
@@ -159,4 +169,29 @@ fn a_bucket_exemplar_lies_in_its_bucket_and_nan_keeps_none() {
     assert!(lines[1].starts_with("edges_bucket{le=\"2.0\"} 2 # {trace_id=\"one-and-a-half\"} 1.5 "), "{text}");
     assert_eq!(lines[2], "edges_bucket{le=\"+Inf\"} 2", "{text}");
     assert_eq!(python_exemplars(&text).len(), 2);
+}
+
+#[test]
+fn float_counter_exemplars_follow_the_counter_rules() {
+    let (r, m) = setup();
+    let fits = "a".repeat(MAX_EXEMPLAR_CHARS - "trace_id".len());
+    let long = "b".repeat(MAX_EXEMPLAR_CHARS - "trace_id".len() + 1);
+    // Too long: not kept, but the increment happens.
+    assert!(m.cpu.inc_by_with_exemplar(0.5, &Trace { trace_id: long.clone() }));
+    assert_eq!(m.cpu.get(), 0.5);
+    assert!(!om(&r).contains(" # {"), "no exemplar at all yet");
+    assert!(m.cpu.inc_by_with_exemplar(0.25, &Trace { trace_id: fits.clone() }));
+    // A refused increment (negative, NaN) keeps neither the value nor the exemplar.
+    assert!(!m.cpu.inc_by_with_exemplar(-1.0, &Trace { trace_id: "negative".into() }));
+    assert!(!m.cpu.inc_by_with_exemplar(f64::NAN, &Trace { trace_id: "nan".into() }));
+    assert!(m.cpu.inc_by_with_exemplar(0.5, &Trace { trace_id: long.clone() }));
+    assert_eq!(m.cpu.get(), 1.25);
+    let text = om(&r);
+    assert!(text.contains(&format!("cpu_seconds_total 1.25 # {{trace_id=\"{fits}\"}} 0.25 ")), "{text}");
+    assert!(!text.contains(&long) && !text.contains("negative") && !text.contains("\"nan\""), "{text}");
+    assert_eq!(python_exemplars(&text), [format!("cpu_seconds_total||trace_id={fits}|0.25")]);
+    // Never in 0.0.4; gone after a reset.
+    assert!(!r.render(Format::Prometheus).contains(" # {"));
+    metrics_core::Metric::reset(&m.cpu);
+    assert!(!om(&r).contains(" # {"));
 }

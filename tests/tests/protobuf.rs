@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use metrics_core::{
-    Counter, CounterFn, Family, FloatGauge, Format, Gauge, GaugeFn, Histogram, Info, LabelSet, LabelValue, Metrics,
-    NativeBuckets, Registry, RenderOptions, Summary,
+    Counter, CounterFn, Family, FloatCounter, FloatGauge, Format, Gauge, GaugeFn, Histogram, Info, LabelSet,
+    LabelValue, Metrics, NativeBuckets, Registry, RenderOptions, Summary,
 };
 use metrics_http::{Exporter, Server};
 use metrics_tests::{parse_sample, request};
@@ -463,6 +463,51 @@ fn protobuf_carries_native_buckets_and_created_timestamps() {
     assert_eq!(empty.schema, -4);
     assert_eq!(empty.positive_span, [pb::BucketSpan { offset: 0, length: 0 }]);
     assert_eq!(m.both.count(), 7);
+}
+
+#[test]
+fn protobuf_carries_counter_and_float_counter_exemplars() {
+    #[derive(LabelSet)]
+    struct Trace {
+        trace_id: String,
+    }
+    #[derive(Metrics)]
+    struct E {
+        /// Jobs.
+        jobs: Counter,
+        /// CPU time.
+        #[metric(unit = "seconds")]
+        cpu: FloatCounter,
+        /// Never given an exemplar.
+        plain: FloatCounter,
+    }
+    let e = Arc::new(E { jobs: Counter::new(), cpu: FloatCounter::new(), plain: FloatCounter::new() });
+    e.jobs.inc_by_with_exemplar(3, &Trace { trace_id: "j".into() });
+    assert!(e.cpu.inc_by_with_exemplar(0.75, &Trace { trace_id: "c".into() }));
+    e.plain.inc();
+    let r = Registry::new();
+    r.register_arc(e).unwrap_or_else(|err| panic!("{err}"));
+    let mut bytes = Vec::new();
+    r.render_into(&RenderOptions::new(Format::Protobuf), &mut bytes);
+    let families = decode(&bytes);
+    let counter = |name: &str| {
+        let f = families.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("{name}"));
+        f.metric[0].counter.clone().unwrap_or_default()
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    for (name, value, id) in [("jobs_total", 3.0, "j"), ("cpu_seconds_total", 0.75, "c")] {
+        let c = counter(name);
+        assert_eq!(c.value, value);
+        let x = c.exemplar.unwrap_or_else(|| panic!("{name} has no exemplar"));
+        assert_eq!(
+            (x.value, &x.label[..]),
+            (value, &[pb::LabelPair { name: "trace_id".into(), value: id.into() }][..])
+        );
+        // A real Unix time (the coarse clock is a few milliseconds behind at most).
+        let t = x.timestamp.unwrap_or_default();
+        assert!((now - t.seconds).abs() <= 2 && (0..1_000_000_000).contains(&t.nanos), "{t:?}");
+    }
+    assert_eq!(counter("plain_total").exemplar, None);
 }
 
 /// Exactly which bucket `v` (finite, > 0) belongs in at `schema`: the least `k` with

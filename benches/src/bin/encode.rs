@@ -2,7 +2,7 @@
 //! under `valgrind --tool=callgrind` or `perf record` to see where encoding time goes, with the
 //! ideal encoder beside ours as the floor.
 //!
-//! Usage: `encode <ours|openmetrics|json|ideal|dotted-utf8|dotted-underscores|dotted-openmetrics|
+//! Usage: `encode <ours|openmetrics|json|protobuf|ideal|dotted-utf8|dotted-underscores|dotted-openmetrics|
 //! twin|twin-openmetrics> [iterations]` (default 1000). Prints the bytes of one encoding. The
 //! `dotted-*` modes encode the same workload with OpenTelemetry-style names
 //! (`app.c0{"http.route"=...}`): quoted (text 1.0.0, `allow-utf-8`), escaped (`underscores`),
@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         "ours" => (Format::Prometheus, Escaping::Underscores, false),
         "openmetrics" => (Format::OpenMetrics, Escaping::Underscores, false),
         "json" => (Format::Json, Escaping::Underscores, false),
+        "protobuf" => (Format::Protobuf, Escaping::Underscores, false),
         "dotted-utf8" => (Format::Prometheus, Escaping::AllowUtf8, true),
         "dotted-underscores" => (Format::Prometheus, Escaping::Underscores, true),
         "dotted-openmetrics" => (Format::OpenMetrics, Escaping::AllowUtf8, true),
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: encode <ours|openmetrics|json|ideal|dotted-utf8|dotted-underscores|dotted-openmetrics|twin|twin-openmetrics> [iterations]"
+                "usage: encode <ours|openmetrics|json|protobuf|ideal|dotted-utf8|dotted-underscores|dotted-openmetrics|twin|twin-openmetrics> [iterations]"
             );
             return ExitCode::from(2);
         }

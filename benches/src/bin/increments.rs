@@ -5,7 +5,8 @@
 //! timings of the three tie, and the instruction counts show the work beside the atomic.
 //!
 //! `counter-ours` and `counter-raw` increment one unlabelled counter instead (ours, or a raw
-//! atomic; `counter-spread`: ours already spread over its cells), and `shared-<ours|raw|prometheus-client|prometheus|measured|vise>` do it from two
+//! atomic; `counter-spread`: ours already spread over its cells; `counter-exemplar`: ours,
+//! keeping a trace-id exemplar at each increment, as the `exemplar_inc` workload does), and `shared-<ours|raw|prometheus-client|prometheus|measured|vise>` do it from two
 //! threads at once (`n` increments each) on one counter: timed by wall clock (`time`) on an
 //! otherwise idle machine, they give the total throughput of two threads on a shared counter (and print
 //! the counter's state to stderr: `cells: Some(n)` once it spread).
@@ -65,6 +66,16 @@ fn main() -> ExitCode {
         "counter-spread" => {
             let c = metrics_core::Counter::contended();
             (0..n).for_each(|_| black_box(&c).inc());
+            c.get()
+        }
+        "counter-exemplar" => {
+            #[derive(metrics_core::LabelSet)]
+            struct Trace {
+                trace_id: String,
+            }
+            let c = metrics_core::Counter::new();
+            let trace = Trace { trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into() };
+            (0..n).for_each(|_| black_box(&c).inc_with_exemplar(&trace));
             c.get()
         }
         "counter-raw" => {

@@ -37,10 +37,18 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-/// The bytes `varint` writes for `v`.
+/// Writes `v` as a varint into `buf` at `at`; returns where it ends. For messages assembled on
+/// the stack and appended in one copy (one capacity check, where pushing byte by byte checks
+/// at every byte).
 #[inline]
-fn varint_len(v: u64) -> usize {
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+fn varint_at(buf: &mut [u8], mut at: usize, mut v: u64) -> usize {
+    while v >= 0x80 {
+        buf[at] = (v as u8) | 0x80;
+        v >>= 7;
+        at += 1;
+    }
+    buf[at] = v as u8;
+    at + 1
 }
 
 #[inline]
@@ -88,23 +96,54 @@ fn close(out: &mut Vec<u8>, at: usize) {
         out[at] = len as u8;
         return;
     }
-    close_long(out, at, len);
+    close_long(out, at, 1, len);
 }
 
+/// Starts a nested message of field `field` expected to take `width` bytes of length (a
+/// histogram's, a family's): returns where its length goes. Guessed right, the length is
+/// written in place at the end; wrong, the message moves by the difference.
+#[inline]
+fn open_wide(out: &mut Vec<u8>, field: u32, width: usize) -> usize {
+    tag(out, field, LEN);
+    let at = out.len();
+    out.resize(at + width, 0);
+    at
+}
+
+/// Ends the message opened by [`open_wide`] with `width`; returns the bytes its length took.
+#[inline]
+fn close_wide(out: &mut Vec<u8>, at: usize, width: usize) -> usize {
+    let len = out.len() - at - width;
+    let mut prefix = [0u8; 10];
+    let n = varint_at(&mut prefix, 0, len as u64);
+    if n == width {
+        out[at..at + n].copy_from_slice(&prefix[..n]);
+        return n;
+    }
+    close_long(out, at, width, len);
+    n
+}
+
+/// Writes the length `len` of the message after the `width` bytes at `at`, moving the message
+/// by the difference between `width` and the bytes the length takes.
 #[cold]
-fn close_long(out: &mut Vec<u8>, at: usize, len: usize) {
-    let mut prefix = Vec::with_capacity(10);
-    varint(&mut prefix, len as u64);
-    let extra = prefix.len() - 1;
+fn close_long(out: &mut Vec<u8>, at: usize, width: usize, len: usize) {
+    let mut prefix = [0u8; 10];
+    let n = varint_at(&mut prefix, 0, len as u64);
     let end = out.len();
-    out.resize(end + extra, 0);
-    out.copy_within(at + 1..end, at + 1 + extra);
-    out[at..at + prefix.len()].copy_from_slice(&prefix);
+    if n > width {
+        out.resize(end + n - width, 0);
+    }
+    out.copy_within(at + width..end, at + n);
+    out.truncate(at + n + len);
+    out[at..at + n].copy_from_slice(&prefix[..n]);
 }
 
-/// A `google.protobuf.Timestamp` of `secs` seconds since the Unix epoch.
+/// A `google.protobuf.Timestamp` of `secs` seconds since the Unix epoch, as field `field`
+/// (below 16: every timestamp field of the schema is).
 #[inline]
 fn timestamp(out: &mut Vec<u8>, field: u32, secs: f64) {
+    debug_assert!(field < 16);
     // Integer arithmetic, not `floor` and `round` (libm calls on baseline x86-64, a sixth of a
     // scrape when every series has a creation time): below 2^63 ns (the year 2262) the
     // nanoseconds fit a u64, and an f64 of seconds carries less precision than that anyway.
@@ -113,14 +152,30 @@ fn timestamp(out: &mut Vec<u8>, field: u32, secs: f64) {
     }
     let total = (secs * 1e9) as u64;
     let (whole, nanos) = (total / 1_000_000_000, total % 1_000_000_000);
-    let at = open(out, field);
+    // At most 2 + (1 + 5) + (1 + 5) bytes (seconds below 2^35, nanoseconds below 2^30), the
+    // message length below 128: assembled on the stack, appended at once.
+    let mut buf = [0u8; 16];
+    buf[0] = (field << 3) as u8 | LEN;
+    let mut at = 2;
     if whole != 0 {
-        uint(out, 1, whole);
+        buf[at] = 1 << 3 | VARINT;
+        at = varint_at(&mut buf, at + 1, whole);
     }
     if nanos != 0 {
-        uint(out, 2, nanos);
+        buf[at] = 2 << 3 | VARINT;
+        at = varint_at(&mut buf, at + 1, nanos);
     }
-    close(out, at);
+    buf[1] = (at - 2) as u8;
+    append(out, &buf, at);
+}
+
+/// Appends the first `n` bytes of `buf`: the whole fixed-size array is copied (a few moves,
+/// inlined) and the rest cut off, where a copy of a variable length calls `memcpy`.
+#[inline]
+fn append<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], n: usize) {
+    let end = out.len() + n;
+    out.extend_from_slice(buf);
+    out.truncate(end);
 }
 
 #[cold]
@@ -144,6 +199,32 @@ fn timestamp_slow(out: &mut Vec<u8>, field: u32, secs: f64) {
 struct Labels<'a> {
     out: &'a mut Vec<u8>,
     escaping: Escaping,
+    known: &'a mut KnownNames,
+}
+
+/// Label names found legacy-valid, by address and length: a `&'static str` never moves or
+/// changes, and the series of a family repeat the same few names, so that each is checked
+/// once per family rather than once per series.
+#[derive(Default)]
+struct KnownNames {
+    names: [(usize, usize); 4],
+    next: usize,
+}
+
+impl KnownNames {
+    #[inline]
+    fn is_valid(&mut self, name: &'static str) -> bool {
+        let key = (name.as_ptr() as usize, name.len());
+        if self.names.contains(&key) {
+            return true;
+        }
+        let valid = name::is_valid_label_name(name);
+        if valid {
+            self.names[self.next % 4] = key;
+            self.next = self.next.wrapping_add(1);
+        }
+        valid
+    }
 }
 
 struct Value<'a>(&'a mut Vec<u8>);
@@ -168,7 +249,7 @@ impl LabelWriter for Labels<'_> {
         let plain = match self.escaping {
             Escaping::AllowUtf8 => true,
             Escaping::Dots => false,
-            _ => name::is_valid_label_name(label),
+            _ => self.known.is_valid(label),
         };
         if plain {
             bytes(self.out, 1, label.as_bytes());
@@ -209,16 +290,27 @@ pub struct ProtobufEncoder<'a> {
     prefix: &'a str,
     /// Where the current family starts and where its length goes.
     family: (usize, usize),
+    /// The bytes the last family's length took: the next one's guess (see `open_wide`).
+    family_width: usize,
     /// Whether the current family has a series.
     any: bool,
     /// How names outside the legacy set are spelt (protobuf never quotes).
     escaping: Escaping,
+    known: KnownNames,
 }
 
 impl<'a> ProtobufEncoder<'a> {
     /// An encoder appending to `out`, writing `prefix` before every family name.
     pub fn new(out: &'a mut Vec<u8>, prefix: &'a str) -> Self {
-        ProtobufEncoder { out, prefix, family: (0, 0), any: false, escaping: Escaping::AllowUtf8 }
+        ProtobufEncoder {
+            out,
+            prefix,
+            family: (0, 0),
+            family_width: 1,
+            any: false,
+            escaping: Escaping::AllowUtf8,
+            known: KnownNames::default(),
+        }
     }
 
     /// Spells names outside the legacy set with `escaping` (family and label names; a
@@ -232,8 +324,13 @@ impl<'a> ProtobufEncoder<'a> {
     #[inline]
     fn metric<L: EncodeLabels + ?Sized>(&mut self, labels: &L, value: SampleValue<'_>, ex: Option<&Exemplars<'_>>) {
         self.any = true;
-        let metric = open(self.out, 4);
-        labels.encode_labels(&mut Labels { out: self.out, escaping: self.escaping });
+        // A histogram with classic buckets takes 128 bytes or more: two bytes of length.
+        let width = match &value {
+            SampleValue::Histogram(h) if h.bounds().len() >= 8 => 2,
+            _ => 1,
+        };
+        let metric = open_wide(self.out, 4, width);
+        labels.encode_labels(&mut Labels { out: self.out, escaping: self.escaping, known: &mut self.known });
         match value {
             SampleValue::Counter { value, created } => {
                 let c = open(self.out, 3);
@@ -249,12 +346,13 @@ impl<'a> ProtobufEncoder<'a> {
             SampleValue::Histogram(h) => self.histogram(&h, ex),
             SampleValue::Summary(s) => self.summary(&s),
         }
-        close(self.out, metric);
+        close_wide(self.out, metric, width);
     }
 
     fn histogram(&mut self, h: &HistogramData<'_>, exemplars: Option<&Exemplars<'_>>) {
         let out = &mut *self.out;
-        let at = open(out, 7);
+        let width = if h.bounds().len() >= 8 { 2 } else { 1 };
+        let at = open_wide(out, 7, width);
         // The count is the buckets' total, known once they are read: it follows them, which
         // protobuf allows (fields are keyed by number). The `+Inf` bucket is implied.
         let bounds = h.bounds().len();
@@ -262,12 +360,15 @@ impl<'a> ProtobufEncoder<'a> {
             if i < bounds {
                 let x = exemplars.and_then(|e| e.bucket(i));
                 if x.is_none() && cumulative < 1 << 56 {
-                    // The common case written at once: tag, length, count, bound.
-                    let len = varint_len(cumulative) + 10;
-                    out.extend_from_slice(&[3 << 3 | LEN, len as u8, 1 << 3 | VARINT]);
-                    varint(out, cumulative);
-                    out.push(2 << 3 | FIXED64);
-                    out.extend_from_slice(&bound.to_le_bytes());
+                    // The common case assembled on the stack and appended at once: tag,
+                    // length, count (at most 8 bytes below 2^56), bound.
+                    let mut buf = [0u8; 20];
+                    buf[..3].copy_from_slice(&[3 << 3 | LEN, 0, 1 << 3 | VARINT]);
+                    let at = varint_at(&mut buf, 3, cumulative);
+                    buf[at] = 2 << 3 | FIXED64;
+                    buf[at + 1..at + 9].copy_from_slice(&bound.to_le_bytes());
+                    buf[1] = (at + 9 - 2) as u8;
+                    append(out, &buf, at + 9);
                     return;
                 }
                 let b = open(out, 3);
@@ -296,7 +397,7 @@ impl<'a> ProtobufEncoder<'a> {
             }
         }
         timestamp(out, 15, h.created);
-        close(out, at);
+        close_wide(out, at, width);
     }
 
     fn summary(&mut self, s: &SummaryData<'_>) {
@@ -365,9 +466,9 @@ fn native(out: &mut Vec<u8>, n: &NativeData) {
 impl Encoder for ProtobufEncoder<'_> {
     fn begin_family(&mut self, desc: &Descriptor) {
         let start = self.out.len();
-        // A family is at most a few megabytes: a length placeholder of one byte, moved up when
-        // the family ends (see `close`).
-        self.out.push(0);
+        // The length goes first: as many bytes as the last family's took (families of a
+        // registry are much alike), moved if this one's differs (see `open_wide`).
+        self.out.resize(start + self.family_width, 0);
         let at = start;
         let (name, suffix) = desc.prometheus_name();
         tag(self.out, 1, LEN);
@@ -429,7 +530,7 @@ impl Encoder for ProtobufEncoder<'_> {
             self.out.truncate(start);
             return;
         }
-        close(self.out, at);
+        self.family_width = close_wide(self.out, at, self.family_width);
     }
 }
 
@@ -442,6 +543,26 @@ fn gauge(out: &mut Vec<u8>, v: Number) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wide_lengths_guessed_right_or_wrong_are_canonical() {
+        for width in 1..=4 {
+            for len in [0usize, 1, 127, 128, 300, 16_383, 16_384, 70_000, 3_000_000] {
+                let mut out = vec![9u8];
+                let at = open_wide(&mut out, 4, width);
+                out.extend(std::iter::repeat_n(7u8, len));
+                out.push(5);
+                // The last byte is the message's own, as a following field would not be.
+                let n = close_wide(&mut out, at, width);
+                let mut expected = vec![9u8, 4 << 3 | 2];
+                varint(&mut expected, len as u64 + 1);
+                expected.extend(std::iter::repeat_n(7u8, len));
+                expected.push(5);
+                assert_eq!(n, expected.len() - len - 3, "{width} {len}");
+                assert!(out == expected, "width {width}, len {len}");
+            }
+        }
+    }
 
     #[test]
     fn long_messages_get_long_lengths() {
@@ -458,11 +579,13 @@ mod tests {
     }
 
     #[test]
-    fn varint_lengths() {
+    fn varints_on_the_stack_and_in_the_vec_agree() {
         for v in [0u64, 1, 127, 128, 16_383, 16_384, 1 << 56, u64::MAX] {
             let mut out = Vec::new();
             varint(&mut out, v);
-            assert_eq!(varint_len(v), out.len(), "{v}");
+            let mut buf = [0xffu8; 12];
+            let end = varint_at(&mut buf, 1, v);
+            assert_eq!(&buf[1..end], &out[..], "{v}");
         }
     }
 

@@ -194,6 +194,10 @@ impl Metric for Counter {
 
 /// A monotonically increasing float counter (for seconds, ratios, ...).
 ///
+/// Like [`Counter`], it is its value, its creation stamp and an empty exemplar pointer
+/// (24 bytes) until it spreads or gets an exemplar
+/// ([`inc_by_with_exemplar`](Self::inc_by_with_exemplar)).
+///
 /// Note: a negative or NaN increment would make the counter go backwards or lose its value, so
 /// [`inc_by`](Self::inc_by) rejects it: the counter is left unchanged and `false` is returned.
 ///
@@ -214,12 +218,14 @@ pub struct FloatCounter {
     bits: AtomicU64,
     /// The creation stamp, or the cells once the counter spread.
     spread: Spread,
+    /// Allocated on the first exemplar (see `exemplar.rs`).
+    pub(crate) exemplar: ExemplarSlot,
 }
 
 impl FloatCounter {
     /// A counter at zero.
     pub fn new() -> Self {
-        FloatCounter { bits: AtomicU64::new(0f64.to_bits()), spread: Spread::new() }
+        FloatCounter { bits: AtomicU64::new(0f64.to_bits()), spread: Spread::new(), exemplar: ExemplarSlot::default() }
     }
 
     /// Adds one.
@@ -284,11 +290,13 @@ impl Metric for FloatCounter {
     fn reset(&self) {
         self.bits.store(0f64.to_bits(), Ordering::Relaxed);
         self.spread.reset();
+        self.exemplar.clear();
     }
 
     fn encode<E: Encoder, L: EncodeLabels + ?Sized>(&self, desc: &Descriptor, labels: &L, e: &mut E) {
         let created = seconds(self.spread.created());
-        e.sample(desc, labels, SampleValue::Counter { value: Number::F64(self.get()), created });
+        let value = SampleValue::Counter { value: Number::F64(self.get()), created };
+        self.exemplar.encode(desc, labels, value, e);
     }
 
     fn fingerprint(&self) -> u64 {
@@ -309,7 +317,7 @@ mod tests {
         // Value, creation stamp or cells, and the exemplar slot (one pointer, null until the
         // first exemplar).
         assert_eq!(std::mem::size_of::<Counter>(), 24);
-        assert_eq!(std::mem::size_of::<FloatCounter>(), 16);
+        assert_eq!(std::mem::size_of::<FloatCounter>(), 24);
         let c = Counter::new();
         c.inc_by(5);
         assert!(!c.is_striped(), "one thread never collides with itself");

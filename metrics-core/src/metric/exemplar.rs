@@ -4,7 +4,9 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use once_cell::race::OnceBox;
-use std::time::{SystemTime, UNIX_EPOCH};
+use spin::mutex::{SpinMutex, SpinMutexGuard};
+
+use crate::clock::coarse_seconds;
 
 use crate::descriptor::Descriptor;
 use crate::encoding::{Encoder, SampleValue};
@@ -37,78 +39,53 @@ impl Exemplar {
     }
 
     /// When it was recorded, seconds since the Unix epoch.
+    ///
+    /// Note: read from a coarse clock (on Linux `CLOCK_REALTIME_COARSE`, the time of the
+    /// kernel's last tick), so that keeping an exemplar costs nanoseconds: the stamp is the
+    /// real Unix time, up to one tick (1 to 10 ms, typically 4 ms) early.
     pub fn timestamp(&self) -> f64 {
         self.timestamp
     }
 
-    /// Overwrites `self` with `labels` and `value`, reusing its strings, when the labels fit
-    /// in [`MAX_EXEMPLAR_CHARS`]; returns whether they did (if not, `self` is unchanged).
-    fn set<L: EncodeLabels + ?Sized>(&mut self, labels: &L, value: f64) -> bool {
-        // Bytes first: a string has at most as many characters as bytes, so characters need
-        // counting only when the bytes are over the limit.
-        let mut count = Count { n: 0, chars: false };
-        labels.encode_labels(&mut count);
-        if count.n > MAX_EXEMPLAR_CHARS {
-            let mut count = Count { n: 0, chars: true };
-            labels.encode_labels(&mut count);
-            if count.n > MAX_EXEMPLAR_CHARS {
-                return false;
-            }
-        }
-        let mut w = Collect { labels: &mut self.labels, used: 0 };
-        labels.encode_labels(&mut w);
-        let used = w.used;
-        self.labels.truncate(used);
-        self.value = value;
-        self.timestamp = now();
-        true
-    }
-
     /// A new exemplar, or `None` when its labels exceed [`MAX_EXEMPLAR_CHARS`].
     fn new<L: EncodeLabels + ?Sized>(labels: &L, value: f64) -> Option<Self> {
-        let mut e = Exemplar::default();
-        e.set(labels, value).then_some(e)
+        let mut collected = Vec::new();
+        collect(labels, &mut collected).then(|| Exemplar { labels: collected, value, timestamp: coarse_seconds() })
     }
 }
 
-fn now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+/// Writes `labels` into `into`, reusing its strings, and returns whether they fit in
+/// [`MAX_EXEMPLAR_CHARS`] (if not, `into` holds no labels).
+#[inline]
+fn collect<L: EncodeLabels + ?Sized>(labels: &L, into: &mut Vec<(&'static str, String)>) -> bool {
+    let mut w = Collect { labels: into, used: 0, bytes: 0 };
+    labels.encode_labels(&mut w);
+    let (used, bytes) = (w.used, w.bytes);
+    into.truncate(used);
+    // A string has at most as many characters as bytes: characters need counting only when
+    // the bytes are over the limit.
+    if bytes > MAX_EXEMPLAR_CHARS {
+        let chars: usize = into.iter().map(|(n, v)| n.chars().count() + v.chars().count()).sum();
+        if chars > MAX_EXEMPLAR_CHARS {
+            // Dropped rather than kept for reuse: they may be arbitrarily long.
+            into.clear();
+            return false;
+        }
+    }
+    true
 }
 
-/// Collects labels into reused strings.
+/// Collects labels into reused strings, counting their bytes.
 struct Collect<'a> {
     labels: &'a mut Vec<(&'static str, String)>,
     used: usize,
-}
-
-/// Counts the bytes, or the characters, of label names and values.
-struct Count {
-    n: usize,
-    chars: bool,
-}
-
-impl ValueSink for Count {
-    fn write_str(&mut self, s: &str) {
-        self.n += if self.chars { s.chars().count() } else { s.len() };
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.n += itoa::Buffer::new().format(v).len();
-    }
-    fn write_i64(&mut self, v: i64) {
-        self.n += itoa::Buffer::new().format(v).len();
-    }
-}
-
-impl LabelWriter for Count {
-    fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
-        self.write_str(name);
-        value.write_value(self);
-    }
+    bytes: usize,
 }
 
 struct Text<'a>(&'a mut String);
 
 impl ValueSink for Text<'_> {
+    #[inline]
     fn write_str(&mut self, s: &str) {
         self.0.push_str(s);
     }
@@ -121,6 +98,7 @@ impl ValueSink for Text<'_> {
 }
 
 impl LabelWriter for Collect<'_> {
+    #[inline]
     fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
         if self.used == self.labels.len() {
             self.labels.push((name, String::new()));
@@ -129,6 +107,7 @@ impl LabelWriter for Collect<'_> {
         slot.0 = name;
         slot.1.clear();
         value.write_value(&mut Text(&mut slot.1));
+        self.bytes += name.len() + slot.1.len();
         self.used += 1;
     }
 }
@@ -143,6 +122,12 @@ impl crate::Counter {
     /// increment always happens; an exemplar whose label names and values hold more than
     /// [`MAX_EXEMPLAR_CHARS`] characters together is not kept (the previous one stays), so
     /// that no broken exemplar is ever written. Exemplars show in OpenMetrics and protobuf.
+    ///
+    /// Note: this costs a few nanoseconds more than [`inc`](Self::inc) once warm (no
+    /// allocation: the labels are copied into the previous exemplar's strings). The stamp is
+    /// read from a coarse clock (see [`Exemplar::timestamp`]), and the exemplar is stored only
+    /// if no other thread is storing or reading this counter's exemplar at that very moment:
+    /// of two exemplars kept at the same instant, one is.
     ///
     /// ```
     /// use metrics_core::{Counter, Format, LabelSet, Metrics, Registry, RenderOptions};
@@ -176,24 +161,92 @@ impl crate::Counter {
     }
 }
 
+impl crate::FloatCounter {
+    /// Adds one and keeps `labels` as the counter's exemplar, with value 1 (see
+    /// [`inc_by_with_exemplar`](Self::inc_by_with_exemplar)).
+    pub fn inc_with_exemplar<L: EncodeLabels + ?Sized>(&self, labels: &L) {
+        self.inc_by_with_exemplar(1.0, labels);
+    }
+
+    /// Adds `v` as [`inc_by`](Self::inc_by) does (refusing a negative or NaN `v`: the counter
+    /// and its exemplar are then left unchanged and `false` is returned), and keeps `labels`
+    /// (any [`LabelSet`](crate::LabelSet), such as a struct with a `trace_id` field) as the
+    /// counter's exemplar, with value `v` and the current time. As with
+    /// [`Counter::inc_with_exemplar`](crate::Counter::inc_with_exemplar), an exemplar whose
+    /// label names and values hold more than [`MAX_EXEMPLAR_CHARS`] characters together is not
+    /// kept (the previous one stays), while the increment happens. Exemplars show in
+    /// OpenMetrics and protobuf.
+    ///
+    /// ```
+    /// use metrics_core::{FloatCounter, Format, LabelSet, Metrics, Registry, RenderOptions};
+    /// #[derive(LabelSet)]
+    /// struct Trace {
+    ///     trace_id: String,
+    /// }
+    /// #[derive(Metrics)]
+    /// struct M {
+    ///     /// CPU time used.
+    ///     #[metric(unit = "seconds")]
+    ///     cpu: FloatCounter,
+    /// }
+    /// let m = std::sync::Arc::new(M::default());
+    /// assert!(m.cpu.inc_by_with_exemplar(0.25, &Trace { trace_id: "4bf92f35".into() }));
+    /// assert!(!m.cpu.inc_by_with_exemplar(-1.0, &Trace { trace_id: "refused".into() }));
+    /// let registry = Registry::new();
+    /// registry.register_arc(m).unwrap();
+    /// let mut out = Vec::new();
+    /// registry.render_into(&RenderOptions::new(Format::OpenMetrics).with_created(false), &mut out);
+    /// let text = String::from_utf8(out).unwrap();
+    /// assert!(text.contains("cpu_seconds_total 0.25 # {trace_id=\"4bf92f35\"} 0.25 "), "{text}");
+    /// ```
+    pub fn inc_by_with_exemplar<L: EncodeLabels + ?Sized>(&self, v: f64, labels: &L) -> bool {
+        let added = self.inc_by(v);
+        if added {
+            self.exemplar.set(labels, v);
+        }
+        added
+    }
+}
+
 /// A counter's exemplar: allocated on the first exemplar, so that a counter that never gets
 /// one pays only for an empty pointer (`OnceBox`: one word, where `OnceLock<Box<_>>` takes
 /// two and would make a counter 32 bytes instead of 24).
+///
+/// The slot is a spin lock that the hot path only tries (one compare-and-swap, released by a
+/// plain store): when another thread holds it, that thread is storing an exemplar at this
+/// very moment (or a scrape is reading it), and this one is skipped — the exemplar is a sample
+/// of the latest events, and the increment itself always happens.
 #[derive(Debug, Default)]
-pub(crate) struct ExemplarSlot(OnceBox<Mutex<Option<Exemplar>>>);
+pub(crate) struct ExemplarSlot(OnceBox<SpinMutex<Slot>>);
+
+#[derive(Debug, Default)]
+struct Slot {
+    current: Option<Exemplar>,
+    /// The label strings of the exemplar before the current one: the next exemplar's labels
+    /// are written into them and then swapped in, so that a warm slot allocates nothing and
+    /// labels found too long leave the current exemplar as it was.
+    spare: Vec<(&'static str, String)>,
+}
 
 impl ExemplarSlot {
-    /// Keeps `labels` and `value` as the exemplar, unless the labels are too long.
+    /// Keeps `labels` and `value` as the exemplar, unless the labels are too long (or another
+    /// thread holds the slot).
+    #[inline]
     pub(crate) fn set<L: EncodeLabels + ?Sized>(&self, labels: &L, value: f64) {
         let cell = self.0.get_or_init(Box::default);
-        let mut guard = lock(cell);
-        match &mut *guard {
-            // Overwritten in place, reusing the strings: no allocation once warm. Labels too
-            // long leave the previous exemplar in place.
+        let Some(mut guard) = cell.try_lock() else { return };
+        let slot = &mut *guard;
+        if !collect(labels, &mut slot.spare) {
+            return;
+        }
+        let timestamp = coarse_seconds();
+        match &mut slot.current {
             Some(e) => {
-                e.set(labels, value);
+                std::mem::swap(&mut e.labels, &mut slot.spare);
+                e.value = value;
+                e.timestamp = timestamp;
             }
-            None => *guard = Exemplar::new(labels, value),
+            None => slot.current = Some(Exemplar { labels: std::mem::take(&mut slot.spare), value, timestamp }),
         }
     }
 
@@ -205,9 +258,9 @@ impl ExemplarSlot {
         value: SampleValue<'_>,
         e: &mut E,
     ) {
-        match self.0.get().map(|c| lock(c)) {
-            Some(guard) if guard.is_some() => {
-                let ex = Exemplars { one: guard.as_ref(), buckets: &[], native: &[] };
+        match self.0.get().map(spin_lock) {
+            Some(guard) if guard.current.is_some() => {
+                let ex = Exemplars { one: guard.current.as_ref(), buckets: &[], native: &[] };
                 e.sample_with_exemplars(desc, labels, value, &ex);
             }
             _ => e.sample(desc, labels, value),
@@ -216,8 +269,24 @@ impl ExemplarSlot {
 
     pub(crate) fn clear(&self) {
         if let Some(c) = self.0.get() {
-            *lock(c) = None;
+            spin_lock(c).current = None;
         }
+    }
+
+    #[cfg(test)]
+    fn get(&self) -> Option<Exemplar> {
+        self.0.get().and_then(|c| spin_lock(c).current.clone())
+    }
+}
+
+/// Takes a slot off the hot path (a scrape, a reset): a writer holds it for the few
+/// nanoseconds of a copy, but may be preempted while it does, so this yields rather than spin.
+fn spin_lock(m: &SpinMutex<Slot>) -> SpinMutexGuard<'_, Slot> {
+    loop {
+        if let Some(guard) = m.try_lock() {
+            return guard;
+        }
+        std::thread::yield_now();
     }
 }
 
@@ -335,7 +404,57 @@ mod tests {
         let slot = ExemplarSlot::default();
         slot.set(&Trace("trace_id", "ok".into()), 1.0);
         slot.set(&Trace("trace_id", "a".repeat(200)), 2.0);
-        let kept = slot.0.get().and_then(|c| lock(c).clone());
+        let kept = slot.get();
         assert_eq!(kept.map(|e| (e.labels, e.value)), Some((vec![("trace_id", "ok".to_owned())], 1.0)));
+    }
+
+    struct Two(String, u64);
+
+    impl EncodeLabels for Two {
+        fn encode_labels<W: LabelWriter>(&self, w: &mut W) {
+            w.label("trace_id", &self.0);
+            w.label("span", &self.1);
+        }
+    }
+
+    #[test]
+    fn a_slot_reuses_its_strings_and_keeps_the_latest() {
+        let slot = ExemplarSlot::default();
+        let labels = |s: &ExemplarSlot| s.get().map(|e| (e.labels, e.value));
+        slot.set(&Two("first".into(), 7), 1.0);
+        assert_eq!(labels(&slot), Some((vec![("trace_id", "first".into()), ("span", "7".into())], 1.0)));
+        slot.set(&Trace("trace_id", "second".into()), 2.0);
+        assert_eq!(labels(&slot), Some((vec![("trace_id", "second".into())], 2.0)));
+        // Written into the strings of the first exemplar: no leftovers of it.
+        slot.set(&Two("3".into(), 12345), 3.0);
+        assert_eq!(labels(&slot), Some((vec![("trace_id", "3".into()), ("span", "12345".into())], 3.0)));
+        // Too long: the previous one stays, and the next good one is whole.
+        slot.set(&Two("x".repeat(300), 1), 4.0);
+        assert_eq!(labels(&slot).map(|l| l.1), Some(3.0));
+        slot.set(&Trace("trace_id", "fifth".into()), 5.0);
+        assert_eq!(labels(&slot), Some((vec![("trace_id", "fifth".into())], 5.0)));
+        slot.clear();
+        assert_eq!(slot.get(), None);
+    }
+
+    #[test]
+    fn the_timestamp_is_the_unix_time() {
+        let slot = ExemplarSlot::default();
+        let before =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        slot.set(&Trace("trace_id", "t".into()), 1.0);
+        let stamp = slot.get().map_or(0.0, |e| e.timestamp());
+        // The coarse clock is at most one tick (<= 10 ms) behind the precise one.
+        assert!((stamp - before).abs() < 0.5, "stamp {stamp}, now {before}");
+    }
+
+    #[test]
+    fn a_held_slot_skips_the_exemplar_not_the_caller() {
+        let slot = ExemplarSlot::default();
+        slot.set(&Trace("trace_id", "kept".into()), 1.0);
+        let cell = slot.0.get().map(spin_lock);
+        slot.set(&Trace("trace_id", "skipped".into()), 2.0);
+        drop(cell);
+        assert_eq!(slot.get().map(|e| e.value), Some(1.0));
     }
 }

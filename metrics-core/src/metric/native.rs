@@ -30,12 +30,12 @@
 //! whole float range needs only a few hundred buckets). The zero threshold never changes.
 
 use std::fmt;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 
 use serde::Serialize;
 
 use crate::metric::add_f64;
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{AtomicU64, Mutex, MutexGuard, Ordering, yield_now};
 
 /// The smallest schema (base 2^16).
 pub(crate) const MIN_SCHEMA: i8 = -4;
@@ -152,48 +152,55 @@ impl Default for NativeBuckets {
     }
 }
 
-/// `(frac, exp)` with `v == frac * 2^exp` and `frac` in `[0.5, 1)`, for finite `v > 0`.
-#[inline]
-fn frexp(v: f64) -> (f64, i32) {
-    let bits = v.to_bits();
-    let biased = ((bits >> 52) & 0x7ff) as i32;
-    if biased == 0 {
-        // Subnormal: scale into the normal range first.
-        let (f, e) = frexp(v * f64::from_bits(0x43f0_0000_0000_0000)); // 2^64
-        return (f, e - 64);
-    }
-    let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
-    (frac, biased - 1022)
-}
+/// The 52 mantissa bits of an `f64`.
+const MANTISSA: u64 = (1 << 52) - 1;
 
-/// The bounds `2^(j / 2^s - 1)` for `j` in `0..2^s` of a positive schema `s`: the upper
-/// bounds, as fractions in `[0.5, 1)`, of the buckets within one power of two; and, for each
-/// of the `2^(s+1)` equal cells the top `s + 1` mantissa bits cut `[0.5, 1)` into, how many
-/// bounds lie below the cell. Bounds are at least `0.5 * ln 2 / 2^s` apart, more than a
-/// cell's width `0.25 / 2^s`, so a cell holds at most one: the bucket of a fraction is its
-/// cell's count plus one comparison, where a binary search would be a chain of dependent
-/// loads and compares (most of an observation's time at schema 8).
-struct Fractions {
+/// The bucket bounds of a positive schema `s` within one power of two, by cell.
+///
+/// Written `v = frac * 2^exp` with `frac` in `[0.5, 1)` (frexp), the bucket of `v` is the
+/// bucket of `frac` among the `2^s` bounds `2^(j / 2^s - 1)`, `j` in `0..2^s`, plus
+/// `(exp - 1) * 2^s`. All fractions share one exponent, so they compare as their mantissa
+/// bits do. The top `s + 1` mantissa bits cut `[0.5, 1)` into `2^(s+1)` equal cells; bounds
+/// are at least `0.5 * ln 2 / 2^s` apart, more than a cell's width `0.25 / 2^s`, so a cell
+/// holds at most one: the bucket of a fraction is the number of bounds below its cell plus
+/// one integer comparison with the bound that may lie in it. One load of a cell, where a
+/// binary search would be a chain of dependent loads and compares.
+struct Cells {
+    /// The bounds, as fractions in `[0.5, 1)`.
+    #[cfg(test)]
     bounds: Vec<f64>,
-    below: Vec<u16>,
+    /// Per cell: the mantissa bits of the first bound at or above the cell's start
+    /// (`u64::MAX` when there is none), and the number of bounds below the cell.
+    cells: Box<[(u64, u32)]>,
 }
 
-fn fractions(schema: i8) -> &'static Fractions {
+/// The cells of positive schema `schema` (built once per schema, on first use).
+fn cells(schema: i8) -> &'static Cells {
     use std::sync::OnceLock;
-    static TABLES: [OnceLock<Fractions>; 8] = [const { OnceLock::new() }; 8];
+    static TABLES: [OnceLock<Cells>; 8] = [const { OnceLock::new() }; 8];
     let s = schema.clamp(1, 8);
     TABLES[(s - 1) as usize].get_or_init(|| {
         let n = 1u32 << s;
         let bounds: Vec<f64> = (0..n).map(|j| (f64::from(j) / f64::from(n) - 1.0).exp2()).collect();
-        let cells = 1usize << (s + 1);
-        let below = (0..cells)
+        let count = 1usize << (s + 1);
+        let cells = (0..count)
             .map(|c| {
-                let low = 0.5 + 0.5 * c as f64 / cells as f64;
-                bounds.partition_point(|&b| b < low) as u16
+                let low = 0.5 + 0.5 * c as f64 / count as f64;
+                let below = bounds.partition_point(|&b| b < low);
+                (bounds.get(below).map_or(u64::MAX, |b| b.to_bits() & MANTISSA), below as u32)
             })
             .collect();
-        Fractions { bounds, below }
+        Cells {
+            #[cfg(test)]
+            bounds,
+            cells,
+        }
     })
+}
+
+/// The cells an observation at `schema` needs: `None` at schemas of 0 and below.
+fn cells_of(schema: i8) -> Option<&'static Cells> {
+    (schema > 0).then(|| cells(schema))
 }
 
 impl NativeBuckets {
@@ -229,24 +236,49 @@ impl NativeBuckets {
 /// See [`NativeBuckets::bucket_index`].
 #[inline]
 pub(crate) fn bucket_index(v: f64, schema: i8) -> i32 {
-    let (v, inf) = if v.is_infinite() { (f64::MAX, 1) } else { (v, 0) };
-    let (frac, exp) = frexp(v);
-    let key = if schema > 0 {
-        let t = fractions(schema);
-        // The cell: the top `schema + 1` bits of the mantissa (exact: `frac` is in [0.5, 1)).
-        let cell = ((frac.to_bits() & ((1 << 52) - 1)) >> (52 - (schema as u32 + 1))) as usize;
-        let mut j = usize::from(t.below.get(cell).copied().unwrap_or(0));
-        if t.bounds.get(j).is_some_and(|&b| b < frac) {
-            j += 1;
+    index_in(v, schema, cells_of(schema))
+}
+
+/// The bucket index of `v` (positive, not NaN) at `schema`, whose cells are `table` (those of
+/// `schema`: `None` when it is not positive). Normal numbers take bit operations and one
+/// table load; subnormals and `+Inf` take [`index_rare`].
+#[inline]
+fn index_in(v: f64, schema: i8, table: Option<&Cells>) -> i32 {
+    let bits = v.to_bits();
+    let biased = (bits >> 52) as i32;
+    if biased == 0 || biased == 0x7ff {
+        return index_rare(v, schema, table);
+    }
+    // frexp's exponent: v = frac * 2^exp, frac in [0.5, 1).
+    let exp = biased - 1022;
+    let mantissa = bits & MANTISSA;
+    match table {
+        Some(t) if schema > 0 => {
+            let cell = (mantissa >> (51 - schema as u32)) as usize;
+            let (bound, below) = t.cells.get(cell).copied().unwrap_or((u64::MAX, 0));
+            (below as i32 + i32::from(mantissa > bound)) + ((exp - 1) << schema)
         }
-        j as i32 + (exp - 1) * t.bounds.len() as i32
-    } else {
-        // Powers of two are upper bounds: 2^n is the last value of bucket n at schema 0.
-        let key = if frac == 0.5 { exp - 1 } else { exp };
-        let shift = -i32::from(schema);
-        (key + (1 << shift) - 1) >> shift
-    };
-    key + inf
+        _ if schema > 0 => index_in(v, schema, Some(cells(schema))),
+        _ => {
+            // Powers of two are upper bounds: 2^n is the last value of bucket n at schema 0.
+            let key = if mantissa == 0 { exp - 1 } else { exp };
+            let shift = -i32::from(schema);
+            (key + (1 << shift) - 1) >> shift
+        }
+    }
+}
+
+/// [`index_in`] for `+Inf` (the bucket after `f64::MAX`'s, as in client_golang) and
+/// subnormals (scaled by 2^64 into the normal range: 64 powers of two are `64 * 2^schema`
+/// buckets at every schema, a whole number from -4 up).
+#[cold]
+fn index_rare(v: f64, schema: i8, table: Option<&Cells>) -> i32 {
+    if v.is_infinite() {
+        return index_in(f64::MAX, schema, table) + 1;
+    }
+    let scaled = v * f64::from_bits(0x43f0_0000_0000_0000); // 2^64
+    let buckets = if schema >= 0 { 64 << schema } else { 64 >> -i32::from(schema) };
+    index_in(scaled, schema, table) - buckets
 }
 
 /// Slot keys: the bucket index and the sign, `EMPTY` for an unused slot. Keys of real buckets
@@ -309,6 +341,7 @@ impl Shard {
         }
     }
 
+    #[inline]
     fn schema(&self) -> i8 {
         self.schema.load(Ordering::Relaxed) as i8
     }
@@ -318,6 +351,18 @@ impl Shard {
     fn add(&self, key: u64, n: u64) -> bool {
         let mask = self.slots.len() - 1;
         let start = (key as usize) & mask;
+        // Most observations land in a bucket that exists, in its first slot.
+        if let Some(slot) = self.slots.get(start)
+            && slot.key.load(Ordering::Acquire) == key
+        {
+            slot.count.fetch_add(n, Ordering::Release);
+            return false;
+        }
+        self.probe(key, n, start, mask)
+    }
+
+    /// [`add`](Self::add) past the first slot, or to a new bucket.
+    fn probe(&self, key: u64, n: u64, start: usize, mask: usize) -> bool {
         for probe in 0..self.slots.len() {
             let slot = &self.slots[(start + probe) & mask];
             let mut k = slot.key.load(Ordering::Acquire);
@@ -415,12 +460,26 @@ impl Shard {
     }
 }
 
+/// Where an observation goes.
+enum Bucket {
+    Nan,
+    Zero,
+    /// A native bucket's slot key.
+    Key(u64),
+}
+
+/// The fewest slots of a table (a few under loom, whose model would otherwise step through
+/// every slot of every scan).
+const MIN_SLOTS: usize = if cfg!(loom) { 4 } else { 64 };
+
 /// The top bit of `started` names the hot shard; the rest counts observations started.
 const HOT: u64 = 1 << 63;
 
 /// Classic and native buckets of one histogram, observed without a lock (see the module docs).
 pub(crate) struct NativeCounts {
     settings: NativeBuckets,
+    /// The cells of the configured schema.
+    cells: Option<&'static Cells>,
     started: AtomicU64,
     shards: [Shard; 2],
     /// Held to swap shards: by scrapes, resolution changes and resets.
@@ -437,10 +496,11 @@ struct SwapState {
 
 impl NativeCounts {
     pub(crate) fn new(settings: NativeBuckets, classic: usize) -> Self {
-        let slots = (2 * settings.max_buckets as usize).clamp(64, 1 << 16).next_power_of_two();
+        let slots = (2 * settings.max_buckets as usize).clamp(MIN_SLOTS, 1 << 16).next_power_of_two();
         let shards = [Shard::new(classic, slots, settings.schema), Shard::new(classic, slots, settings.schema)];
         NativeCounts {
             settings,
+            cells: cells_of(settings.schema),
             started: AtomicU64::new(0),
             shards,
             swap: Mutex::new(SwapState { base: 0, merged: 0 }),
@@ -460,22 +520,30 @@ impl NativeCounts {
     /// counter, one atomic operation less per observation.
     #[inline]
     pub(crate) fn observe(&self, v: f64, classic: usize) {
+        // Where `v` goes, at the configured schema, before the first atomic operation: that
+        // operation waits for the store buffer to drain, and this work overlaps the wait
+        // instead of following it. Checked against the shard's schema below (lower only after
+        // a resolution change).
+        let bucket = self.bucket_of(v, self.settings.schema, self.cells);
         let n = self.started.fetch_add(1, Ordering::Acquire);
         let shard = &self.shards[(n >> 63) as usize];
         add_f64(&shard.sum, v);
-        let mut created = false;
-        // NaN is counted (and makes the sum NaN) but lands in no native bucket.
-        if v.is_nan() {
-            shard.nan.fetch_add(1, Ordering::Release);
-        } else {
-            let magnitude = v.abs();
-            if magnitude <= self.settings.zero_threshold {
-                shard.zero.fetch_add(1, Ordering::Release);
-            } else {
-                let index = bucket_index(magnitude, shard.schema());
-                created = shard.add(key_of(index, v < 0.0), 1);
+        let created = match bucket {
+            // NaN is counted (and makes the sum NaN) but lands in no native bucket.
+            Bucket::Nan => {
+                shard.nan.fetch_add(1, Ordering::Release);
+                false
             }
-        }
+            Bucket::Zero => {
+                shard.zero.fetch_add(1, Ordering::Release);
+                false
+            }
+            Bucket::Key(key) => {
+                let schema = shard.schema();
+                let key = if schema == self.settings.schema { key } else { self.rescaled_key(v, schema) };
+                shard.add(key, 1)
+            }
+        };
         if shard.classic.len() > 1
             && let Some(c) = shard.classic.get(classic)
         {
@@ -486,18 +554,42 @@ impl NativeCounts {
         }
     }
 
+    /// The bucket of `v` at `schema`, whose cells are `table`.
+    #[inline]
+    fn bucket_of(&self, v: f64, schema: i8, table: Option<&Cells>) -> Bucket {
+        if v.is_nan() {
+            return Bucket::Nan;
+        }
+        let magnitude = v.abs();
+        if magnitude <= self.settings.zero_threshold {
+            return Bucket::Zero;
+        }
+        Bucket::Key(key_of(index_in(magnitude, schema, table), v < 0.0))
+    }
+
+    /// The key of `v` (in a native bucket) at a schema lowered since the histogram was made.
+    #[cold]
+    fn rescaled_key(&self, v: f64, schema: i8) -> u64 {
+        key_of(index_in(v.abs(), schema, cells_of(schema)), v < 0.0)
+    }
+
     /// Halves the resolution until the buckets fit (see the module docs).
     #[cold]
     fn limit(&self) {
         let mut state = lock(&self.swap);
+        self.fit(&mut state);
+    }
+
+    /// Halves the resolution until the hot shard's buckets fit, the swap mutex held.
+    fn fit(&self, state: &mut SwapState) {
         loop {
             let hot = &self.shards[(self.started.load(Ordering::Relaxed) >> 63) as usize];
             if hot.used.load(Ordering::Relaxed) <= u64::from(self.settings.max_buckets) || hot.schema() <= MIN_SCHEMA {
                 return;
             }
             let lower = hot.schema() - 1;
-            let old = self.swap_shards(&mut state, lower);
-            self.absorb(&mut state, old);
+            let old = self.swap_shards(state, lower);
+            self.absorb(state, old);
         }
     }
 
@@ -511,7 +603,7 @@ impl NativeCounts {
         let expected = state.merged.wrapping_add(n.wrapping_sub(state.base));
         state.base = n;
         while old.count() != expected {
-            std::thread::yield_now();
+            yield_now();
         }
         old
     }
@@ -558,6 +650,10 @@ impl NativeCounts {
         };
         let r = f(snap);
         self.absorb(&mut state, old);
+        // The old shard's buckets and those the new one got meanwhile may together be more
+        // than `max_buckets`, though neither was (found by the loom model of a resolution
+        // change): fit them now rather than at the next new bucket.
+        self.fit(&mut state);
         r
     }
 
@@ -654,11 +750,21 @@ mod tests {
     }
 
     #[test]
-    fn frexp_matches_definition() {
-        for v in [1.0, 0.5, 0.75, 3.0, 1e-310, f64::MIN_POSITIVE, f64::MAX, 5e-324] {
-            let (f, e) = frexp(v);
-            assert!((0.5..1.0).contains(&f), "{v}: {f}");
-            assert_eq!(f * 2f64.powi(e.clamp(-1022, 1023)) * 2f64.powi(e - e.clamp(-1022, 1023)), v);
+    fn subnormals_and_infinity_take_the_rare_path_to_the_right_bucket() {
+        for schema in MIN_SCHEMA..=MAX_SCHEMA {
+            // 2^e lies in bucket ceil(e * 2^s): 2^-1074 is the smallest subnormal, 2^-1022
+            // the smallest normal number, and the largest subnormal is in the latter's bucket.
+            let per_power = 2f64.powi(i32::from(schema));
+            assert_eq!(f64::from(bucket_index(5e-324, schema)), (-1074.0 * per_power).ceil(), "schema {schema}");
+            let min = bucket_index(f64::MIN_POSITIVE, schema);
+            assert_eq!(f64::from(min), (-1022.0 * per_power).ceil());
+            assert_eq!(bucket_index(f64::from_bits(f64::MIN_POSITIVE.to_bits() - 1), schema), min);
+            if schema >= 0 {
+                // About 2^-1023: the bucket below 2^-1022's (one power of two is 2^s buckets).
+                let half = f64::from_bits(f64::MIN_POSITIVE.to_bits() - 1) / 2.0;
+                assert_eq!(bucket_index(half, schema), min - (1 << schema));
+            }
+            assert_eq!(bucket_index(f64::INFINITY, schema), bucket_index(f64::MAX, schema) + 1);
         }
     }
 
@@ -681,7 +787,7 @@ mod tests {
     #[test]
     fn cells_find_the_same_bucket_as_a_search() {
         for schema in 1..=8i8 {
-            let t = fractions(schema);
+            let t = cells(schema);
             let mut fracs: Vec<f64> = (0..20_000).map(|i| 0.5 + f64::from(i) / 40_000.0).collect();
             for &b in &t.bounds {
                 fracs.extend([b, f64::from_bits(b.to_bits() - 1), f64::from_bits(b.to_bits() + 1)]);
@@ -698,6 +804,23 @@ mod tests {
         let mut spans = Vec::new();
         NativeData::spans(&[(-2, 1), (-1, 1), (3, 2), (4, 1), (5, 1), (9, 1)], |o, l| spans.push((o, l)));
         assert_eq!(spans, [(-2, 2), (3, 3), (3, 1)]);
+    }
+
+    #[test]
+    fn buckets_merged_by_a_snapshot_are_fitted_too() {
+        // Bucket 1 in one shard; bucket 2 made in the other while the snapshot reads the
+        // first (as an observation racing the snapshot would): each shard alone fits in
+        // `max_buckets` = 1, the two merged do not.
+        let n = NativeCounts::new(NativeBuckets::new(0, 1, 0.0).unwrap_or_default(), 1);
+        n.observe(1.5, 0);
+        n.snapshot(|s| {
+            assert_eq!(s.native.positive, [(1, 1)]);
+            n.observe(3.0, 0);
+        });
+        n.snapshot(|s| {
+            assert_eq!((s.native.schema, &s.native.positive[..]), (-1, &[(1, 2)][..]));
+            assert_eq!(s.count, 2);
+        });
     }
 
     #[test]

@@ -1,0 +1,67 @@
+//! Observes the `OBSERVATIONS` values `n` times, cycling through them as the criterion
+//! `native_observe` workload does, into one of our histograms: `classic` (the default
+//! buckets), `native` (native buckets only, `NativeBuckets::DEFAULT`) or `both`. Run it under
+//! `valgrind --tool=callgrind` at two values of `n` to count the instructions of one
+//! observation (the difference cancels start-up).
+//!
+//! `compare` times classic and native observations alternately instead, `n` of each per
+//! round for 30 rounds, and prints the fastest round of each and their ratio: the minimum of
+//! interleaved rounds stands a shared machine's noise better than one long run.
+//!
+//! Usage: `observe <classic|native|both|compare> [n]` (default 1 000 000). Prints the
+//! histogram's count, which must equal `n`.
+
+use std::hint::black_box;
+use std::process::ExitCode;
+
+use benches::OBSERVATIONS;
+use metrics_core::{Histogram, NativeBuckets};
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let which = args.next().unwrap_or_default();
+    let n: usize = match args.next().map(|n| n.parse()) {
+        None => 1_000_000,
+        Some(Ok(n)) => n,
+        Some(Err(e)) => {
+            eprintln!("observe: bad count: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if which == "compare" {
+        compare(n);
+        return ExitCode::SUCCESS;
+    }
+    let h = match which.as_str() {
+        "classic" => Histogram::default(),
+        "native" => Histogram::native(NativeBuckets::DEFAULT),
+        "both" => Histogram::default().with_native(NativeBuckets::DEFAULT),
+        other => {
+            eprintln!("observe: unknown histogram {other:?}: classic, native or both");
+            return ExitCode::from(2);
+        }
+    };
+    for i in 0..n {
+        h.observe(black_box(OBSERVATIONS[i % OBSERVATIONS.len()]));
+    }
+    println!("{}", h.count());
+    ExitCode::SUCCESS
+}
+
+/// The fastest of 30 interleaved rounds of `n` observations, classic then native.
+fn compare(n: usize) {
+    let round = |h: &Histogram| {
+        let start = std::time::Instant::now();
+        for i in 0..n {
+            h.observe(black_box(OBSERVATIONS[i % OBSERVATIONS.len()]));
+        }
+        start.elapsed().as_secs_f64() * 1e9 / n as f64
+    };
+    let (classic, native) = (Histogram::default(), Histogram::native(NativeBuckets::DEFAULT));
+    let (mut c, mut nat) = (f64::MAX, f64::MAX);
+    for _ in 0..30 {
+        c = c.min(round(&classic));
+        nat = nat.min(round(&native));
+    }
+    println!("classic {c:.2} ns, native {nat:.2} ns, ratio {:.2}", nat / c);
+}
