@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use benches::*;
 use criterion::{Criterion, criterion_group, criterion_main};
-use metrics_core::{Format, RenderOptions};
+use metrics_core::{Escaping, Format, RenderOptions};
 
 fn encode(c: &mut Criterion) {
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
@@ -32,6 +32,27 @@ fn encode(c: &mut Criterion) {
             b.iter(|| {
                 buf.clear();
                 ours.render_into(&opts, &mut buf);
+                buf.len()
+            })
+        });
+    }
+
+    // UTF-8 names (issue 13): OpenTelemetry-style dotted names served quoted (text 1.0.0 and
+    // OpenMetrics with `escaping=allow-utf-8`), beside their legacy-named twin (`app_c0`,
+    // `http_route`: the same text but for the quotes).
+    let dotted = dotted_registry();
+    let twin = twin_registry();
+    for (name, registry, format, escaping) in [
+        ("encode_utf8/twin_text", &twin, Format::Prometheus, Escaping::Underscores),
+        ("encode_utf8/dotted_text", &dotted, Format::Prometheus, Escaping::AllowUtf8),
+        ("encode_utf8/twin_openmetrics", &twin, Format::OpenMetrics, Escaping::Underscores),
+        ("encode_utf8/dotted_openmetrics", &dotted, Format::OpenMetrics, Escaping::AllowUtf8),
+    ] {
+        let opts = RenderOptions::new(format).with_escaping(escaping);
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                buf.clear();
+                registry.render_into(&opts, &mut buf);
                 buf.len()
             })
         });

@@ -1272,8 +1272,9 @@ mod tests {
                 ("latency_bucket 1".into(), "trace_id=def".into(), 0.7)
             ]
         );
-        // Rounded to the nearest millisecond.
-        let during = before..=ms() + 1;
+        // Rounded to the nearest millisecond, from a clock that may lag one kernel tick (at most
+        // 10 ms; see `Exemplar::timestamp`).
+        let during = before - 11..=ms() + 1;
         let ts: Vec<i64> = req.timeseries.iter().flat_map(|s| &s.exemplars).map(|e| e.timestamp).collect();
         assert!(ts.iter().all(|t| during.contains(t)), "{ts:?} not in {during:?}");
         // The one-pass encoder writes the same.
