@@ -2,8 +2,9 @@
 //!
 //! A counter is its value and a [`Spread`] word: the creation stamp while the counter is one
 //! atomic, or, once two threads' increments collided on it, the index of its [`Stripes`] in a
-//! process-wide arena (which then hold the stamp). An uncontended counter so costs no more
-//! than an atomic and its stamp, 16 bytes, whatever happens to the counters that spread.
+//! process-wide arena (which then hold the stamp). Striping so costs an uncontended counter
+//! nothing beyond an atomic and its stamp, 16 bytes, whatever happens to the counters that
+//! spread (a `Counter` is 24 bytes with the word of its exemplar slot).
 
 use std::cell::Cell;
 use std::sync::PoisonError;
