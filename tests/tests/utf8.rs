@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use metrics_core::{Counter, Family, Gauge, Histogram, LabelSet, Metrics, Registry};
 use metrics_http::{Exporter, ExporterConfig, Server, ServerHandle};
+use metrics_tests::pb::decode;
 use metrics_tests::{dir, get, python, python_utf8, query, request, start_prometheus, tool, value_of};
 
 #[derive(LabelSet)]
@@ -287,60 +288,6 @@ fn prometheus_2_stores_the_underscores_spelling() {
     assert!(targets.contains("\"health\":\"up\""), "{targets}");
     drop(_server);
     let _ = std::fs::remove_dir_all(&tmp);
-}
-
-/// The few `io.prometheus.client` messages these tests read (prost skips the other fields).
-mod pb {
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub(crate) struct LabelPair {
-        #[prost(string, tag = "1")]
-        pub(crate) name: String,
-        #[prost(string, tag = "2")]
-        pub(crate) value: String,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub(crate) struct Value {
-        #[prost(double, tag = "1")]
-        pub(crate) value: f64,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub(crate) struct Histogram {
-        #[prost(uint64, tag = "1")]
-        pub(crate) sample_count: u64,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub(crate) struct Metric {
-        #[prost(message, repeated, tag = "1")]
-        pub(crate) label: Vec<LabelPair>,
-        #[prost(message, optional, tag = "2")]
-        pub(crate) gauge: Option<Value>,
-        #[prost(message, optional, tag = "3")]
-        pub(crate) counter: Option<Value>,
-        #[prost(message, optional, tag = "7")]
-        pub(crate) histogram: Option<Histogram>,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub(crate) struct MetricFamily {
-        #[prost(string, tag = "1")]
-        pub(crate) name: String,
-        #[prost(string, tag = "2")]
-        pub(crate) help: String,
-        #[prost(int32, tag = "3")]
-        pub(crate) r#type: i32,
-        #[prost(message, repeated, tag = "4")]
-        pub(crate) metric: Vec<Metric>,
-    }
-}
-
-/// The delimited `MetricFamily` messages of a protobuf body.
-fn decode(mut bytes: &[u8]) -> Vec<pb::MetricFamily> {
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        out.push(
-            <pb::MetricFamily as prost::Message>::decode_length_delimited(&mut bytes).unwrap_or_else(|e| panic!("{e}")),
-        );
-    }
-    out
 }
 
 /// The protobuf `Accept` of a Prometheus with native histograms on, without the escaping
