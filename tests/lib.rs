@@ -116,6 +116,28 @@ pub fn python() -> PathBuf {
     py
 }
 
+/// Runs `tests/python/<script> <kind> <file>` with the interpreter `py` on `text` (written to a
+/// temporary file, removed after) and returns its stdout; panics with its stderr and `text`
+/// when it fails (a parser refusing our output).
+pub fn python_on_text(py: &std::path::Path, script: &str, kind: &str, text: &str) -> Vec<u8> {
+    let path = std::env::temp_dir().join(format!("{script}-{}-{kind}-{}.txt", std::process::id(), text.len()));
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(py)
+        .arg(dir().join("python").join(script))
+        .arg(kind)
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "{} {script} ({kind}) rejects our output: {}\n{text}",
+        py.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Replaces the value of every `_created` sample (wall-clock time) with `<created>`, so that
 /// outputs can be compared with expected files.
 pub fn mask_created(text: &str) -> String {

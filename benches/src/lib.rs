@@ -180,27 +180,35 @@ pub struct Big {
 #[repr(align(128))]
 pub struct Isolated<T>(pub T);
 
+/// The encoding workload's registry from one of its three spellings (`Big`, `Dotted`, `Twin`:
+/// the same fields, other names): every series filled with the same values.
+macro_rules! fill_registry {
+    ($metrics:ident, $labels:ident) => {{
+        let b = $metrics::default();
+        for i in 0..SERIES {
+            let r = $labels { route: route(i) };
+            for c in [&b.c0, &b.c1, &b.c2, &b.c3, &b.c4, &b.c5, &b.c6, &b.c7, &b.c8, &b.c9] {
+                c.get_or_create(&r).inc_by(counter_value(i));
+            }
+            for g in [&b.g0, &b.g1, &b.g2, &b.g3, &b.g4, &b.g5, &b.g6, &b.g7, &b.g8, &b.g9] {
+                g.get_or_create(&r).set(gauge_value(i));
+            }
+            for h in [&b.h0, &b.h1, &b.h2, &b.h3, &b.h4] {
+                let h = h.get_or_create(&r);
+                observations(i).for_each(|v| h.observe(v));
+            }
+        }
+        let reg = Arc::new(Registry::new());
+        if let Err(e) = reg.register_arc(Arc::new(b)) {
+            panic!("{e}");
+        }
+        reg
+    }};
+}
+
 /// Our registry with the encoding workload.
 pub fn ours_registry() -> Arc<Registry> {
-    let b = Big::default();
-    for i in 0..SERIES {
-        let r = Route { route: route(i) };
-        for c in [&b.c0, &b.c1, &b.c2, &b.c3, &b.c4, &b.c5, &b.c6, &b.c7, &b.c8, &b.c9] {
-            c.get_or_create(&r).inc_by(counter_value(i));
-        }
-        for g in [&b.g0, &b.g1, &b.g2, &b.g3, &b.g4, &b.g5, &b.g6, &b.g7, &b.g8, &b.g9] {
-            g.get_or_create(&r).set(gauge_value(i));
-        }
-        for h in [&b.h0, &b.h1, &b.h2, &b.h3, &b.h4] {
-            let h = h.get_or_create(&r);
-            observations(i).for_each(|v| h.observe(v));
-        }
-    }
-    let reg = Arc::new(Registry::new());
-    if let Err(e) = reg.register_arc(Arc::new(b)) {
-        panic!("{e}");
-    }
-    reg
+    fill_registry!(Big, Route)
 }
 
 /// The `http.route` label, named as OpenTelemetry does.
@@ -296,25 +304,7 @@ pub struct Dotted {
 
 /// Our registry with the dotted-name encoding workload.
 pub fn dotted_registry() -> Arc<Registry> {
-    let b = Dotted::default();
-    for i in 0..SERIES {
-        let r = DottedRoute { route: route(i) };
-        for c in [&b.c0, &b.c1, &b.c2, &b.c3, &b.c4, &b.c5, &b.c6, &b.c7, &b.c8, &b.c9] {
-            c.get_or_create(&r).inc_by(counter_value(i));
-        }
-        for g in [&b.g0, &b.g1, &b.g2, &b.g3, &b.g4, &b.g5, &b.g6, &b.g7, &b.g8, &b.g9] {
-            g.get_or_create(&r).set(gauge_value(i));
-        }
-        for h in [&b.h0, &b.h1, &b.h2, &b.h3, &b.h4] {
-            let h = h.get_or_create(&r);
-            observations(i).for_each(|v| h.observe(v));
-        }
-    }
-    let reg = Arc::new(Registry::new());
-    if let Err(e) = reg.register_arc(Arc::new(b)) {
-        panic!("{e}");
-    }
-    reg
+    fill_registry!(Dotted, DottedRoute)
 }
 
 /// The `http_route` label: [`DottedRoute`]'s legacy spelling.
@@ -409,25 +399,7 @@ pub struct Twin {
 
 /// Our registry with [`Twin`], the legacy twin of the dotted-name workload.
 pub fn twin_registry() -> Arc<Registry> {
-    let b = Twin::default();
-    for i in 0..SERIES {
-        let r = TwinRoute { route: route(i) };
-        for c in [&b.c0, &b.c1, &b.c2, &b.c3, &b.c4, &b.c5, &b.c6, &b.c7, &b.c8, &b.c9] {
-            c.get_or_create(&r).inc_by(counter_value(i));
-        }
-        for g in [&b.g0, &b.g1, &b.g2, &b.g3, &b.g4, &b.g5, &b.g6, &b.g7, &b.g8, &b.g9] {
-            g.get_or_create(&r).set(gauge_value(i));
-        }
-        for h in [&b.h0, &b.h1, &b.h2, &b.h3, &b.h4] {
-            let h = h.get_or_create(&r);
-            observations(i).for_each(|v| h.observe(v));
-        }
-    }
-    let reg = Arc::new(Registry::new());
-    if let Err(e) = reg.register_arc(Arc::new(b)) {
-        panic!("{e}");
-    }
-    reg
+    fill_registry!(Twin, TwinRoute)
 }
 
 /// The floor of histogram observation: a linear bucket search, one atomic add, and a

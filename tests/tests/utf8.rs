@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use metrics_core::{Counter, Family, Gauge, Histogram, LabelSet, Metrics, Registry};
 use metrics_http::{Exporter, ExporterConfig, Server, ServerHandle};
 use metrics_tests::pb::decode;
-use metrics_tests::{dir, get, python, python_utf8, query, request, start_prometheus, tool, value_of};
+use metrics_tests::{get, python, python_on_text, python_utf8, query, request, start_prometheus, tool, value_of};
 
 #[derive(LabelSet)]
 struct Request {
@@ -152,22 +152,7 @@ fn legacy_names_force_underscores_whatever_the_scraper_asks() {
 
 /// What a Python client's parser read from `text`.
 fn dump(py: &Path, kind: &str, text: &str) -> Vec<serde_json::Value> {
-    let path = std::env::temp_dir().join(format!("utf8-{}-{kind}-{}.txt", std::process::id(), text.len()));
-    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
-    let out = Command::new(py)
-        .arg(dir().join("python/dump_families.py"))
-        .arg(kind)
-        .arg(&path)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let _ = std::fs::remove_file(&path);
-    assert!(
-        out.status.success(),
-        "{} ({kind}) rejects our output: {}\n{text}",
-        py.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"))
+    serde_json::from_slice(&python_on_text(py, "dump_families.py", kind, text)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// `(family, sample name, labels, value)` of the first sample of the family named `family`.

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use metrics_core::encoding::{JsonEncoder, OpenMetricsEncoder, PrometheusEncoder};
 use metrics_core::{Counter, Descriptor, Encoder, Family, FloatGauge, LabelDescriptor, LabelSet, MetricKind};
-use metrics_tests::{dir, python};
+use metrics_tests::{dir, python, python_on_text};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
@@ -15,21 +15,7 @@ use crate::example_outputs;
 
 /// Parses `text` with the Python client's `prom` or `om` parser.
 fn python_parse(kind: &str, text: &str) {
-    let py = python();
-    let path = std::env::temp_dir().join(format!("conformance-{}-{kind}-{}.txt", std::process::id(), text.len()));
-    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
-    let out = Command::new(py)
-        .arg(dir().join("python/parse_file.py"))
-        .arg(kind)
-        .arg(&path)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let _ = std::fs::remove_file(&path);
-    assert!(
-        out.status.success(),
-        "the Python {kind} parser rejects our output: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    python_on_text(&python(), "parse_file.py", kind, text);
 }
 
 #[test]
