@@ -101,13 +101,12 @@ impl Counter {
     /// Adds `n`, which is 1 if `ONE`.
     #[inline]
     fn add<const ONE: bool>(&self, n: u64) {
-        let word = self.spread.load();
-        if !is_spread(word) {
+        if !self.spread.spread_now() {
             if add_watching::<ONE>(&self.value, n) {
                 self.spread.spread();
             }
         } else {
-            self.add_to_cell(word, n);
+            self.add_to_cell(n);
         }
     }
 
@@ -115,14 +114,18 @@ impl Counter {
     /// increment site (laid out the other way, the dense family's increment took 8 % longer).
     #[cold]
     #[inline(never)]
-    fn add_to_cell(&self, word: u64, n: u64) {
-        match cell_of(word) {
+    fn add_to_cell(&self, n: u64) {
+        // Acquire: the cells the word names are seen as the thread that spread the counter
+        // left them. A counter that spread stays spread (a reset keeps its cells).
+        let word = self.spread.load();
+        match is_spread(word).then(|| cell_of(word)).flatten() {
             Some((cell, probe)) => {
                 if add_watching::<false>(cell, n) {
                     rehash(probe);
                 }
             }
-            // Entries are never removed: not reached, but the value is the right place.
+            // Not reached (entries are never removed, and a spread counter stays spread), but
+            // the value is the right place.
             None => drop(self.value.fetch_add(n, Ordering::Relaxed)),
         }
     }

@@ -24,11 +24,21 @@ impl Spread {
         Spread(AtomicU64::new(unique_nanos()))
     }
 
-    /// The word, to test with [`is_spread`] and give to [`Stripes::of`]: one load on the
-    /// increment path.
+    /// The word, to test with [`is_spread`] and give to [`Stripes::of`].
     #[inline]
     pub(super) fn load(&self) -> u64 {
         self.0.load(Ordering::Acquire)
+    }
+
+    /// Whether the counter spread: the one load on the increment path. Relaxed, as it only
+    /// picks the path: the spread path loads the word again with [`load`](Self::load) before
+    /// it uses the cells. An acquire load there would keep the compiler from holding values
+    /// in registers across it: values the caller's loop keeps are loaded again after it, and
+    /// those loads wait for the previous locked add (in a stand-alone loop of the shape of
+    /// `family_enum/ours` with the same checks, 3.50 ns per increment against 3.03).
+    #[inline]
+    pub(super) fn spread_now(&self) -> bool {
+        is_spread(self.0.load(Ordering::Relaxed))
     }
 
     /// The counter's cells, if it spread.
