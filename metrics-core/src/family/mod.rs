@@ -209,10 +209,6 @@ impl<L: LabelSet, M: Metric + Default> Default for Family<L, M> {
 }
 
 impl<L: LabelSet, M: Metric> Family<L, M> {
-    /// Whether the family is dense with at most 64 series, whose presence `Dense` keeps in
-    /// one word: a constant, so the increment tests it at compile time.
-    const SMALL: bool = matches!(L::CARDINALITY, Some(n) if n <= dense::SMALL);
-
     /// A family whose series are made by `make` (for histograms with their own buckets, ...).
     pub fn with_constructor(make: impl Fn() -> M + Send + Sync + 'static) -> Self {
         Self::build(Arc::new(make), 0, None)
@@ -270,7 +266,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
     #[inline(always)]
     pub fn get_or_create(&self, labels: &L) -> SeriesRef<'_, L, M> {
         match self.storage() {
-            Storage::Dense(d) => match d.get_or_create(labels.dense_index(), Self::SMALL) {
+            Storage::Dense(d) => match d.get_or_create(labels.dense_index()) {
                 Some(m) => SeriesRef(Ref::Borrowed(m)),
                 None => SeriesRef(Ref::Borrowed(self.overflow_metric())),
             },
@@ -311,7 +307,7 @@ impl<L: LabelSet, M: Metric> Family<L, M> {
     #[inline(always)]
     pub fn with<R>(&self, labels: &L, f: impl FnOnce(&M) -> R) -> R {
         match self.storage() {
-            Storage::Dense(d) => match d.get_or_create(labels.dense_index(), Self::SMALL) {
+            Storage::Dense(d) => match d.get_or_create(labels.dense_index()) {
                 Some(m) => f(m),
                 None => f(self.overflow_metric()),
             },
