@@ -106,25 +106,51 @@ fn find_special(bytes: &[u8], quote: bool) -> Option<usize> {
     tail.iter().position(|&b| b == b'\\' || b == b'\n' || (quote && b == b'"'))
 }
 
-/// Appends the label value `s` escaped. Values of 8 to 16 bytes without a byte to escape (most
-/// paths, methods with a suffix, host names) are checked as two overlapping words and copied as
-/// two fixed-size chunks, inline; the others go to [`escape`].
+/// Appends the label value `s` escaped. Values of 8 to 32 bytes without a byte to escape (most
+/// paths, methods with a suffix, host names) are checked as overlapping words and copied as two
+/// fixed-size chunks, inline; the others go to [`escape`].
 #[inline(always)]
 pub(crate) fn escape_value(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    if bytes.len() <= 16
-        && let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>())
-        && hits(first, true) | hits(last, true) == 0
+    let end = out.len() + bytes.len();
+    if bytes.len() <= 16 {
+        if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>())
+            && maybe_special(first) | maybe_special(last) == 0
+        {
+            // The last word overlaps the first by `16 - len` bytes: copied after it, from
+            // where it starts.
+            out.extend_from_slice(first);
+            out.truncate(end - 8);
+            out.extend_from_slice(last);
+            return;
+        }
+    } else if bytes.len() <= 32
+        && let (Some(first), Some(last)) = (bytes.first_chunk::<16>(), bytes.last_chunk::<16>())
+        && let ([a, b], [c, d]) = (first.as_chunks::<8>().0, last.as_chunks::<8>().0)
+        && maybe_special(a) | maybe_special(b) | maybe_special(c) | maybe_special(d) == 0
     {
-        // The last word overlaps the first by `16 - len` bytes: copied after it, from where it
-        // starts.
-        let end = out.len() + bytes.len();
         out.extend_from_slice(first);
-        out.truncate(end - 8);
+        out.truncate(end - 16);
         out.extend_from_slice(last);
         return;
     }
     escape_any(out, s)
+}
+
+/// Non-zero if `word` may hold a byte to escape in a label value: a byte below `#` (`"`,
+/// newline, but also other control characters, space and `!`, which the exact scan of
+/// [`escape`] then finds plain) or a `\`. Cheaper than [`hits`] with the quote, for the test
+/// that most values pass.
+#[inline(always)]
+fn maybe_special(word: &[u8; 8]) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let w = u64::from_le_bytes(*word);
+    // A byte below 0x23 (exact as a test of the whole word: a borrow only reaches bytes above
+    // a byte that is below), or a byte equal to `\`.
+    let below = w.wrapping_sub(ONES * 0x23) & !w & HIGH;
+    let x = w ^ (ONES * u64::from(b'\\'));
+    below | (x.wrapping_sub(ONES) & !x & HIGH)
 }
 
 /// [`escape_value`] for the values it does not take inline.
@@ -941,6 +967,30 @@ mod tests {
                     escape(&mut out, &s, mode);
                     assert_eq!(out, format!("x{}", plain(&s, quote)).into_bytes(), "{s:?} {mode:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn label_values_escape_inline_as_in_general() {
+        // The inline paths (8 to 16 and 17 to 32 bytes) against `escape`, at every length and
+        // position, with each byte to escape and bytes the inline test lets through to the
+        // exact scan (below `#`) or passes (UTF-8, `#`, `]`).
+        for len in 0..40 {
+            let base: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let mut cases = vec![base.clone(), "é".repeat(len / 2)];
+            for at in 0..len {
+                for special in [b'\\', b'\n', b'"', b' ', b'!', 0, 0x1f, b'#', b']', 0x7f] {
+                    let mut s = base.clone().into_bytes();
+                    s[at] = special;
+                    cases.push(String::from_utf8(s).unwrap_or_default());
+                }
+            }
+            for s in cases {
+                let (mut inline, mut general) = (b"x".to_vec(), b"x".to_vec());
+                super::escape_value(&mut inline, &s);
+                escape(&mut general, &s, Escape::WithQuotes);
+                assert_eq!(inline, general, "{s:?}");
             }
         }
     }
