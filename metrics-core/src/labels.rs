@@ -170,7 +170,6 @@ pub const fn values_or_empty(values: Option<&'static [&'static str]>) -> &'stati
 }
 
 impl<L: LabelSet> EncodeLabels for L {
-    #[inline]
     fn encode_labels<W: LabelWriter>(&self, w: &mut W) {
         self.encode(w)
     }
@@ -210,7 +209,6 @@ impl EncodeLabels for OverflowLabels {
 macro_rules! string_like {
     ($($t:ty),*) => {$(
         impl LabelValue for $t {
-            #[inline]
             fn write_value<S: ValueSink + ?Sized>(&self, sink: &mut S) {
                 sink.write_str(self)
             }
@@ -229,7 +227,6 @@ macro_rules! string_like {
 string_like!(String, Box<str>, Arc<str>, Cow<'static, str>, SmolStr);
 
 impl LabelValue for &'static str {
-    #[inline]
     fn write_value<S: ValueSink + ?Sized>(&self, sink: &mut S) {
         sink.write_str(self)
     }
@@ -247,7 +244,6 @@ impl LabelValue for &'static str {
 macro_rules! integer {
     ($write:ident as $as:ty: $($t:ty),*) => {$(
         impl LabelValue for $t {
-            #[inline]
             fn write_value<S: ValueSink + ?Sized>(&self, sink: &mut S) {
                 sink.$write(*self as $as)
             }
