@@ -1,4 +1,4 @@
-//! Number formatting for the text formats, written by hand on top of `ryu`'s shortest
+//! Number formatting for the text formats, written by hand on top of `zmij`'s shortest
 //! round-trip digits: no crate renders floats the way client_golang does (`%g` with the
 //! shortest precision: `1e+06`, `0.005`, `1.01234377728e+11`), and dashboards and the published pages'
 //! `le` label values depend on that spelling.
@@ -11,8 +11,8 @@ struct Digits {
 }
 
 fn digits(f: f64) -> Digits {
-    let mut rb = ryu::Buffer::new();
-    let s = rb.format_finite(f.abs()).as_bytes();
+    let mut zb = zmij::Buffer::new();
+    let s = zb.format_finite(f.abs()).as_bytes();
     let (mant, exp) = match s.iter().position(|&b| b == b'e') {
         Some(e) => {
             let exp = std::str::from_utf8(&s[e + 1..]).ok().and_then(|x| x.parse::<i32>().ok()).unwrap_or(0);
@@ -82,20 +82,24 @@ pub(crate) fn write_float(out: &mut Vec<u8>, f: f64, style: FloatStyle) {
         return;
     }
     let a = f.abs();
-    // Fast paths, where Go's and ryu's spellings agree: integers below 1e6, and plain
-    // decimals between 1e-4 and 1e6. Everything else is laid out from the digits.
-    if a < 1e6 && f.fract() == 0.0 {
-        put_u64(out, a as u64);
-        if point {
-            out.extend_from_slice(b".0");
+    // Fast paths, where Go's and zmij's spellings agree: integers below 1e6, and plain
+    // decimals between 1e-4 and 1e6 (zmij writes decimal exponents -5 to 15 without exponent,
+    // Go's shortest `%g` exponents -4 to 5). Everything else is laid out from the digits.
+    if a < 1e6 {
+        // `a as u64` truncates (no libm call, as `fract` is on baseline x86-64).
+        let int = a as u64;
+        if int as f64 == a {
+            put_u64(out, int);
+            if point {
+                out.extend_from_slice(b".0");
+            }
+            return;
         }
-        return;
-    }
-    if (1e-4..1e6).contains(&a) {
-        let mut rb = ryu::Buffer::new();
-        let s = rb.format_finite(a);
-        if !s.contains('e') {
-            out.extend_from_slice(s.as_bytes());
+        if a >= 1e-4 {
+            let mut zb = zmij::Buffer::new();
+            let s = zb.format_finite(a).as_bytes();
+            debug_assert!(!s.contains(&b'e'), "{s:?}");
+            out.extend_from_slice(s);
             return;
         }
     }
@@ -310,6 +314,48 @@ mod tests {
         assert_eq!(om(0.25), "0.25");
         assert_eq!(om(1e6), "1e+06");
         assert_eq!(om(100.0), "100.0");
+    }
+
+    /// The significant digits and the decimal point's place (`0.d1d2... * 10^dp`) of a float
+    /// spelled in any decimal notation, sign left out.
+    fn decimal(s: &str) -> (String, i32) {
+        let s = s.trim_start_matches('-');
+        let (mant, exp) = s.split_once(['e', 'E']).map_or((s, 0), |(m, e)| (m, e.parse::<i32>().unwrap_or(i32::MAX)));
+        let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+        let all = format!("{int}{frac}");
+        let lead = all.len() - all.trim_start_matches('0').len();
+        let digits = all.trim_matches('0').to_owned();
+        (digits, int.len() as i32 - lead as i32 + exp)
+    }
+
+    #[test]
+    fn same_digits_as_ryu_across_the_range() {
+        // Shortest round-trip digits are unique but for ties, which both resolve to the
+        // closest: zmij (what `write_float` uses) must give ryu's digits for every float, in
+        // both layouts (plain and exponent) and every branch of `write_float`.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut values: Vec<f64> = Vec::new();
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x);
+            if f.is_finite() {
+                values.push(f);
+            }
+            // Short decimals at every scale, as sums and bounds mostly are.
+            values.push((x % 100_000) as f64 / 10f64.powi((x >> 40) as i32 % 24 - 8));
+        }
+        values.extend([5e-324, f64::MIN_POSITIVE, f64::MAX, 1e-4, 0.999_999_9e-4, 999_999.5, 1e6, 2f64.powi(53)]);
+        for f in values {
+            if f == 0.0 {
+                continue;
+            }
+            let ours = go(f);
+            let mut rb = ryu::Buffer::new();
+            assert_eq!(decimal(&ours), decimal(rb.format_finite(f)), "{f:e} spelled {ours}");
+            assert_eq!(ours.parse::<f64>().ok(), Some(f), "{ours}");
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! What the two text formats share: escaping, label rendering and sample lines.
 
+use std::cell::Cell;
+
 use crate::descriptor::LabelDescriptor;
 use crate::encoding::number::{FloatStyle, put_i64, put_u64, write_float};
 use crate::labels::{EncodeLabels, LabelValue, LabelWriter, ValueSink};
@@ -104,12 +106,65 @@ fn find_special(bytes: &[u8], quote: bool) -> Option<usize> {
     tail.iter().position(|&b| b == b'\\' || b == b'\n' || (quote && b == b'"'))
 }
 
+/// Appends the label value `s` escaped. Values of 8 to 32 bytes without a byte to escape (most
+/// paths, methods with a suffix, host names) are checked as overlapping words and copied as two
+/// fixed-size chunks, inline; the others go to [`escape`].
+#[inline(always)]
+pub(crate) fn escape_value(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let end = out.len() + bytes.len();
+    if bytes.len() <= 16 {
+        if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>())
+            && maybe_special(first) | maybe_special(last) == 0
+        {
+            // The last word overlaps the first by `16 - len` bytes: copied after it, from
+            // where it starts.
+            out.extend_from_slice(first);
+            out.truncate(end - 8);
+            out.extend_from_slice(last);
+            return;
+        }
+    } else if bytes.len() <= 32
+        && let (Some(first), Some(last)) = (bytes.first_chunk::<16>(), bytes.last_chunk::<16>())
+        && let ([a, b], [c, d]) = (first.as_chunks::<8>().0, last.as_chunks::<8>().0)
+        && maybe_special(a) | maybe_special(b) | maybe_special(c) | maybe_special(d) == 0
+    {
+        out.extend_from_slice(first);
+        out.truncate(end - 16);
+        out.extend_from_slice(last);
+        return;
+    }
+    escape_any(out, s)
+}
+
+/// Non-zero if `word` may hold a byte to escape in a label value: a byte below `#` (`"`,
+/// newline, but also other control characters, space and `!`, which the exact scan of
+/// [`escape`] then finds plain) or a `\`. Cheaper than [`hits`] with the quote, for the test
+/// that most values pass.
+#[inline(always)]
+fn maybe_special(word: &[u8; 8]) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let w = u64::from_le_bytes(*word);
+    // A byte below 0x23 (exact as a test of the whole word: a borrow only reaches bytes above
+    // a byte that is below), or a byte equal to `\`.
+    let below = w.wrapping_sub(ONES * 0x23) & !w & HIGH;
+    let x = w ^ (ONES * u64::from(b'\\'));
+    below | (x.wrapping_sub(ONES) & !x & HIGH)
+}
+
+/// [`escape_value`] for the values it does not take inline.
+#[inline(never)]
+fn escape_any(out: &mut Vec<u8>, s: &str) {
+    escape(out, s, Escape::WithQuotes)
+}
+
 struct Escaped<'a>(&'a mut Vec<u8>);
 
 impl ValueSink for Escaped<'_> {
-    #[inline]
+    #[inline(always)]
     fn write_str(&mut self, s: &str) {
-        escape(self.0, s, Escape::WithQuotes)
+        escape_value(self.0, s)
     }
     fn write_u64(&mut self, v: u64) {
         put_u64(self.0, v)
@@ -137,10 +192,22 @@ pub(crate) struct LabelNames {
     forms: Vec<(&'static str, Vec<u8>)>,
     /// Whether the metric name is quoted (`{"a.b"`), so that a label block opens with a comma.
     after_quoted_name: bool,
-    /// For each listed label, in order: its name, and the text that starts it in a label block
-    /// as the first label (`{name="`, or `,name="` after a quoted metric name) and as a later
-    /// one (`,name="`), the name spelled: a label then costs one copy whatever its spelling.
-    openers: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+    /// What starts each listed label, in order, its name spelled: a label then costs one
+    /// fixed-size copy whatever its spelling.
+    openers: Vec<Opener>,
+}
+
+/// The text before the value of a listed label in a label block.
+struct Opener {
+    name: &'static str,
+    /// The address of the name as the family's series pass it: the descriptor's own, or
+    /// another copy of the same text (a literal is not always merged with its twins), learnt
+    /// from the first series.
+    seen: Cell<usize>,
+    /// As the block's first label: `{name="` (`,name="` after a quoted metric name).
+    first: Piece,
+    /// After another label, whose value it closes: `",name="`.
+    later: Piece,
 }
 
 impl LabelNames {
@@ -161,46 +228,31 @@ impl LabelNames {
     /// [`set`](Self::set)), behind its metric name, quoted or not.
     pub(crate) fn set_block(&mut self, labels: &[LabelDescriptor], quoted_name: bool) {
         self.after_quoted_name = quoted_name;
-        self.openers.clear();
-        for l in labels {
-            let mut later = vec![b','];
-            self.write(&mut later, l.name);
-            later.extend_from_slice(b"=\"");
-            let mut first = later.clone();
-            if !quoted_name {
-                first[0] = b'{';
+        // The openers' memory is kept from one family to the next.
+        let mut openers = std::mem::take(&mut self.openers);
+        openers.truncate(labels.len());
+        let mut text = Vec::with_capacity(64);
+        for (i, l) in labels.iter().enumerate() {
+            text.clear();
+            text.extend_from_slice(b"\",");
+            self.write(&mut text, l.name);
+            text.extend_from_slice(b"=\"");
+            if i == openers.len() {
+                openers.push(Opener {
+                    name: l.name,
+                    seen: Cell::new(0),
+                    first: Piece::default(),
+                    later: Piece::default(),
+                });
             }
-            self.openers.push((l.name, first, later));
+            let o = &mut openers[i];
+            o.name = l.name;
+            o.seen.set(l.name.as_ptr() as usize);
+            o.later.set(&text);
+            text[1] = if quoted_name { b',' } else { b'{' };
+            o.first.set(&text[1..]);
         }
-    }
-
-    /// Starts the label `name` written as the `index`th of its block: `{name="` or `,name="`.
-    #[inline]
-    fn open(&self, out: &mut Vec<u8>, index: usize, name: &'static str) {
-        match self.openers.get(index) {
-            // Names are `'static` and usually the very string the descriptor lists: the
-            // address decides without comparing bytes.
-            Some((n, first, later)) if n.as_ptr() == name.as_ptr() && n.len() == name.len() => {
-                out.extend_from_slice(if index == 0 { first } else { later })
-            }
-            _ => self.open_unlisted(out, index, name),
-        }
-    }
-
-    /// [`open`](Self::open) for a label whose name is listed elsewhere or at another address,
-    /// or not at all (spelled now).
-    #[cold]
-    fn open_unlisted(&self, out: &mut Vec<u8>, index: usize, name: &'static str) {
-        if let Some((_, first, later)) = self.openers.get(index).filter(|(n, _, _)| *n == name) {
-            out.extend_from_slice(if index == 0 { first } else { later });
-            return;
-        }
-        out.push(match index {
-            0 if !self.after_quoted_name => b'{',
-            _ => b',',
-        });
-        self.write(out, name);
-        out.extend_from_slice(b"=\"");
+        self.openers = openers;
     }
 
     /// The spelling of `name` when it is not written as it is.
@@ -249,77 +301,136 @@ impl LabelNames {
     }
 }
 
-/// Renders `a="x",b="y"` into `out`, after the opening brace at `start - 1`, with label names
-/// as they are: the hot path of every family whose label names need no spelling (the label
-/// name is one copy of the `'static` name, which costs less than looking up its opener).
-struct Labels<'a> {
-    out: &'a mut Vec<u8>,
-    start: usize,
+/// Text copied as one fixed-size chunk when it fits [`PIECE`] bytes: a few vector moves,
+/// where a slice of varying length costs a call to `memcpy` (most of a short line's cost).
+#[derive(Default)]
+pub(crate) struct Piece {
+    /// The text, padded with zeros to at least `PIECE` bytes.
+    bytes: Vec<u8>,
+    len: usize,
 }
 
-impl LabelWriter for Labels<'_> {
-    #[inline]
-    fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
-        if self.out.len() > self.start {
-            self.out.push(b',');
-        }
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.extend_from_slice(b"=\"");
-        value.write_value(&mut Escaped(self.out));
-        self.out.push(b'"');
+/// The chunk [`Piece`]s are copied by.
+const PIECE: usize = 64;
+
+impl Piece {
+    /// Makes the piece `text`, reusing its memory.
+    fn set(&mut self, text: &[u8]) {
+        self.bytes.clear();
+        self.bytes.extend_from_slice(text);
+        pad(&mut self.bytes);
+        self.len = text.len();
+    }
+
+    fn text(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    #[inline(always)]
+    fn put(&self, out: &mut Vec<u8>) {
+        put(out, &self.bytes, self.len)
     }
 }
 
-/// Renders the labels of a series into `out`, each started by its opener
-/// ([`LabelNames::open`]): for families whose label names are spelled or quoted, or whose
-/// metric name is quoted.
-struct Block<'a> {
+/// Pads `bytes` with [`PIECE`] zeros, for [`put`] of any of its first bytes (a fixed-size
+/// write: a resize to a varying length costs a call to `memset`).
+#[inline(always)]
+fn pad(bytes: &mut Vec<u8>) {
+    bytes.extend_from_slice(&[0; PIECE]);
+}
+
+/// Appends the first `len` bytes of `padded`, which holds at least `PIECE` bytes when `len`
+/// is below it: as one fixed-size chunk, cut back to `len`.
+#[inline(always)]
+fn put(out: &mut Vec<u8>, padded: &[u8], len: usize) {
+    match padded.first_chunk::<PIECE>() {
+        Some(chunk) if len <= PIECE => {
+            let end = out.len() + len;
+            out.extend_from_slice(chunk);
+            out.truncate(end);
+        }
+        _ => out.extend_from_slice(&padded[..len]),
+    }
+}
+
+/// Writes the labels of a series after a sample name: `name{a="x",b="y"} `, or `name ` without
+/// labels; after a quoted name (`{"a.b"`), `{"a.b",a="x"} ` or `{"a.b"} `. A listed label
+/// written in its place costs one [`Piece`] and its value: the first one's piece holds the
+/// sample name too, and each later one's the quote that closes the value before it.
+struct Series<'a> {
     out: &'a mut Vec<u8>,
     names: &'a LabelNames,
+    /// The sample name (empty for a block written apart from it).
+    stem: &'a Piece,
+    /// `stem` and the first listed label's opener.
+    first: &'a Piece,
     written: usize,
 }
 
-impl LabelWriter for Block<'_> {
-    #[inline]
+impl LabelWriter for Series<'_> {
+    #[inline(always)]
     fn label<V: LabelValue + ?Sized>(&mut self, name: &'static str, value: &V) {
-        self.names.open(self.out, self.written, name);
+        match self.names.openers.get(self.written) {
+            // Names are `'static`: the address decides without comparing bytes.
+            Some(o) if o.seen.get() == name.as_ptr() as usize && o.name.len() == name.len() => {
+                if self.written == 0 { self.first } else { &o.later }.put(self.out)
+            }
+            _ => self.open_unlisted(name),
+        }
         self.written += 1;
         value.write_value(&mut Escaped(self.out));
-        self.out.push(b'"');
     }
 }
 
-/// Writes `{labels} ` (or a single space without labels) at the end of `out`; after a quoted
-/// metric name (`{"a.b"`), `,labels} ` (or `} `). One test per series picks the path: a
-/// family whose names need neither quoting nor spelling writes exactly as before names could
-/// be UTF-8; the others as [`LabelNames::set_block`] prepared them.
+impl Series<'_> {
+    /// Starts a label that is not listed in this place (or listed at another address): its
+    /// name spelled now.
+    #[cold]
+    #[inline(never)]
+    fn open_unlisted(&mut self, name: &'static str) {
+        if let Some(o) = self.names.openers.get(self.written).filter(|o| o.name == name) {
+            // The listed name at another address: the next series pass it there too.
+            o.seen.set(name.as_ptr() as usize);
+            return if self.written == 0 { self.first } else { &o.later }.put(self.out);
+        }
+        if self.written == 0 {
+            self.stem.put(self.out);
+            self.out.push(if self.names.after_quoted_name { b',' } else { b'{' });
+        } else {
+            self.out.extend_from_slice(b"\",");
+        }
+        self.names.write(self.out, name);
+        self.out.extend_from_slice(b"=\"");
+    }
+
+    /// Ends the labels; returns how many were written.
+    #[inline(always)]
+    fn finish(self) -> usize {
+        if self.written > 0 {
+            self.out.extend_from_slice(b"\"} ");
+        } else {
+            self.stem.put(self.out);
+            self.out.extend_from_slice(if self.names.after_quoted_name { b"} " } else { b" " });
+        }
+        self.written
+    }
+}
+
+/// Writes `stem`, the labels and the space before the value (see [`Series`]); `first` is
+/// `stem` followed by the first listed label's opener.
 // Always inlined: a call here and one to the labels' own writer cost as much as the brace and
 // comma work itself.
 #[inline(always)]
-fn write_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames) {
-    if names.plain & !names.after_quoted_name {
-        out.push(b'{');
-        let start = out.len();
-        labels.encode_labels(&mut Labels { out: &mut *out, start });
-        if out.len() == start {
-            out[start - 1] = b' ';
-        } else {
-            out.extend_from_slice(b"} ");
-        }
-    } else {
-        write_spelled_block(out, labels, names)
-    }
-}
-
-/// [`write_block`] for families with quoted or spelled names.
-fn write_spelled_block<L: EncodeLabels + ?Sized>(out: &mut Vec<u8>, labels: &L, names: &LabelNames) {
-    let mut block = Block { out: &mut *out, names, written: 0 };
-    labels.encode_labels(&mut block);
-    if block.written > 0 || names.after_quoted_name {
-        out.extend_from_slice(b"} ");
-    } else {
-        out.push(b' ');
-    }
+fn write_series<L: EncodeLabels + ?Sized>(
+    out: &mut Vec<u8>,
+    labels: &L,
+    names: &LabelNames,
+    stem: &Piece,
+    first: &Piece,
+) -> usize {
+    let mut series = Series { out, names, stem, first, written: 0 };
+    labels.encode_labels(&mut series);
+    series.finish()
 }
 
 /// Which sample name of the current family a line starts with.
@@ -346,7 +457,11 @@ struct Stems {
     /// equal addresses and lengths mean equal text.
     key: (usize, usize, usize, usize),
     /// Each sample name; a quoted one (`allow-utf-8`, outside the legacy set) is `{"name"`.
-    names: [Vec<u8>; 5],
+    names: [Piece; 5],
+    /// The main sample name and the first listed label's opener: where most lines start.
+    main_first: Piece,
+    /// Nothing: the stem of a label block written apart from the sample names.
+    none: Piece,
     /// Whether the names are quoted, so the labels follow a comma instead of a brace.
     quoted: bool,
     labels: LabelNames,
@@ -408,10 +523,17 @@ pub(crate) struct Lines<'a> {
     style: FloatStyle,
     stems: Stems,
     seconds: Seconds,
-    /// `{a="x",b="y"} `, or ` ` without labels: what follows every sample name of the series.
+    /// The labels of the current series as they follow every sample name, but for the end
+    /// of the block: `{a="x",b="y"` (`,a="x",b="y"` after a quoted name), nothing without
+    /// labels. Its first `block_len` bytes, padded for [`put`].
     block: Vec<u8>,
-    /// A bucket line's head for the current series.
+    block_len: usize,
+    /// Whether a sample name is followed by a block that needs closing (`}`): labels were
+    /// written, or the name is quoted.
+    closed_block: bool,
+    /// A bucket line's head for the current series (its first `head_len` bytes, padded).
     head: Vec<u8>,
+    head_len: usize,
     bounds: BoundCache,
 }
 
@@ -426,7 +548,10 @@ impl<'a> Lines<'a> {
             stems: Stems::default(),
             seconds: Seconds::new(0),
             block: Vec::with_capacity(256),
+            block_len: 0,
+            closed_block: false,
             head: Vec::with_capacity(256),
+            head_len: 0,
             bounds: BoundCache::default(),
         }
     }
@@ -454,24 +579,45 @@ impl<'a> Lines<'a> {
         self.scratch.push_str(self.prefix);
         self.scratch.push_str(name);
         // Suffixes are legacy: the name with any of them is legacy if and only if it is.
-        let quoted = self.escaping == Escaping::AllowUtf8 && !is_valid_metric_name(&self.scratch);
+        let legacy = is_valid_metric_name(&self.scratch);
+        let quoted = self.escaping == Escaping::AllowUtf8 && !legacy;
+        // Written as they are: the names of a legacy family, but under `dots`.
+        let plain = legacy && self.escaping != Escaping::Dots;
         let base = self.scratch.len();
+        let mut text = Vec::with_capacity(128);
         for (stem, suffix) in self.stems.names.iter_mut().zip([main, "_bucket", "_sum", "_count", "_created"]) {
             self.scratch.truncate(base);
             self.scratch.push_str(suffix);
-            stem.clear();
-            spell(stem, &self.scratch, self.escaping, quoted);
+            if plain {
+                stem.set(self.scratch.as_bytes());
+            } else {
+                text.clear();
+                spell(&mut text, &self.scratch, self.escaping, quoted);
+                stem.set(&text);
+            }
         }
         self.stems.quoted = quoted;
         self.stems.labels.set(labels, self.escaping, true);
         self.stems.labels.set_block(labels, quoted);
+        text.clear();
+        text.extend_from_slice(self.stems.names[Stem::Main as usize].text());
+        if let Some(o) = self.stems.labels.openers.first() {
+            text.extend_from_slice(o.first.text());
+        }
+        self.stems.main_first.set(&text);
     }
 
     /// Renders the labels of the next series once; every line of the series reuses them.
     #[inline]
     pub(crate) fn set_labels<L: EncodeLabels + ?Sized>(&mut self, labels: &L) {
         self.block.clear();
-        write_block(&mut self.block, labels, &self.stems.labels);
+        let names = &self.stems.labels;
+        let first = names.openers.first().map_or(&self.stems.none, |o| &o.first);
+        let written = write_series(&mut self.block, labels, names, &self.stems.none, first);
+        // Without the `} ` (or ` `) that ends the block.
+        self.block_len = if written > 0 { self.block.len() - 2 } else { 0 };
+        self.closed_block = written > 0 || self.stems.quoted;
+        pad(&mut self.block);
     }
 
     /// `# <kind> <prefix><name><suffix>` without the line end, the name spelled for the
@@ -495,17 +641,32 @@ impl<'a> Lines<'a> {
     /// `<stem>{labels} ` with the labels of [`set_labels`](Self::set_labels).
     #[inline]
     fn start(&mut self, stem: Stem) {
-        self.out.extend_from_slice(&self.stems.names[stem as usize]);
-        self.out.extend_from_slice(&self.block);
+        self.stems.names[stem as usize].put(self.out);
+        put(self.out, &self.block, self.block_len);
+        if self.closed_block {
+            self.out.extend_from_slice(b"} ");
+        } else {
+            self.out.push(b' ');
+        }
+    }
+
+    /// `<main sample name>{labels} `, the labels written straight into the output.
+    #[inline(always)]
+    fn main_series<L: EncodeLabels + ?Sized>(&mut self, labels: &L) {
+        let stems = &self.stems;
+        write_series(self.out, labels, &stems.labels, &stems.names[Stem::Main as usize], &stems.main_first);
     }
 
     /// The only line of a series (gauges, Prometheus counters and info): the labels are
     /// written straight into the output, as they are needed once.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn single<L: EncodeLabels + ?Sized>(&mut self, labels: &L, v: super::Number) {
-        self.out.extend_from_slice(&self.stems.names[Stem::Main as usize]);
-        write_block(self.out, labels, &self.stems.labels);
-        super::number::write_number(self.out, v, self.style);
+        self.main_series(labels);
+        match v {
+            super::Number::U64(v) => put_u64(self.out, v),
+            super::Number::I64(v) => put_i64(self.out, v),
+            super::Number::F64(v) => write_float(self.out, v, self.style),
+        }
         self.out.push(b'\n');
     }
 
@@ -518,13 +679,12 @@ impl<'a> Lines<'a> {
         v: super::Number,
         created: f64,
     ) {
-        self.out.extend_from_slice(&self.stems.names[Stem::Main as usize]);
-        let block = self.out.len();
-        write_block(self.out, labels, &self.stems.labels);
+        let block = self.out.len() + self.stems.names[Stem::Main as usize].len;
+        self.main_series(labels);
         let block = block..self.out.len();
         super::number::write_number(self.out, v, self.style);
         self.out.push(b'\n');
-        self.out.extend_from_slice(&self.stems.names[Stem::Created as usize]);
+        self.stems.names[Stem::Created as usize].put(self.out);
         self.out.extend_from_within(block);
         self.created(created);
     }
@@ -584,16 +744,13 @@ impl<'a> Lines<'a> {
     /// after a quoted name).
     fn head(&mut self, stem: Stem, label: &str) {
         self.head.clear();
-        self.head.extend_from_slice(&self.stems.names[stem as usize]);
-        self.head.push(if self.stems.quoted { b',' } else { b'{' });
-        // The block is ` ` or `{labels} `, after a quoted name `} ` or `,labels} `.
-        let labels = if self.block.len() > 2 { &self.block[1..self.block.len() - 2] } else { &[][..] };
-        self.head.extend_from_slice(labels);
-        if !labels.is_empty() {
-            self.head.push(b',');
-        }
+        self.stems.names[stem as usize].put(&mut self.head);
+        put(&mut self.head, &self.block, self.block_len);
+        self.head.push(if self.closed_block { b',' } else { b'{' });
         self.head.extend_from_slice(label.as_bytes());
         self.head.extend_from_slice(b"=\"");
+        self.head_len = self.head.len();
+        pad(&mut self.head);
     }
 
     /// The `_bucket` lines of a histogram; returns the total count.
@@ -617,14 +774,14 @@ impl<'a> Lines<'a> {
             self.bounds.key.extend(bounds.iter().map(|b| b.to_bits()));
         }
         self.head(Stem::Bucket, "le");
-        let (out, head, cache) = (&mut *self.out, &self.head, &self.bounds);
+        let (out, head, head_len, cache) = (&mut *self.out, &self.head[..], self.head_len, &self.bounds);
         // As `HistogramData::for_each_bucket`, with each count beside its bound's slot: no
         // index, no bounds check.
         debug_assert_eq!(data.counts.len(), cache.slots.len());
         let mut total = 0u64;
         for (count, (slot, len)) in data.counts.iter().zip(&cache.slots) {
             total = total.wrapping_add(count.load(Ordering::Relaxed));
-            out.extend_from_slice(head);
+            put(out, head, head_len);
             out.extend_from_slice(slot);
             out.truncate(out.len() - (SLOT - len));
             put_u64(out, total);
@@ -637,7 +794,7 @@ impl<'a> Lines<'a> {
     pub(crate) fn quantiles(&mut self, quantiles: &[(f64, f64)]) {
         self.head(Stem::Main, "quantile");
         for &(quantile, value) in quantiles {
-            self.out.extend_from_slice(&self.head);
+            put(self.out, &self.head, self.head_len);
             write_float(self.out, quantile, self.style);
             self.out.extend_from_slice(b"\"} ");
             write_float(self.out, value, self.style);
@@ -810,6 +967,30 @@ mod tests {
                     escape(&mut out, &s, mode);
                     assert_eq!(out, format!("x{}", plain(&s, quote)).into_bytes(), "{s:?} {mode:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn label_values_escape_inline_as_in_general() {
+        // The inline paths (8 to 16 and 17 to 32 bytes) against `escape`, at every length and
+        // position, with each byte to escape and bytes the inline test lets through to the
+        // exact scan (below `#`) or passes (UTF-8, `#`, `]`).
+        for len in 0..40 {
+            let base: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let mut cases = vec![base.clone(), "é".repeat(len / 2)];
+            for at in 0..len {
+                for special in [b'\\', b'\n', b'"', b' ', b'!', 0, 0x1f, b'#', b']', 0x7f] {
+                    let mut s = base.clone().into_bytes();
+                    s[at] = special;
+                    cases.push(String::from_utf8(s).unwrap_or_default());
+                }
+            }
+            for s in cases {
+                let (mut inline, mut general) = (b"x".to_vec(), b"x".to_vec());
+                super::escape_value(&mut inline, &s);
+                escape(&mut general, &s, Escape::WithQuotes);
+                assert_eq!(inline, general, "{s:?}");
             }
         }
     }
