@@ -245,3 +245,60 @@ mod tests {
         }
     }
 }
+
+/// The ticker's protocol under `loom`: whatever the interleaving of the ticker stopping and
+/// readers reading, a reader that finds the time stopped gets the ticker running again (no
+/// lost wake-up leaves it parked while readers fall back), and every read is a stored time or
+/// the fallback's.
+#[cfg(all(test, loom))]
+mod loom_model {
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::RecentClock;
+    use crate::sync::Ordering;
+
+    #[test]
+    fn loom_a_stopped_ticker_is_always_woken() {
+        let mut model = loom::model::Builder::new();
+        model.preemption_bound = Some(3);
+        model.check(|| {
+            let clock = Arc::new(RecentClock::new());
+            let ticker = {
+                let clock = clock.clone();
+                thread::spawn(move || {
+                    clock.resume(10);
+                    clock.tick(20);
+                    if clock.stop() {
+                        thread::park();
+                        clock.resume(30);
+                    }
+                })
+            };
+            let t = ticker.thread().clone();
+            let read = move |clock: &RecentClock| {
+                let t = t.clone();
+                let v = clock.read(move || t.unpark(), || 0);
+                assert!([0, 10, 20, 30].contains(&v), "read {v}");
+            };
+            let other = {
+                let (clock, read) = (clock.clone(), read.clone());
+                thread::spawn(move || {
+                    read(&clock);
+                    read(&clock);
+                })
+            };
+            read(&clock);
+            other.join().unwrap_or_else(|_| panic!("reader panicked"));
+            // `waking` as it stands (a read-modify-write sees the latest value): set, a reader
+            // found the time stopped and asked for the ticker, which must then run to its end
+            // with no help (a lost wake-up is a deadlock of the model). Clear, no reader is
+            // waiting for it: the ticker may be parked, as it would be until a later reader
+            // found the time stopped, which this unpark stands for.
+            if !clock.waking.fetch_or(false, Ordering::Relaxed) {
+                ticker.thread().unpark();
+            }
+            ticker.join().unwrap_or_else(|_| panic!("ticker panicked"));
+        });
+    }
+}

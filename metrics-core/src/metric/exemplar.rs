@@ -61,6 +61,10 @@ const NATIVE_EXEMPLARS: usize = 10;
 /// it does not run (as it starts or wakes, or if it could not be spawned) the coarse clock is
 /// read instead; if it is late (not scheduled for a while) the millisecond lasts longer, and
 /// fewer exemplars are kept, never more.
+///
+/// Note: a process that forks after its first exemplar leaves the thread behind: the child's
+/// recent time stands still, and each of its series keeps at most 16 more exemplars. Fork
+/// before recording exemplars (as pre-forking servers do), or exec.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Exemplar {
     labels: Vec<(&'static str, String)>,
