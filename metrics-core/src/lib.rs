@@ -120,7 +120,7 @@ pub use family::{Family, SeriesRef, SeriesTimer};
 pub use labels::{LabelSet, LabelValue};
 pub use metric::callback::{CounterFn, GaugeFn};
 pub use metric::counter::{Counter, FloatCounter};
-pub use metric::exemplar::{Exemplar, MAX_EXEMPLAR_CHARS};
+pub use metric::exemplar::{Exemplar, MAX_EXEMPLAR_CHARS, MAX_EXEMPLARS_PER_MS};
 pub use metric::gauge::{FloatGauge, Gauge};
 pub use metric::histogram::{Buckets, BucketsError, DEFAULT_BUCKETS, Histogram, HistogramTimer};
 pub use metric::info::{AlreadySet, Info};

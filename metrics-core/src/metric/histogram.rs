@@ -259,6 +259,11 @@ impl Histogram {
     /// [`MAX_EXEMPLAR_CHARS`](crate::MAX_EXEMPLAR_CHARS) characters together, or when the
     /// value is NaN. Exemplars show in OpenMetrics and protobuf.
     ///
+    /// Note: each classic bucket, and the native exemplars, take in at most
+    /// [`MAX_EXEMPLARS_PER_MS`](crate::MAX_EXEMPLARS_PER_MS) (16) exemplars a millisecond;
+    /// the others of that millisecond are not kept, so that a busy histogram copies few labels
+    /// (see [`Exemplar`](crate::Exemplar), which also tells of the clock thread this starts).
+    ///
     /// ```
     /// use metrics_core::{Buckets, Format, Histogram, LabelSet, Metrics, Registry, RenderOptions};
     /// #[derive(LabelSet)]
