@@ -434,8 +434,8 @@ impl Metric for Histogram {
 
     fn fingerprint(&self) -> u64 {
         match &self.native {
-            // No swap of shards (a snapshot) just to see whether the histogram changed.
-            Some(n) => n.started(),
+            // No snapshot (it takes the histogram's mutex) just to see whether it changed.
+            Some(n) => n.observations(),
             None => self.count(),
         }
     }
