@@ -388,6 +388,7 @@ impl Table {
     }
 
     /// [`add`](Self::add) past the first slot, or to a new key.
+    #[inline(never)]
     fn probe(&self, key: u64, n: u64, start: usize, mask: usize) -> bool {
         for probe in 0..self.slots.len() {
             let slot = &self.slots[(start + probe) & mask];
@@ -467,8 +468,8 @@ const MIN_SLOTS: usize = if cfg!(loom) { 4 } else { 64 };
 /// Classic and native buckets of one histogram, observed without a lock (see the module docs).
 pub(crate) struct NativeCounts {
     settings: NativeBuckets,
-    /// The cells of the configured schema.
-    cells: Option<&'static Cells>,
+    /// The cells of the configured schema (none at schemas of 0 and below).
+    cells: &'static [(u64, u32)],
     /// The number of classic buckets, `+Inf` included (1 for a native-only histogram).
     classic: usize,
     /// The schema observations go to: the configured one, lower after halvings.
@@ -498,7 +499,7 @@ impl NativeCounts {
         let lower = (MIN_SCHEMA..settings.schema).map(|_| OnceLock::new()).collect();
         NativeCounts {
             settings,
-            cells: cells_of(settings.schema),
+            cells: cells_of(settings.schema).map_or(&[], |c| &c.cells),
             classic: classic.max(1),
             schema: AtomicI64::new(i64::from(settings.schema)),
             base: Table::new(settings.schema, slots),
@@ -518,24 +519,56 @@ impl NativeCounts {
     pub(crate) fn observe(&self, v: f64, classic: usize) {
         // The native bucket at the configured schema, the usual one: worked out before the
         // first load, which a resolution change can only make lower.
-        let code = self.code_of(v, self.settings.schema, self.cells);
-        let schema = self.schema.load(Ordering::Acquire);
+        let code = self.code_here(v);
+        let here = self.schema.load(Ordering::Acquire) == i64::from(self.settings.schema);
         add_f64(&self.sum, v);
-        if schema == i64::from(self.settings.schema) {
+        if here {
             if self.base.add(key_of(classic, code), 1)
                 && self.base.used.load(Ordering::Relaxed) > u64::from(self.settings.max_buckets)
             {
                 self.limit();
             }
         } else {
-            self.observe_lower(v, classic, schema);
+            self.observe_lower(v, classic);
         }
+    }
+
+    /// The native code of `v` at the configured schema: [`code_of`](Self::code_of) for normal
+    /// numbers, in bit operations and (at positive schemas) one load of a cell.
+    #[inline]
+    fn code_here(&self, v: f64) -> u32 {
+        let magnitude = v.abs();
+        if magnitude <= self.settings.zero_threshold {
+            return ZERO_CODE;
+        }
+        let bits = magnitude.to_bits();
+        let biased = (bits >> 52) as i32;
+        if biased == 0 || biased == 0x7ff {
+            return self.code_rare(v);
+        }
+        let schema = self.settings.schema;
+        let mantissa = bits & MANTISSA;
+        let index = if schema > 0 {
+            // As `index_in` does, with the cells at hand.
+            let cell = (mantissa >> (51 - schema as u32)) as usize;
+            let (bound, below) = self.cells.get(cell).copied().unwrap_or((u64::MAX, 0));
+            below as i32 + i32::from(mantissa > bound) + ((biased - 1023) << schema)
+        } else {
+            index_in(magnitude, schema, None)
+        };
+        code_of_index(index, v.is_sign_negative())
+    }
+
+    /// [`code_here`](Self::code_here) for NaN, infinities and subnormals.
+    #[cold]
+    fn code_rare(&self, v: f64) -> u32 {
+        self.code_of(v, self.settings.schema, cells_of(self.settings.schema))
     }
 
     /// [`observe`](Self::observe) after a resolution change.
     #[cold]
-    fn observe_lower(&self, v: f64, classic: usize, schema: i64) {
-        let schema = schema as i8;
+    fn observe_lower(&self, v: f64, classic: usize) {
+        let schema = self.schema.load(Ordering::Acquire) as i8;
         let table = self.table(schema).unwrap_or(&self.base);
         let code = self.code_of(v, table.schema, cells_of(table.schema));
         if table.add(key_of(classic, code), 1)
@@ -824,6 +857,22 @@ mod tests {
         n.snapshot(|s| assert_eq!(s.native.negative, [(0, 1)]));
         n.observe(-0.375, 0);
         n.snapshot(|s| assert_eq!(s.native.negative, [(-1, 1), (0, 1)]));
+    }
+
+    #[test]
+    fn the_configured_schema_shortcut_finds_the_same_bucket() {
+        let mut values = vec![0.0, -0.0, 1e-3, -1e-3, 5e-324, -5e-324, f64::MIN_POSITIVE, f64::MAX, f64::MIN];
+        values.extend([f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1.0, 2.0, 0.5, 3.0, -3.0, 0.1, 1e300, 1e-300]);
+        values.extend((0..4000).map(|i| (f64::from(i) * 0.37 - 700.0).exp2() * if i % 2 == 0 { 1.0 } else { -1.0 }));
+        for schema in MIN_SCHEMA..=MAX_SCHEMA {
+            for zero in [0.0, 1e-3, NativeBuckets::DEFAULT.zero_threshold()] {
+                let n = NativeCounts::new(NativeBuckets::new(schema.into(), 160, zero).unwrap_or_default(), 1);
+                for &v in &values {
+                    let want = n.code_of(v, schema, cells_of(schema));
+                    assert_eq!(n.code_here(v), want, "{v} at schema {schema}, zero threshold {zero}");
+                }
+            }
+        }
     }
 
     #[test]
