@@ -567,6 +567,20 @@ mod tests {
     }
 
     #[test]
+    fn the_scan_finds_the_first_bound_at_or_above() {
+        for len in 1..=20 {
+            let bounds: Vec<f64> = (1..=len).map(f64::from).collect();
+            for tenths in -5..=(len * 10 + 5) {
+                let v = f64::from(tenths) / 10.0;
+                let want = bounds.iter().position(|&b| v <= b).unwrap_or(bounds.len());
+                assert_eq!(bucket_of(&bounds, v), want, "{v} among {len} bounds");
+            }
+            assert_eq!(bucket_of(&bounds, f64::INFINITY), bounds.len());
+            assert_eq!(bucket_of(&bounds, f64::NEG_INFINITY), 0);
+        }
+    }
+
+    #[test]
     fn nan_lands_in_the_inf_bucket() {
         for bounds in [vec![1.0, 2.0], (1..=40).map(f64::from).collect()] {
             let h = Histogram::new(Buckets::new(bounds).unwrap_or_default());
