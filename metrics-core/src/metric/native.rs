@@ -935,10 +935,9 @@ mod tests {
     }
 
     #[test]
-    fn buckets_merged_by_a_snapshot_are_fitted_too() {
-        // Bucket 1 in one shard; bucket 2 made in the other while the snapshot reads the
-        // first (as an observation racing the snapshot would): each shard alone fits in
-        // `max_buckets` = 1, the two merged do not.
+    fn an_observation_during_a_snapshot_is_fitted_too() {
+        // Bucket 2 made while a snapshot is read (as an observation racing it would): the
+        // observation halves the resolution itself, and the next snapshot shows it.
         let n = NativeCounts::new(NativeBuckets::new(0, 1, 0.0).unwrap_or_default(), 1);
         n.observe(1.5, 0);
         n.snapshot(|s| {
