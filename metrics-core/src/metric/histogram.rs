@@ -175,6 +175,29 @@ pub struct Histogram {
     exemplars: HistogramExemplars,
 }
 
+/// The classic bucket of `v` among `bounds`: the first whose bound is at least `v`, or the
+/// `+Inf` bucket (`bounds.len()`), where NaN goes too.
+#[inline]
+fn bucket_of(bounds: &[f64], v: f64) -> usize {
+    if v.is_nan() {
+        return bounds.len();
+    }
+    if bounds.len() > 16 {
+        return bounds.partition_point(|&b| b < v);
+    }
+    // A scan beats a binary search on short lists, and one inlined into the caller (this
+    // path is small for that) keeps up with a scan of constant bounds. Four bounds at a time
+    // first (one length check and one branch per four below `v`), then one at a time.
+    let mut i = 0;
+    while i + 4 <= bounds.len() && v > bounds[i + 3] {
+        i += 4;
+    }
+    while i < bounds.len() && v > bounds[i] {
+        i += 1;
+    }
+    i
+}
+
 /// The classic bounds of a native-only histogram: none, so that the text formats show a single
 /// `le="+Inf"` bucket.
 static NO_BOUNDS: &[f64] = &[];
@@ -294,25 +317,25 @@ impl Histogram {
     /// Records `v`; returns the classic bucket it fell in.
     #[inline]
     fn record(&self, v: f64) -> usize {
-        let bounds = self.buckets.as_slice();
-        // A linear scan beats a binary search on the short bucket lists histograms use.
-        let i = if bounds.len() <= 16 {
-            let mut i = 0;
-            while i < bounds.len() && v > bounds[i] {
-                i += 1;
-            }
-            i
-        } else {
-            bounds.partition_point(|&b| b < v)
-        };
         if let Some(n) = &self.native {
-            n.observe(v, i);
-            return i;
+            return self.record_native(n, v);
         }
+        let i = bucket_of(self.buckets.as_slice(), v);
         if let Some(c) = self.counts.get(i) {
             c.fetch_add(1, Ordering::Relaxed);
         }
         add_f64(&self.sum, v);
+        i
+    }
+
+    /// [`record`](Self::record) with native buckets, out of line so that the classic path
+    /// stays small enough to inline.
+    #[inline(never)]
+    fn record_native(&self, n: &NativeCounts, v: f64) -> usize {
+        let bounds = self.buckets.as_slice();
+        // Native only: no classic bucket to find.
+        let i = if bounds.is_empty() { 0 } else { bucket_of(bounds, v) };
+        n.observe(v, i);
         i
     }
 
@@ -422,8 +445,8 @@ impl Metric for Histogram {
 
     fn fingerprint(&self) -> u64 {
         match &self.native {
-            // No swap of shards (a snapshot) just to see whether the histogram changed.
-            Some(n) => n.started(),
+            // No snapshot (it takes the histogram's mutex) just to see whether it changed.
+            Some(n) => n.observations(),
             None => self.count(),
         }
     }
@@ -546,5 +569,31 @@ mod tests {
         }
         let got: Vec<u64> = h.counts.iter().map(|c| c.load(Ordering::Relaxed)).collect();
         assert_eq!(got, vec![2, 2, 2]);
+    }
+
+    #[test]
+    fn the_scan_finds_the_first_bound_at_or_above() {
+        for len in 1..=20 {
+            let bounds: Vec<f64> = (1..=len).map(f64::from).collect();
+            for tenths in -5..=(len * 10 + 5) {
+                let v = f64::from(tenths) / 10.0;
+                let want = bounds.iter().position(|&b| v <= b).unwrap_or(bounds.len());
+                assert_eq!(bucket_of(&bounds, v), want, "{v} among {len} bounds");
+            }
+            assert_eq!(bucket_of(&bounds, f64::INFINITY), bounds.len());
+            assert_eq!(bucket_of(&bounds, f64::NEG_INFINITY), 0);
+        }
+    }
+
+    #[test]
+    fn nan_lands_in_the_inf_bucket() {
+        for bounds in [vec![1.0, 2.0], (1..=40).map(f64::from).collect()] {
+            let h = Histogram::new(Buckets::new(bounds).unwrap_or_default());
+            h.observe(f64::NAN);
+            let got: Vec<u64> = h.counts.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+            assert_eq!(got.last(), Some(&1), "{got:?}");
+            assert_eq!(got.iter().sum::<u64>(), 1);
+            assert!(h.sum().is_nan());
+        }
     }
 }

@@ -8,26 +8,33 @@
 //!
 //! # Storage
 //!
-//! Observations go, without a lock, to one of two shards (the "hot" one), as in client_golang:
-//! a scrape or a change of resolution takes the histogram's mutex, makes the other shard hot,
-//! waits until the observations already started on the old one have finished, reads it (a
-//! quiescent, consistent state: count, classic buckets and native buckets agree), then adds it
-//! into the new hot shard and clears it. Each shard keeps its native buckets in a fixed table of
-//! atomic `(key, count)` slots, found by linear probing from the bucket index: neighbouring
-//! buckets fall in neighbouring slots, so there are no collisions before the table holds as many
-//! buckets as slots. A table is sized for twice `max_buckets`; should it fill up (bucket indexes
-//! spread over more slots than that before the resolution is lowered), the overflowing bucket
-//! is counted in a small list behind a per-shard mutex, which only that rare case takes.
-//! Memory: two tables of `2 * max_buckets` slots (a power of two, at least 64) of 16 bytes,
-//! 16 KiB per series at the default 160 buckets: keep native buckets to families of modest
-//! cardinality, or lower `max_buckets`.
+//! An observation is one atomic increment, without a lock: each falls in one classic bucket
+//! (the `+Inf` one when there are no classic bounds) and in one native bucket (or the zero
+//! bucket, or none for NaN), and the histogram counts the pairs: a table of atomic
+//! `(key, count)` slots, keyed by the pair and found by linear probing from it. Neighbouring
+//! native buckets fall in neighbouring slots, so there are few collisions before the table
+//! holds as many keys as slots. A scrape reads every count once and sums the classic buckets,
+//! the native buckets and the count from those same reads, so they always agree, whatever
+//! observations are under way (the sum, a separate float, is read once beside them, as in the
+//! classic histogram). The sum is the one other atomic operation of an observation.
+//!
+//! A table is sized for twice `max_buckets` (a power of two, at least 64 slots of 16 bytes:
+//! 8 KiB per series at the default 160 buckets); should it fill up, the overflowing key is
+//! counted in a small list behind a per-table mutex, which only that rare case takes. Keep
+//! native buckets to families of modest cardinality, or lower `max_buckets`.
 //!
 //! # Bounded size
 //!
-//! When an observation creates a bucket beyond `max_buckets`, the resolution is halved: the
-//! schema drops by one and each pair of neighbouring buckets `(2j - 1, 2j)` merges into bucket
-//! `j`, as client_golang does, until the histogram fits or the schema reaches -4 (where the
-//! whole float range needs only a few hundred buckets). The zero threshold never changes.
+//! When the native buckets outgrow `max_buckets`, the resolution is halved: the schema drops
+//! by one and each pair of neighbouring buckets `(2j - 1, 2j)` merges into bucket `j`, as
+//! client_golang does, until the histogram fits or the schema reaches -4 (where the whole float
+//! range needs only a few hundred buckets). The zero threshold never changes. Halving, which
+//! holds the histogram's mutex as scrapes do, makes a table for the lower schema (once per
+//! schema: a series that halves twice has three), points observations at it, then takes each
+//! count out of the higher tables with an atomic swap and adds it there. An observation that
+//! read the schema before it changed may still add to an old table afterwards: its increment is
+//! in the swap or stays behind, where scrapes read it and lower it too, so none is lost or
+//! counted twice and no observation waits for another.
 
 use std::fmt;
 use std::sync::PoisonError;
@@ -35,7 +42,9 @@ use std::sync::PoisonError;
 use serde::Serialize;
 
 use crate::metric::add_f64;
-use crate::sync::{AtomicU64, Mutex, MutexGuard, Ordering, yield_now};
+use std::sync::OnceLock;
+
+use crate::sync::{AtomicI64, AtomicU64, Mutex, MutexGuard, Ordering};
 
 /// The smallest schema (base 2^16).
 pub(crate) const MIN_SCHEMA: i8 = -4;
@@ -281,21 +290,54 @@ fn index_rare(v: f64, schema: i8, table: Option<&Cells>) -> i32 {
     index_in(scaled, schema, table) - buckets
 }
 
-/// Slot keys: the bucket index and the sign, `EMPTY` for an unused slot. Keys of real buckets
-/// lie within ±2^33 (an `i32` index shifted by one), so `EMPTY` is far from every one of them
-/// (`u64::MAX` would not do: it is the key of negative bucket -1).
-const EMPTY: u64 = 1 << 63;
+/// The low 32 bits of a slot key: a native bucket is `index << 1 | negative` (indexes lie
+/// within ±2^19 at every schema, so this fits); the zero bucket and NaN take codes of
+/// indexes no bucket has.
+const ZERO_CODE: u32 = 1 << 30;
+const NAN_CODE: u32 = (1 << 30) | 2;
+
+/// The key of an unused slot: classic bucket `u32::MAX`, which no histogram has.
+const EMPTY: u64 = u64::MAX;
 
 #[inline]
-fn key_of(index: i32, negative: bool) -> u64 {
-    // Interleaved so that neighbouring buckets of one sign are two slots apart.
-    ((i64::from(index) << 1) | i64::from(negative)) as u64
+fn code_of_index(index: i32, negative: bool) -> u32 {
+    ((index << 1) | i32::from(negative)) as u32
+}
+
+/// A slot key: the classic bucket in the high 32 bits, the native code in the low ones.
+#[inline]
+fn key_of(classic: usize, code: u32) -> u64 {
+    // A histogram has fewer than 2^32 - 1 classic buckets (their bounds alone would take
+    // 32 GiB), so no key is `EMPTY`.
+    ((classic as u64) << 32) | u64::from(code)
+}
+
+/// What a native code stands for.
+enum Native {
+    Zero,
+    Nan,
+    Bucket(i32, bool),
 }
 
 #[inline]
-fn split_key(key: u64) -> (i32, bool) {
-    let k = key as i64;
-    ((k >> 1) as i32, k & 1 == 1)
+fn split_key(key: u64) -> (usize, Native) {
+    let code = key as u32;
+    let native = match code {
+        ZERO_CODE => Native::Zero,
+        NAN_CODE => Native::Nan,
+        _ => Native::Bucket(code as i32 >> 1, code & 1 == 1),
+    };
+    ((key >> 32) as usize, native)
+}
+
+/// Bucket `index` of a schema `shift` steps higher, at the lower schema: halving the
+/// resolution merges buckets `2j - 1` and `2j` into `j`, so this is `ceil(index / 2^shift)`.
+#[inline]
+fn lowered(index: i32, shift: u32) -> i32 {
+    match shift {
+        0 => index,
+        s => ((i64::from(index) + (1i64 << s) - 1) >> s) as i32,
+    }
 }
 
 struct Slot {
@@ -303,23 +345,14 @@ struct Slot {
     count: AtomicU64,
 }
 
-/// One of the two sets of counts a native histogram alternates between.
-struct Shard {
-    /// The schema of the indexes in `slots` (and of the observations being added).
-    schema: AtomicU64,
-    /// Classic bucket counts (one per bound, then `+Inf`): their sum is the count. A
-    /// native-only histogram has the `+Inf` count alone and does not count into it when
-    /// observing (its count is its native buckets', zero bucket's and NaNs'): a snapshot
-    /// writes the count there.
-    classic: Box<[AtomicU64]>,
-    /// NaN observations (in no native bucket).
-    nan: AtomicU64,
-    sum: AtomicU64,
-    zero: AtomicU64,
+/// The counts of one schema: atomic `(key, count)` slots, a key per combination of classic and
+/// native bucket an observation fell in (see the module docs).
+struct Table {
+    schema: i8,
     slots: Box<[Slot]>,
-    /// Buckets that found the table full: `(key, count)`.
+    /// Keys that found every slot taken: `(key, count)`.
     overflow: Mutex<Vec<(u64, u64)>>,
-    /// Distinct native buckets in `slots` and `overflow`.
+    /// Keys in `slots` and `overflow`; a key, once in, stays.
     used: AtomicU64,
 }
 
@@ -327,41 +360,35 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Shard {
-    fn new(classic: usize, slots: usize, schema: i8) -> Self {
-        Shard {
-            schema: AtomicU64::new(schema as u64),
-            classic: (0..classic).map(|_| AtomicU64::new(0)).collect(),
-            nan: AtomicU64::new(0),
-            sum: AtomicU64::new(0f64.to_bits()),
-            zero: AtomicU64::new(0),
+impl Table {
+    fn new(schema: i8, slots: usize) -> Self {
+        Table {
+            schema,
             slots: (0..slots).map(|_| Slot { key: AtomicU64::new(EMPTY), count: AtomicU64::new(0) }).collect(),
             overflow: Mutex::new(Vec::new()),
             used: AtomicU64::new(0),
         }
     }
 
-    #[inline]
-    fn schema(&self) -> i8 {
-        self.schema.load(Ordering::Relaxed) as i8
-    }
-
-    /// Adds `n` to the native bucket `key`; returns whether the bucket was created.
+    /// Adds `n` to the count of `key`; returns whether the key was new.
     #[inline]
     fn add(&self, key: u64, n: u64) -> bool {
         let mask = self.slots.len() - 1;
-        let start = (key as usize) & mask;
-        // Most observations land in a bucket that exists, in its first slot.
+        // Neighbouring native buckets (and the classic buckets of one native bucket) start at
+        // neighbouring slots.
+        let start = (key as u32 as usize).wrapping_add((key >> 32) as usize) & mask;
+        // Most observations land in a key that exists, in its first slot.
         if let Some(slot) = self.slots.get(start)
             && slot.key.load(Ordering::Acquire) == key
         {
-            slot.count.fetch_add(n, Ordering::Release);
+            slot.count.fetch_add(n, Ordering::Relaxed);
             return false;
         }
         self.probe(key, n, start, mask)
     }
 
-    /// [`add`](Self::add) past the first slot, or to a new bucket.
+    /// [`add`](Self::add) past the first slot, or to a new key.
+    #[inline(never)]
     fn probe(&self, key: u64, n: u64, start: usize, mask: usize) -> bool {
         for probe in 0..self.slots.len() {
             let slot = &self.slots[(start + probe) & mask];
@@ -369,17 +396,15 @@ impl Shard {
             if k == EMPTY {
                 match slot.key.compare_exchange(EMPTY, key, Ordering::AcqRel, Ordering::Acquire) {
                     Ok(_) => {
+                        slot.count.fetch_add(n, Ordering::Relaxed);
                         self.used.fetch_add(1, Ordering::Relaxed);
-                        // Last: in a native-only histogram this increment completes the
-                        // observation (see `NativeCounts::observe`).
-                        slot.count.fetch_add(n, Ordering::Release);
                         return true;
                     }
                     Err(actual) => k = actual,
                 }
             }
             if k == key {
-                slot.count.fetch_add(n, Ordering::Release);
+                slot.count.fetch_add(n, Ordering::Relaxed);
                 return false;
             }
         }
@@ -398,112 +423,89 @@ impl Shard {
         true
     }
 
-    /// Every native bucket with a count: `(key, count)`, unordered.
-    fn buckets(&self, mut f: impl FnMut(u64, u64)) {
+    /// `f(key, count)` for every key with a count, each count read once.
+    fn counts(&self, mut f: impl FnMut(u64, u64)) {
         for slot in self.slots.iter() {
             let k = slot.key.load(Ordering::Acquire);
             if k != EMPTY {
-                f(k, slot.count.load(Ordering::Acquire));
+                let n = slot.count.load(Ordering::Relaxed);
+                if n > 0 {
+                    f(k, n);
+                }
             }
         }
-        for &(k, n) in lock(&self.overflow).iter() {
+        for &(k, n) in lock(&self.overflow).iter().filter(|e| e.1 > 0) {
             f(k, n);
         }
     }
 
-    /// The count of a quiescent shard.
-    fn count(&self) -> u64 {
-        if self.classic.len() > 1 {
-            return self.classic.iter().map(|c| c.load(Ordering::Acquire)).fold(0, u64::wrapping_add);
-        }
-        let mut n = self.zero.load(Ordering::Acquire).wrapping_add(self.nan.load(Ordering::Acquire));
-        self.buckets(|_, c| n = n.wrapping_add(c));
-        n
-    }
-
-    /// Adds this (quiescent) shard into `to`, lowering bucket indexes to `to`'s schema.
-    fn merge_into(&self, to: &Shard) {
-        for (a, b) in self.classic.iter().zip(to.classic.iter()) {
-            b.fetch_add(a.load(Ordering::Relaxed), Ordering::Relaxed);
-        }
-        add_f64(&to.sum, f64::from_bits(self.sum.load(Ordering::Relaxed)));
-        to.nan.fetch_add(self.nan.load(Ordering::Relaxed), Ordering::Relaxed);
-        to.zero.fetch_add(self.zero.load(Ordering::Relaxed), Ordering::Relaxed);
-        let shift = u32::from(self.schema().saturating_sub(to.schema()).max(0) as u8);
-        self.buckets(|key, n| {
-            if n == 0 {
-                return;
-            }
-            let (mut index, negative) = split_key(key);
-            for _ in 0..shift {
-                // Buckets 2j - 1 and 2j make bucket j one schema down.
-                index = (index + 1) >> 1;
-            }
-            to.add(key_of(index, negative), n);
-        });
-    }
-
-    /// Back to empty (the shard is quiescent).
-    fn clear(&self) {
-        for c in self.classic.iter() {
-            c.store(0, Ordering::Relaxed);
-        }
-        self.sum.store(0f64.to_bits(), Ordering::Relaxed);
-        self.nan.store(0, Ordering::Relaxed);
-        self.zero.store(0, Ordering::Relaxed);
+    /// Takes every count out (each exactly once: an increment is in what `f` gets or stays in
+    /// the table): `f(key, count)`. Keys stay, with zero counts.
+    fn drain(&self, mut f: impl FnMut(u64, u64)) {
         for slot in self.slots.iter() {
-            slot.key.store(EMPTY, Ordering::Relaxed);
-            slot.count.store(0, Ordering::Relaxed);
+            let k = slot.key.load(Ordering::Acquire);
+            if k != EMPTY && slot.count.load(Ordering::Relaxed) > 0 {
+                f(k, slot.count.swap(0, Ordering::Relaxed));
+            }
         }
-        lock(&self.overflow).clear();
-        self.used.store(0, Ordering::Relaxed);
+        for e in lock(&self.overflow).iter_mut().filter(|e| e.1 > 0) {
+            f(e.0, std::mem::take(&mut e.1));
+        }
     }
-}
 
-/// Where an observation goes.
-enum Bucket {
-    Nan,
-    Zero,
-    /// A native bucket's slot key.
-    Key(u64),
+    /// The sum of the counts (read without the swap mutex, so not a snapshot).
+    fn total(&self) -> u64 {
+        let mut total = 0u64;
+        self.counts(|_, n| total = total.wrapping_add(n));
+        total
+    }
 }
 
 /// The fewest slots of a table (a few under loom, whose model would otherwise step through
 /// every slot of every scan).
 const MIN_SLOTS: usize = if cfg!(loom) { 4 } else { 64 };
 
-/// The top bit of `started` names the hot shard; the rest counts observations started.
-const HOT: u64 = 1 << 63;
-
 /// Classic and native buckets of one histogram, observed without a lock (see the module docs).
 pub(crate) struct NativeCounts {
     settings: NativeBuckets,
-    /// The cells of the configured schema.
-    cells: Option<&'static Cells>,
-    started: AtomicU64,
-    shards: [Shard; 2],
-    /// Held to swap shards: by scrapes, resolution changes and resets.
-    swap: Mutex<SwapState>,
+    /// The cells of the configured schema (none at schemas of 0 and below).
+    cells: &'static [(u64, u32)],
+    /// The number of classic buckets, `+Inf` included (1 for a native-only histogram).
+    classic: usize,
+    /// The schema observations go to: the configured one, lower after halvings.
+    schema: AtomicI64,
+    /// The table of the configured schema.
+    base: Table,
+    /// The tables of the lower schemas, each made at the first halving to it: `lower[k]` is
+    /// at schema `configured - 1 - k`.
+    lower: Box<[OnceLock<Table>]>,
+    sum: AtomicU64,
+    /// Held to halve the resolution, to read a snapshot and to reset.
+    swap: Mutex<()>,
 }
 
-/// What only the holder of the swap mutex reads and writes.
-struct SwapState {
-    /// Observations started when the current hot shard became hot.
-    base: u64,
-    /// The count the hot shard was given when the old one was added into it.
-    merged: u64,
+/// The counts of every table, lowered to one schema and merged.
+struct Counts {
+    schema: i8,
+    classic: Vec<u64>,
+    zero: u64,
+    /// `(code, count)` of every native bucket with a count, sorted by code, one entry each.
+    buckets: Vec<(u32, u64)>,
 }
 
 impl NativeCounts {
     pub(crate) fn new(settings: NativeBuckets, classic: usize) -> Self {
         let slots = (2 * settings.max_buckets as usize).clamp(MIN_SLOTS, 1 << 16).next_power_of_two();
-        let shards = [Shard::new(classic, slots, settings.schema), Shard::new(classic, slots, settings.schema)];
+        let lower = (MIN_SCHEMA..settings.schema).map(|_| OnceLock::new()).collect();
         NativeCounts {
             settings,
-            cells: cells_of(settings.schema),
-            started: AtomicU64::new(0),
-            shards,
-            swap: Mutex::new(SwapState { base: 0, merged: 0 }),
+            cells: cells_of(settings.schema).map_or(&[], |c| &c.cells),
+            classic: classic.max(1),
+            schema: AtomicI64::new(i64::from(settings.schema)),
+            base: Table::new(settings.schema, slots),
+            lower,
+            sum: AtomicU64::new(0f64.to_bits()),
+            swap: Mutex::new(()),
         }
     }
 
@@ -511,156 +513,218 @@ impl NativeCounts {
         &self.settings
     }
 
-    /// Records `v`, which falls in classic bucket `classic`.
-    ///
-    /// The last increment completes the observation: the classic bucket's when there are
-    /// classic buckets, otherwise the native (or zero, or NaN) bucket's. A shard's count is the
-    /// total of what those last increments count, so a swap knows the observations started
-    /// on the old shard have all finished when its count reaches them: no separate "done"
-    /// counter, one atomic operation less per observation.
+    /// Records `v`, which falls in classic bucket `classic`: one increment of the count of
+    /// that pair of buckets, then the sum.
     #[inline]
     pub(crate) fn observe(&self, v: f64, classic: usize) {
-        // Where `v` goes, at the configured schema, before the first atomic operation: that
-        // operation waits for the store buffer to drain, and this work overlaps the wait
-        // instead of following it. Checked against the shard's schema below (lower only after
-        // a resolution change).
-        let bucket = self.bucket_of(v, self.settings.schema, self.cells);
-        let n = self.started.fetch_add(1, Ordering::Acquire);
-        let shard = &self.shards[(n >> 63) as usize];
-        add_f64(&shard.sum, v);
-        let created = match bucket {
-            // NaN is counted (and makes the sum NaN) but lands in no native bucket.
-            Bucket::Nan => {
-                shard.nan.fetch_add(1, Ordering::Release);
-                false
+        // The native bucket at the configured schema, the usual one: worked out before the
+        // first load, which a resolution change can only make lower.
+        let code = self.code_here(v);
+        let here = self.schema.load(Ordering::Acquire) == i64::from(self.settings.schema);
+        add_f64(&self.sum, v);
+        if here {
+            if self.base.add(key_of(classic, code), 1)
+                && self.base.used.load(Ordering::Relaxed) > u64::from(self.settings.max_buckets)
+            {
+                self.limit();
             }
-            Bucket::Zero => {
-                shard.zero.fetch_add(1, Ordering::Release);
-                false
-            }
-            Bucket::Key(key) => {
-                let schema = shard.schema();
-                let key = if schema == self.settings.schema { key } else { self.rescaled_key(v, schema) };
-                shard.add(key, 1)
-            }
-        };
-        if shard.classic.len() > 1
-            && let Some(c) = shard.classic.get(classic)
-        {
-            c.fetch_add(1, Ordering::Release);
+        } else {
+            self.observe_lower(v, classic);
         }
-        if created && shard.used.load(Ordering::Relaxed) > u64::from(self.settings.max_buckets) {
+    }
+
+    /// The native code of `v` at the configured schema: [`code_of`](Self::code_of) for normal
+    /// numbers, in bit operations and (at positive schemas) one load of a cell.
+    #[inline]
+    fn code_here(&self, v: f64) -> u32 {
+        let magnitude = v.abs();
+        if magnitude <= self.settings.zero_threshold {
+            return ZERO_CODE;
+        }
+        let bits = magnitude.to_bits();
+        let biased = (bits >> 52) as i32;
+        if biased == 0 || biased == 0x7ff {
+            return self.code_rare(v);
+        }
+        let schema = self.settings.schema;
+        let mantissa = bits & MANTISSA;
+        let index = if schema > 0 {
+            // As `index_in` does, with the cells at hand.
+            let cell = (mantissa >> (51 - schema as u32)) as usize;
+            let (bound, below) = self.cells.get(cell).copied().unwrap_or((u64::MAX, 0));
+            below as i32 + i32::from(mantissa > bound) + ((biased - 1023) << schema)
+        } else {
+            index_in(magnitude, schema, None)
+        };
+        code_of_index(index, v.is_sign_negative())
+    }
+
+    /// [`code_here`](Self::code_here) for NaN, infinities and subnormals.
+    #[cold]
+    fn code_rare(&self, v: f64) -> u32 {
+        self.code_of(v, self.settings.schema, cells_of(self.settings.schema))
+    }
+
+    /// [`observe`](Self::observe) after a resolution change.
+    #[cold]
+    fn observe_lower(&self, v: f64, classic: usize) {
+        let schema = self.schema.load(Ordering::Acquire) as i8;
+        let table = self.table(schema).unwrap_or(&self.base);
+        let code = self.code_of(v, table.schema, cells_of(table.schema));
+        if table.add(key_of(classic, code), 1)
+            && table.used.load(Ordering::Relaxed) > u64::from(self.settings.max_buckets)
+        {
             self.limit();
         }
     }
 
-    /// The bucket of `v` at `schema`, whose cells are `table`.
+    /// The native code of `v` at `schema`, whose cells are `table`.
     #[inline]
-    fn bucket_of(&self, v: f64, schema: i8, table: Option<&Cells>) -> Bucket {
+    fn code_of(&self, v: f64, schema: i8, table: Option<&Cells>) -> u32 {
         if v.is_nan() {
-            return Bucket::Nan;
+            return NAN_CODE;
         }
         let magnitude = v.abs();
         if magnitude <= self.settings.zero_threshold {
-            return Bucket::Zero;
+            return ZERO_CODE;
         }
-        Bucket::Key(key_of(index_in(magnitude, schema, table), v < 0.0))
+        code_of_index(index_in(magnitude, schema, table), v < 0.0)
     }
 
-    /// The key of `v` (in a native bucket) at a schema lowered since the histogram was made.
-    #[cold]
-    fn rescaled_key(&self, v: f64, schema: i8) -> u64 {
-        key_of(index_in(v.abs(), schema, cells_of(schema)), v < 0.0)
+    /// The table of `schema`, if it was made.
+    fn table(&self, schema: i8) -> Option<&Table> {
+        if schema == self.settings.schema {
+            return Some(&self.base);
+        }
+        let k = usize::try_from(i32::from(self.settings.schema) - 1 - i32::from(schema)).ok()?;
+        self.lower.get(k)?.get()
+    }
+
+    /// Every table made, highest schema first.
+    fn tables(&self) -> impl Iterator<Item = &Table> {
+        std::iter::once(&self.base).chain(self.lower.iter().filter_map(OnceLock::get))
     }
 
     /// Halves the resolution until the buckets fit (see the module docs).
     #[cold]
     fn limit(&self) {
-        let mut state = lock(&self.swap);
-        self.fit(&mut state);
+        let guard = lock(&self.swap);
+        self.fit(&guard);
     }
 
-    /// Halves the resolution until the hot shard's buckets fit, the swap mutex held.
-    fn fit(&self, state: &mut SwapState) {
+    /// Halves the resolution until the native buckets fit, the swap mutex held; returns the
+    /// counts at the resolution reached.
+    fn fit(&self, _held: &MutexGuard<'_, ()>) -> Counts {
         loop {
-            let hot = &self.shards[(self.started.load(Ordering::Relaxed) >> 63) as usize];
-            if hot.used.load(Ordering::Relaxed) <= u64::from(self.settings.max_buckets) || hot.schema() <= MIN_SCHEMA {
-                return;
+            let counts = self.counts();
+            if counts.buckets.len() <= self.settings.max_buckets as usize || counts.schema <= MIN_SCHEMA {
+                return counts;
             }
-            let lower = hot.schema() - 1;
-            let old = self.swap_shards(state, lower);
-            self.absorb(state, old);
+            self.halve(counts.schema);
         }
     }
 
-    /// Makes the cold shard hot with `schema`, waits for the observations on the old hot shard
-    /// to finish, and returns it (quiescent).
-    fn swap_shards(&self, state: &mut SwapState, schema: i8) -> &Shard {
-        let hot = (self.started.load(Ordering::Relaxed) >> 63) as usize;
-        self.shards[1 - hot].schema.store(schema as u64, Ordering::Relaxed);
-        let n = self.started.fetch_add(HOT, Ordering::AcqRel) & !HOT;
-        let old = &self.shards[hot];
-        let expected = state.merged.wrapping_add(n.wrapping_sub(state.base));
-        state.base = n;
-        while old.count() != expected {
-            yield_now();
+    /// Makes observations go to the table of `from - 1` and moves every count of the higher
+    /// tables there, the swap mutex held.
+    fn halve(&self, from: i8) {
+        let to = from - 1;
+        let k = usize::try_from(i32::from(self.settings.schema) - 1 - i32::from(to)).unwrap_or(usize::MAX);
+        let Some(cell) = self.lower.get(k) else { return };
+        let target = cell.get_or_init(|| Table::new(to, self.base.slots.len()));
+        self.schema.store(i64::from(to), Ordering::Release);
+        // An observation that read the old schema may still add to an old table after its
+        // drain: it stays there, and snapshots read it there.
+        for table in self.tables().filter(|t| t.schema > to) {
+            let shift = (table.schema - to) as u32;
+            table.drain(|key, n| {
+                let (classic, native) = split_key(key);
+                let key = match native {
+                    Native::Bucket(index, negative) => key_of(classic, code_of_index(lowered(index, shift), negative)),
+                    Native::Zero | Native::Nan => key,
+                };
+                target.add(key, n);
+            });
         }
-        old
     }
 
-    /// Adds the quiescent `old` shard into the hot one and clears it.
-    fn absorb(&self, state: &mut SwapState, old: &Shard) {
-        let hot = &self.shards[(self.started.load(Ordering::Relaxed) >> 63) as usize];
-        state.merged = old.count();
-        old.merge_into(hot);
-        old.clear();
+    /// Every count, each read once, lowered to the current schema (or to a lower one, should
+    /// a table below it hold counts: observations in flight across a reset).
+    fn counts(&self) -> Counts {
+        let mut schema = self.schema.load(Ordering::Acquire) as i8;
+        let mut raw = Vec::new();
+        for table in self.tables() {
+            table.counts(|key, n| {
+                if let (_, Native::Bucket(..)) = split_key(key) {
+                    schema = schema.min(table.schema);
+                }
+                raw.push((table.schema, key, n));
+            });
+        }
+        let mut counts = Counts { schema, classic: vec![0; self.classic], zero: 0, buckets: Vec::new() };
+        for (from, key, n) in raw {
+            let (classic, native) = split_key(key);
+            if let Some(c) = counts.classic.get_mut(classic) {
+                *c = c.wrapping_add(n);
+            }
+            match native {
+                Native::Zero => counts.zero = counts.zero.wrapping_add(n),
+                Native::Nan => {}
+                Native::Bucket(index, negative) => {
+                    let index = lowered(index, (from - schema) as u32);
+                    counts.buckets.push((code_of_index(index, negative), n));
+                }
+            }
+        }
+        counts.buckets.sort_unstable_by_key(|b| b.0);
+        counts.buckets.dedup_by(|b, a| {
+            let same = a.0 == b.0;
+            if same {
+                a.1 = a.1.wrapping_add(b.1);
+            }
+            same
+        });
+        counts
     }
 
     /// Calls `f` with a consistent view of every count, taken while observations go on.
     pub(crate) fn snapshot<R>(&self, f: impl FnOnce(Snapshot<'_>) -> R) -> R {
-        let mut state = lock(&self.swap);
-        let schema = self.shards[(self.started.load(Ordering::Relaxed) >> 63) as usize].schema();
-        let old = self.swap_shards(&mut state, schema);
-        let mut positive = Vec::new();
-        let mut negative = Vec::new();
-        old.buckets(|key, n| {
-            if n > 0 {
-                let (index, neg) = split_key(key);
-                if neg { negative.push((index, n)) } else { positive.push((index, n)) }
-            }
-        });
+        let guard = lock(&self.swap);
+        let counts = self.fit(&guard);
+        let sum = f64::from_bits(self.sum.load(Ordering::Relaxed));
+        drop(guard);
+        let count = counts.classic.iter().fold(0, |a: u64, &c| a.wrapping_add(c));
+        let classic: Vec<AtomicU64> = counts.classic.iter().map(|&c| AtomicU64::new(c)).collect();
+        let (mut positive, mut negative) = (Vec::new(), Vec::new());
+        for (code, n) in counts.buckets {
+            let (index, neg) = (code as i32 >> 1, code & 1 == 1);
+            if neg { negative.push((index, n)) } else { positive.push((index, n)) }
+        }
         positive.sort_unstable_by_key(|b| b.0);
         negative.sort_unstable_by_key(|b| b.0);
-        let count = old.count();
-        if let [only] = &old.classic[..] {
-            // Native only: the `+Inf` bucket is the count (see `Shard::classic`).
-            only.store(count, Ordering::Relaxed);
-        }
-        let snap = Snapshot {
-            classic: &old.classic,
+        f(Snapshot {
+            classic: &classic,
             count,
-            sum: f64::from_bits(old.sum.load(Ordering::Relaxed)),
+            sum,
             native: NativeData {
-                schema: old.schema(),
+                schema: counts.schema,
                 zero_threshold: self.settings.zero_threshold,
-                zero_count: old.zero.load(Ordering::Relaxed),
+                zero_count: counts.zero,
                 positive,
                 negative,
             },
-        };
-        let r = f(snap);
-        self.absorb(&mut state, old);
-        // The old shard's buckets and those the new one got meanwhile may together be more
-        // than `max_buckets`, though neither was (found by the loom model of a resolution
-        // change): fit them now rather than at the next new bucket.
-        self.fit(&mut state);
-        r
+        })
     }
 
-    /// Observations started: changes with every observation, read without a swap (for idle
-    /// expiry).
-    pub(crate) fn started(&self) -> u64 {
-        self.started.load(Ordering::Relaxed) & !HOT
+    /// The number of observations counted, read without the swap mutex: changes with every
+    /// observation (for idle expiry), not a snapshot.
+    pub(crate) fn observations(&self) -> u64 {
+        self.tables().fold(0, |a, t| a.wrapping_add(t.total()))
+    }
+
+    /// `(schema, sum of counts)` of every table made.
+    #[cfg(test)]
+    pub(crate) fn table_totals(&self) -> Vec<(i8, u64)> {
+        self.tables().map(|t| (t.schema, t.total())).collect()
     }
 
     /// The number of observations (a snapshot's).
@@ -675,13 +739,12 @@ impl NativeCounts {
 
     /// Back to no observation, at the initial schema.
     pub(crate) fn reset(&self) {
-        let mut state = lock(&self.swap);
-        for _ in 0..2 {
-            let old = self.swap_shards(&mut state, self.settings.schema);
-            old.clear();
-            old.schema.store(self.settings.schema as u64, Ordering::Relaxed);
-            state.merged = 0;
+        let _guard = lock(&self.swap);
+        self.schema.store(i64::from(self.settings.schema), Ordering::Release);
+        for table in self.tables() {
+            table.drain(|_, _| {});
         }
+        self.sum.store(0f64.to_bits(), Ordering::Relaxed);
     }
 }
 
@@ -770,10 +833,22 @@ mod tests {
 
     #[test]
     fn no_bucket_key_is_the_empty_key() {
-        for index in [-1, 0, 1, i32::MIN, i32::MAX] {
+        for index in [-1, 0, 1, -(1 << 19), 1 << 19] {
             for negative in [false, true] {
-                assert_ne!(key_of(index, negative), EMPTY);
-                assert_eq!(split_key(key_of(index, negative)), (index, negative));
+                for classic in [0, 1, u32::MAX as usize - 1] {
+                    let key = key_of(classic, code_of_index(index, negative));
+                    assert_ne!(key, EMPTY);
+                    assert!(
+                        matches!(split_key(key), (c, Native::Bucket(i, n)) if (c, i, n) == (classic, index, negative))
+                    );
+                }
+            }
+        }
+        // The bucket indexes of every schema stay within ±2^19, clear of the zero and NaN codes.
+        for schema in MIN_SCHEMA..=MAX_SCHEMA {
+            for v in [f64::INFINITY, f64::MAX, 5e-324] {
+                let index = bucket_index(v, schema);
+                assert!(index.abs() < 1 << 19, "{v} at {schema}: {index}");
             }
         }
         // Negative bucket -1 holds [-1, -0.5) at schema 0.
@@ -782,6 +857,59 @@ mod tests {
         n.snapshot(|s| assert_eq!(s.native.negative, [(0, 1)]));
         n.observe(-0.375, 0);
         n.snapshot(|s| assert_eq!(s.native.negative, [(-1, 1), (0, 1)]));
+    }
+
+    #[test]
+    fn the_configured_schema_shortcut_finds_the_same_bucket() {
+        let mut values = vec![0.0, -0.0, 1e-3, -1e-3, 5e-324, -5e-324, f64::MIN_POSITIVE, f64::MAX, f64::MIN];
+        values.extend([f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1.0, 2.0, 0.5, 3.0, -3.0, 0.1, 1e300, 1e-300]);
+        values.extend((0..4000).map(|i| (f64::from(i) * 0.37 - 700.0).exp2() * if i % 2 == 0 { 1.0 } else { -1.0 }));
+        for schema in MIN_SCHEMA..=MAX_SCHEMA {
+            for zero in [0.0, 1e-3, NativeBuckets::DEFAULT.zero_threshold()] {
+                let n = NativeCounts::new(NativeBuckets::new(schema.into(), 160, zero).unwrap_or_default(), 1);
+                for &v in &values {
+                    let want = n.code_of(v, schema, cells_of(schema));
+                    assert_eq!(n.code_here(v), want, "{v} at schema {schema}, zero threshold {zero}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn classic_native_zero_and_nan_counts_agree() {
+        let n = NativeCounts::new(NativeBuckets::new(0, 10, 0.5).unwrap_or_default(), 3);
+        for (v, classic) in [(0.25, 0), (-3.0, 0), (1.5, 1), (1.5, 1), (3.0, 2), (f64::NAN, 2)] {
+            n.observe(v, classic);
+        }
+        n.snapshot(|s| {
+            let classic: Vec<u64> = s.classic.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+            assert_eq!(classic, [2, 2, 2]);
+            assert_eq!(s.count, 6);
+            assert_eq!(
+                (s.native.zero_count, &s.native.positive[..], &s.native.negative[..]),
+                (1, &[(1, 2), (2, 1)][..], &[(2, 1)][..])
+            );
+            assert!(s.sum.is_nan());
+        });
+        assert_eq!(n.observations(), 6);
+        n.reset();
+        n.snapshot(|s| assert_eq!((s.count, s.sum, s.native.positive.len()), (0, 0.0, 0)));
+    }
+
+    #[test]
+    fn counts_left_in_a_higher_table_are_lowered() {
+        // What an observation that read the schema just before a halving does: add to the old
+        // table after it was drained. The scrape lowers it with the rest.
+        let n = NativeCounts::new(NativeBuckets::new(1, 2, 0.0).unwrap_or_default(), 1);
+        // Buckets 1, 2 and 3 at schema 1, bucket 1, 1 and 2 at schema 0.
+        for v in [1.2, 1.5, 2.5] {
+            n.observe(v, 0);
+        }
+        n.snapshot(|s| assert_eq!((s.native.schema, &s.native.positive[..], s.count), (0, &[(1, 2), (2, 1)][..], 3)));
+        assert!(!n.base.add(key_of(0, code_of_index(bucket_index(2.5, 1), false)), 1), "the key is there");
+        n.snapshot(|s| assert_eq!((s.native.schema, &s.native.positive[..], s.count), (0, &[(1, 2), (2, 2)][..], 4)));
+        assert_eq!(n.table_totals(), [(1, 1), (0, 3)], "the late increment stays in the old table");
+        assert_eq!(n.observations(), 4);
     }
 
     #[test]
@@ -807,10 +935,9 @@ mod tests {
     }
 
     #[test]
-    fn buckets_merged_by_a_snapshot_are_fitted_too() {
-        // Bucket 1 in one shard; bucket 2 made in the other while the snapshot reads the
-        // first (as an observation racing the snapshot would): each shard alone fits in
-        // `max_buckets` = 1, the two merged do not.
+    fn an_observation_during_a_snapshot_is_fitted_too() {
+        // Bucket 2 made while a snapshot is read (as an observation racing it would): the
+        // observation halves the resolution itself, and the next snapshot shows it.
         let n = NativeCounts::new(NativeBuckets::new(0, 1, 0.0).unwrap_or_default(), 1);
         n.observe(1.5, 0);
         n.snapshot(|s| {
