@@ -60,7 +60,9 @@ const NATIVE_EXEMPLARS: usize = 10;
 /// second without exemplars, to be woken by the next one; no caller ever waits for it. While
 /// it does not run (as it starts or wakes, or if it could not be spawned) the coarse clock is
 /// read instead; if it is late (not scheduled for a while) the millisecond lasts longer, and
-/// fewer exemplars are kept, never more.
+/// fewer exemplars are kept. The limit is per value of that clock, so when it moves from the
+/// coarse clock to the thread's (a few milliseconds apart), or the system clock steps back, one
+/// real millisecond may take up to twice the limit.
 ///
 /// Note: a process that forks after its first exemplar leaves the thread behind: the child's
 /// recent time stands still, and each of its series keeps at most 16 more exemplars. Fork

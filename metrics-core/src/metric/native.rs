@@ -30,8 +30,9 @@
 //! client_golang does, until the histogram fits or the schema reaches -4 (where the whole float
 //! range needs only a few hundred buckets). The zero threshold never changes. Halving, which
 //! holds the histogram's mutex as scrapes do, makes a table for the lower schema (once per
-//! schema: a series that halves twice has three), points observations at it, then takes each
-//! count out of the higher tables with an atomic swap and adds it there. An observation that
+//! schema: a series that halves twice has three, each the size of the first, kept for the
+//! life of the series, resets included: at most 13, from schema 8 down to -4), points
+//! observations at it, then takes each count out of the higher tables with an atomic swap and adds it there. An observation that
 //! read the schema before it changed may still add to an old table afterwards: its increment is
 //! in the swap or stays behind, where scrapes read it and lower it too, so none is lost or
 //! counted twice and no observation waits for another.
@@ -615,6 +616,14 @@ impl NativeCounts {
     /// Halves the resolution until the native buckets fit, the swap mutex held; returns the
     /// counts at the resolution reached.
     fn fit(&self, _held: &MutexGuard<'_, ()>) -> Counts {
+        // Counts below the current schema can only be observations that read the schema before
+        // a reset and added after it (halving only lowers the schema, and moves every count
+        // down): dropped, as observations racing a reset are, so that they cannot hold the
+        // series at a lower resolution until the next reset.
+        let current = self.schema.load(Ordering::Acquire) as i8;
+        for table in self.tables().filter(|t| t.schema < current) {
+            table.drain(|_, _| {});
+        }
         loop {
             let counts = self.counts();
             if counts.buckets.len() <= self.settings.max_buckets as usize || counts.schema <= MIN_SCHEMA {
@@ -648,7 +657,8 @@ impl NativeCounts {
     }
 
     /// Every count, each read once, lowered to the current schema (or to a lower one, should
-    /// a table below it hold counts: observations in flight across a reset).
+    /// a table below it hold counts: an observation in flight across a reset, until
+    /// [`fit`](Self::fit) drops it).
     fn counts(&self) -> Counts {
         let mut schema = self.schema.load(Ordering::Acquire) as i8;
         let mut raw = Vec::new();
@@ -715,9 +725,11 @@ impl NativeCounts {
         })
     }
 
-    /// The number of observations counted, read without the swap mutex: changes with every
-    /// observation (for idle expiry), not a snapshot.
+    /// The number of observations counted (for idle expiry: it changes with every
+    /// observation). Read under the swap mutex, so that a halving moving counts between tables
+    /// cannot make it miss or double one.
     pub(crate) fn observations(&self) -> u64 {
+        let _guard = lock(&self.swap);
         self.tables().fold(0, |a, t| a.wrapping_add(t.total()))
     }
 
@@ -910,6 +922,22 @@ mod tests {
         n.snapshot(|s| assert_eq!((s.native.schema, &s.native.positive[..], s.count), (0, &[(1, 2), (2, 2)][..], 4)));
         assert_eq!(n.table_totals(), [(1, 1), (0, 3)], "the late increment stays in the old table");
         assert_eq!(n.observations(), 4);
+    }
+
+    #[test]
+    fn an_observation_racing_a_reset_does_not_lower_the_resolution() {
+        let n = NativeCounts::new(NativeBuckets::new(1, 2, 0.0).unwrap_or_default(), 1);
+        for v in [1.2, 1.5, 2.5] {
+            n.observe(v, 0);
+        }
+        n.snapshot(|s| assert_eq!(s.native.schema, 0));
+        n.reset();
+        // An observation that read schema 0 before the reset adds to its table after it.
+        let lower = n.table(0).unwrap_or_else(|| panic!("the schema 0 table was made"));
+        assert!(!lower.add(key_of(0, code_of_index(bucket_index(2.5, 0), false)), 1));
+        n.observe(1.2, 0);
+        n.snapshot(|s| assert_eq!((s.native.schema, &s.native.positive[..], s.count), (1, &[(1, 1)][..], 1)));
+        assert_eq!(n.observations(), 1);
     }
 
     #[test]
