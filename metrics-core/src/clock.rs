@@ -127,6 +127,18 @@ impl RecentClock {
         self.recent.swap(now << 1, Ordering::Relaxed) & 1 == 1
     }
 
+    /// Stops keeping the time for good (readers then read the fallback clock and do not wake
+    /// the ticker), until [`allow_wake`](Self::allow_wake).
+    fn halt(&self) {
+        self.waking.store(true, Ordering::Relaxed);
+        self.recent.store(0, Ordering::Relaxed);
+    }
+
+    /// Lets the next reader that finds the time stopped wake the ticker again.
+    fn allow_wake(&self) {
+        self.waking.store(false, Ordering::Relaxed);
+    }
+
     /// Stops keeping the time (readers then read the fallback clock and wake the ticker),
     /// unless the last tick was read: returns whether it stopped, and the ticker may park.
     fn stop(&self) -> bool {
@@ -154,8 +166,23 @@ pub(crate) fn recent_millis() -> u64 {
     RECENT.read(wake_ticker, coarse_millis)
 }
 
+/// Whether the ticker may run (see [`set_ticker`]).
+static TICKER_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Lets the ticker run (the default), or stops it for good: readers then read the coarse
+/// clock, and a running ticker parks within a tick.
+pub(crate) fn set_ticker(on: bool) {
+    TICKER_OFF.store(!on, std::sync::atomic::Ordering::SeqCst);
+    if on {
+        RECENT.allow_wake();
+    }
+}
+
 /// Starts the ticker, or wakes it if it parked.
 fn wake_ticker() {
+    if TICKER_OFF.load(std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
     let ticker = TICKER.get_or_init(|| {
         std::thread::Builder::new()
             .name("metrics-exemplar-clock".into())
@@ -174,11 +201,18 @@ fn run_ticker() {
     loop {
         RECENT.resume(now());
         let mut idle = 0;
-        while idle < IDLE_TICKS {
+        while idle < IDLE_TICKS && !TICKER_OFF.load(std::sync::atomic::Ordering::SeqCst) {
             std::thread::sleep(TICK);
             idle = if RECENT.tick(now()) { 0 } else { idle + 1 };
         }
-        if RECENT.stop() {
+        if TICKER_OFF.load(std::sync::atomic::Ordering::SeqCst) {
+            RECENT.halt();
+            // Until switched on again (`set_ticker` clears the wake flag after the switch, so
+            // the next reader unparks this thread).
+            while TICKER_OFF.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::park();
+            }
+        } else if RECENT.stop() {
             // Returns when a reader finds the time stopped (or spuriously: the ticker then
             // runs for another idle second).
             std::thread::park();
@@ -232,6 +266,19 @@ mod tests {
         assert!(clock.tick(201));
         assert_eq!(read(), 201);
         assert!(!clock.stop());
+    }
+
+    #[test]
+    fn a_halted_clock_reads_the_fallback_without_waking_until_allowed() {
+        let clock = RecentClock::new();
+        let woken = std::cell::Cell::new(0);
+        let read = || clock.read(|| woken.set(woken.get() + 1), || 7);
+        clock.resume(100);
+        assert_eq!(read(), 100);
+        clock.halt();
+        assert_eq!((read(), read(), woken.get()), (7, 7, 0));
+        clock.allow_wake();
+        assert_eq!((read(), read(), woken.get()), (7, 7, 1));
     }
 
     #[test]

@@ -60,7 +60,8 @@ const NATIVE_EXEMPLARS: usize = 10;
 /// second without exemplars, to be woken by the next one; no caller ever waits for it. While
 /// it does not run (as it starts or wakes, or if it could not be spawned) the coarse clock is
 /// read instead; if it is late (not scheduled for a while) the millisecond lasts longer, and
-/// fewer exemplars are kept. The limit is per value of that clock, so when it moves from the
+/// fewer exemplars are kept. [`Exemplar::set_clock_thread`] turns the thread off (the coarse
+/// clock is then read at each call). The limit is per value of that clock, so when it moves from the
 /// coarse clock to the thread's (a few milliseconds apart), or the system clock steps back, one
 /// real millisecond may take up to twice the limit.
 ///
@@ -93,6 +94,25 @@ impl Exemplar {
     /// 10 ms, typically 4 ms) early.
     pub fn timestamp(&self) -> f64 {
         self.timestamp
+    }
+
+    /// Lets the `metrics-exemplar-clock` thread keep the millisecond of the exemplar limit
+    /// (`true`, the default: see [Time](Exemplar#time)), or not: with `false`, no such thread
+    /// is started, one that runs parks within a millisecond, and each exemplar-carrying call
+    /// reads the coarse clock instead (about 5 ns more). The same limit applies either way.
+    ///
+    /// ```
+    /// use metrics_core::{Counter, Exemplar, LabelSet};
+    /// # #[derive(LabelSet)]
+    /// # struct Trace { trace_id: String }
+    /// Exemplar::set_clock_thread(false);
+    /// let c = Counter::new();
+    /// c.inc_with_exemplar(&Trace { trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into() });
+    /// assert_eq!(c.get(), 1);
+    /// # Exemplar::set_clock_thread(true);
+    /// ```
+    pub fn set_clock_thread(enabled: bool) {
+        crate::clock::set_ticker(enabled);
     }
 
     /// A new exemplar, or `None` when its labels exceed [`MAX_EXEMPLAR_CHARS`].
