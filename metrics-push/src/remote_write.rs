@@ -261,6 +261,8 @@ pub struct Encoder {
     sample_tail: Vec<u8>,
     /// `sample_tail`'s length, then `sample_tail`: what follows each value.
     value_tail: [u8; 32],
+    /// What precedes each value: the key and length of the `samples` field, the value's key.
+    head: [u8; 3],
     max_series: usize,
     in_request: usize,
     /// The `__name__` label fields of the current family: its name, `_sum` and `_count`
@@ -276,13 +278,12 @@ pub struct Encoder {
     plan_names: Vec<&'static str>,
     plain: Plan,
     extra: Plan,
-    /// The current sample's labels laid out in sorted order (padded for [`copy`]): without an
-    /// extra label, the segments before and after `__name__` (`plain_at`); with one (`le`,
-    /// `quantile`), the segments before and after it (`split_at`), `__name__` included. The
-    /// last segment of each ends with the head of the `Sample`. A series is its segments with
-    /// the label between them, then its value.
+    /// The labels of the current sample's series with an extra label (`le`, `quantile`) laid
+    /// out in sorted order (padded for [`copy`]): the segments before and after the extra
+    /// label (`split_at`), the second ending with the head of the `Sample`. Such a series is
+    /// its segments with its extra label between them, then its value. (A series without one
+    /// is written straight from its pieces: see [`Encoder::plain_series`].)
     segments: Vec<u8>,
-    plain_at: [(usize, usize); 2],
     split_at: [(usize, usize); 2],
     /// The extra label fields (`le` or `quantile`, as `extra_name` says) of each bound of the
     /// current family, by index: the bound's bits and where the field is in `extra_fields`
@@ -420,6 +421,7 @@ impl Encoder {
             ts: 0,
             sample_tail: Vec::new(),
             value_tail: [0; 32],
+            head: [0; 3],
             max_series: max_series.max(1),
             in_request: 0,
             names: Vec::new(),
@@ -430,7 +432,6 @@ impl Encoder {
             plain: Plan::default(),
             extra: Plan::default(),
             segments: Vec::new(),
-            plain_at: [(0, 0); 2],
             split_at: [(0, 0); 2],
             extra_name: "",
             extras: Vec::new(),
@@ -456,6 +457,7 @@ impl Encoder {
         let ts_len = self.sample_tail.len() - 1;
         let tail = self.sample_tail.len();
         self.value_tail[0] = tail as u8;
+        self.head = [key(2), (9 + tail) as u8, (1 << 3) | prost::encoding::WireType::SixtyFourBit as u8];
         self.value_tail[1..1 + tail].copy_from_slice(&self.sample_tail);
         if self.layout.valid && self.layout.ts_len == ts_len {
             self.patch = Patch { active: true, ok: true, ..Patch::default() };
@@ -687,13 +689,12 @@ impl Encoder {
         }
         self.own.extend_from_slice(&PAD);
         self.make_plan(None, false);
-        if extra.is_some() {
-            self.make_plan(extra, true);
+        if extra.is_none() {
+            return;
         }
-        let head =
-            [key(2), (9 + self.sample_tail.len()) as u8, (1 << 3) | prost::encoding::WireType::SixtyFourBit as u8];
-        // At most every label twice and `__name__` once, with the copies' slack.
-        let room = 2 * (self.own.len() + self.external_fields.len()) + self.names.len() + 3 + 64;
+        self.make_plan(extra, true);
+        // Every label and `__name__`, with the copies' slack.
+        let room = self.own.len() + self.external_fields.len() + self.names.len() + 3 + 64;
         if self.segments.len() < room {
             self.segments.resize(room, 0);
         }
@@ -702,13 +703,10 @@ impl Encoder {
             own_ends: &self.own_ends,
             external: &self.external_fields,
             external_at: &self.external_at,
-            head,
+            head: self.head,
         };
-        let at = pieces.lay_out(&mut self.segments, 0, &self.plain, None, &mut self.plain_at);
-        if extra.is_some() {
-            let name = (&self.names[..], self.name_at[0]);
-            pieces.lay_out(&mut self.segments, at, &self.extra, Some(name), &mut self.split_at);
-        }
+        let name = (&self.names[..], self.name_at[0]);
+        pieces.lay_out(&mut self.segments, 0, &self.extra, name, &mut self.split_at);
     }
 
     /// Makes `plan` for the current label names with `extra`: `__name__`, the own labels,
@@ -746,24 +744,41 @@ impl Encoder {
         self.in_request += 1;
     }
 
-    /// Appends one `timeseries` field to the request without an extra label: the current
-    /// sample's plain segments with the `__name__` field `self.names[name]` between them.
+    /// Appends one `timeseries` field to the request without an extra label, straight from
+    /// its pieces in the plan's order: the `__name__` field `self.names[name]`, the sample's
+    /// own label fields, the external ones; then the value and `self.exemplars`.
     #[inline(always)]
     fn plain_series(&mut self, name: usize, value: f64) {
         self.next_series();
-        let [before, after] = self.plain_at;
         let name = self.name_at[name];
-        let pieces = [(&self.segments[..], before), (&self.names[..], name), (&self.segments[..], after)];
-        self.pos = put_series(
-            &mut self.buf,
-            self.pos,
-            pieces,
-            &self.value_tail,
-            value,
-            &self.exemplars,
-            &mut self.layout.values,
-            self.raw.len(),
-        );
+        let own = self.own_ends.last().copied().unwrap_or(0);
+        let tail = self.sample_tail.len();
+        let exemplars = self.exemplars.len();
+        let len = name.1 + own + self.plain.external_len + 3 + 8 + tail + exemplars;
+        // The key, the length, the slack of the block copies.
+        self.room(len + 16 + 64);
+        let out = &mut self.buf[..];
+        let mut at = header(out, self.pos, len);
+        for part in &self.plain.parts {
+            at = match *part {
+                Part::Name => copy(out, at, &self.names, name),
+                Part::Own(i) => {
+                    let from = if i == 0 { 0 } else { self.own_ends[i - 1] };
+                    copy(out, at, &self.own, (from, self.own_ends[i] - from))
+                }
+                Part::External(j) => copy(out, at, &self.external_fields, self.external_at[j]),
+                Part::Extra => at,
+            };
+        }
+        out[at..][..3].copy_from_slice(&self.head);
+        at += 3;
+        self.layout.values.push((self.raw.len(), at));
+        at = put_value(out, at, &self.value_tail, value);
+        if exemplars > 0 {
+            out[at..at + exemplars].copy_from_slice(&self.exemplars);
+            at += exemplars;
+        }
+        self.pos = at;
     }
 
     /// Appends one `timeseries` field to the request with an extra label: the current
@@ -934,32 +949,32 @@ struct Pieces<'a> {
 }
 
 impl Pieces<'_> {
-    /// Writes at `out[pos..]` the labels of `plan` in its order, and the head, and sets `at` to
-    /// the two segments they make: before and after the label left out, the extra label if
-    /// `name` (the `__name__` field, in its padded buffer) is given, `__name__` otherwise.
-    /// Returns where they end; `out` has room for them and 64 bytes more.
+    /// Writes at `out[pos..]` the labels of `plan` (one with an extra label) in its order,
+    /// `__name__` from `name` (the field in its padded buffer), and the head; sets `at` to the
+    /// two segments they make, before and after the extra label. Returns where they end; `out`
+    /// has room for them and 64 bytes more.
     fn lay_out(
         &self,
         out: &mut [u8],
         pos: usize,
         plan: &Plan,
-        name: Option<(&[u8], (usize, usize))>,
+        (names, name): (&[u8], (usize, usize)),
         at: &mut [(usize, usize); 2],
     ) -> usize {
         let mut start = pos;
         let mut end = pos;
         for part in &plan.parts {
-            match (*part, name) {
-                (Part::Name, Some((src, field))) => end = copy(out, end, src, field),
-                (Part::Name, None) | (Part::Extra, _) => {
+            match *part {
+                Part::Name => end = copy(out, end, names, name),
+                Part::Extra => {
                     at[0] = (start, end - start);
                     start = end;
                 }
-                (Part::Own(i), _) => {
+                Part::Own(i) => {
                     let from = if i == 0 { 0 } else { self.own_ends[i - 1] };
                     end = copy(out, end, self.own, (from, self.own_ends[i] - from));
                 }
-                (Part::External(j), _) => end = copy(out, end, self.external, self.external_at[j]),
+                Part::External(j) => end = copy(out, end, self.external, self.external_at[j]),
             }
         }
         out[end..end + 3].copy_from_slice(&self.head);
