@@ -860,11 +860,16 @@ impl Encoder {
     fn buckets(&mut self, h: &HistogramData<'_>) -> u64 {
         let bounds = h.bounds();
         let n = bounds.len() + 1;
-        let mut widest = 0;
-        for i in 0..n {
-            let field = self.extra_field(i, "le", bounds.get(i).copied().unwrap_or(f64::INFINITY));
-            widest = widest.max(field.1);
+        // The family's `le` fields, as the last sample left them if its bounds were the same.
+        let same = self.extra_name == "le"
+            && self.extras.len() == n
+            && self.extras.iter().zip(bounds.iter().chain([&f64::INFINITY])).all(|(e, b)| e.0 == b.to_bits());
+        if !same {
+            for i in 0..n {
+                self.extra_field(i, "le", bounds.get(i).copied().unwrap_or(f64::INFINITY));
+            }
         }
+        let widest = self.extras[..n].iter().map(|e| e.2).max().unwrap_or(0);
         let [before, after] = self.split_at;
         let tail = self.sample_tail.len();
         let fixed = before.1 + after.1 + 8 + tail;
