@@ -1658,4 +1658,31 @@ mod tests {
             assert_eq!(encoder.patched, patched, "changed {changed}");
         }
     }
+
+    /// Label values whose fields take two-byte lengths: written with them, patched when the
+    /// same, written anew when one changes (long or short).
+    #[test]
+    fn long_label_values_are_compared_as_written() {
+        let m = Arc::new(Varied::default());
+        let r = Registry::new();
+        assert_eq!(r.register_arc(m.clone()), Ok(()));
+        m.pause.observe(1.0);
+        let long = "z".repeat(200);
+        let mut other = long.clone();
+        other.replace_range(199.., "y");
+        m.requests.get_or_create(&Two { zone: long.clone(), code: 200 }).inc();
+        m.latency.get_or_create(&L { zone: long.clone() }).observe(0.7);
+        let mut encoder = super::Encoder::new(vec![("instance".to_owned(), "i".repeat(150))], 1000);
+        for (round, patched) in [false, true, false, true].into_iter().enumerate() {
+            if round == 2 {
+                m.requests.remove(&Two { zone: long.clone(), code: 200 });
+                m.requests.get_or_create(&Two { zone: other.clone(), code: 200 }).inc();
+            }
+            m.jobs.inc();
+            let got = decode_all(&encoder.encode(&r, 5).unwrap_or_default());
+            let want = super::write_request(&r, &[("instance".to_owned(), "i".repeat(150))], 5);
+            assert_eq!(got, [want], "round {round}");
+            assert_eq!(encoder.patched, patched, "round {round}");
+        }
+    }
 }
