@@ -152,30 +152,21 @@ fn timestamp(out: &mut Vec<u8>, field: u32, secs: f64) {
     }
     let total = (secs * 1e9) as u64;
     let (whole, nanos) = (total / 1_000_000_000, total % 1_000_000_000);
-    // At most 2 + (1 + 5) + (1 + 5) bytes (seconds below 2^35, nanoseconds below 2^30), the
-    // message length below 128: assembled on the stack, appended at once.
-    let mut buf = [0u8; 16];
-    buf[0] = (field << 3) as u8 | LEN;
-    let mut at = 2;
+    // At most 2 + (1 + 5) + (1 + 5) bytes (seconds below 2^35, nanoseconds below 2^30): the
+    // length takes one byte, written in place at the end. Written straight into `out`: a
+    // message assembled on the stack and copied out reads back bytes just stored at other
+    // offsets and widths, which stalls the copy (store forwarding fails) at every series.
+    let start = out.len();
+    out.extend_from_slice(&[(field << 3) as u8 | LEN, 0]);
     if whole != 0 {
-        buf[at] = 1 << 3 | VARINT;
-        at = varint_at(&mut buf, at + 1, whole);
+        out.push(1 << 3 | VARINT);
+        varint(out, whole);
     }
     if nanos != 0 {
-        buf[at] = 2 << 3 | VARINT;
-        at = varint_at(&mut buf, at + 1, nanos);
+        out.push(2 << 3 | VARINT);
+        varint(out, nanos);
     }
-    buf[1] = (at - 2) as u8;
-    append(out, &buf, at);
-}
-
-/// Appends the first `n` bytes of `buf`: the whole fixed-size array is copied (a few moves,
-/// inlined) and the rest cut off, where a copy of a variable length calls `memcpy`.
-#[inline]
-fn append<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], n: usize) {
-    let end = out.len() + n;
-    out.extend_from_slice(buf);
-    out.truncate(end);
+    out[start + 1] = (out.len() - start - 2) as u8;
 }
 
 #[cold]
@@ -360,15 +351,15 @@ impl<'a> ProtobufEncoder<'a> {
             if i < bounds {
                 let x = exemplars.and_then(|e| e.bucket(i));
                 if x.is_none() && cumulative < 1 << 56 {
-                    // The common case assembled on the stack and appended at once: tag,
-                    // length, count (at most 8 bytes below 2^56), bound.
-                    let mut buf = [0u8; 20];
-                    buf[..3].copy_from_slice(&[3 << 3 | LEN, 0, 1 << 3 | VARINT]);
-                    let at = varint_at(&mut buf, 3, cumulative);
-                    buf[at] = 2 << 3 | FIXED64;
-                    buf[at + 1..at + 9].copy_from_slice(&bound.to_le_bytes());
-                    buf[1] = (at + 9 - 2) as u8;
-                    append(out, &buf, at + 9);
+                    // The common case, written straight into `out` (see `timestamp`): tag,
+                    // length (one byte: the count takes at most 8 bytes below 2^56), count,
+                    // bound.
+                    let start = out.len();
+                    out.extend_from_slice(&[3 << 3 | LEN, 0, 1 << 3 | VARINT]);
+                    varint(out, cumulative);
+                    out.push(2 << 3 | FIXED64);
+                    out.extend_from_slice(&bound.to_le_bytes());
+                    out[start + 1] = (out.len() - start - 2) as u8;
                     return;
                 }
                 let b = open(out, 3);
