@@ -318,7 +318,7 @@ pub fn value_of(results: &[serde_json::Value]) -> Option<f64> {
 /// Starts the Debian `prometheus` server on a free 127.0.0.1 port with `config` (YAML) as its
 /// configuration and `flags` added (feature flags, receivers), storing under
 /// `$TMP/prometheus-<name>-<pid>`: the running server (stopped when dropped), its `host:port`
-/// and that directory (with `prometheus.log`).
+/// and that directory (with `prometheus.log`), once it answers that it is ready.
 pub fn start_prometheus(name: &str, config: &str, flags: &[&str]) -> (Reaped, String, PathBuf) {
     let bin = tool("prometheus", "apt-get install prometheus");
     let tmp = std::env::temp_dir().join(format!("prometheus-{name}-{}", std::process::id()));
@@ -337,5 +337,23 @@ pub fn start_prometheus(name: &str, config: &str, flags: &[&str]) -> (Reaped, St
             .spawn()
             .unwrap_or_else(|e| panic!("starting prometheus: {e}")),
     );
+    wait_until_ready(&web);
     (server, web, tmp)
+}
+
+/// Waits up to a minute for the Prometheus at `web` to answer `/-/ready` with `Ready`. While
+/// it starts, its port may refuse or reset a connection (the listener comes up before the
+/// server serves): those are retried, not failures.
+fn wait_until_ready(web: &str) {
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    let url = format!("http://{web}/-/ready");
+    let start = std::time::Instant::now();
+    loop {
+        let body = agent.get(&url).call().ok().and_then(|r| r.into_body().read_to_string().ok());
+        if body.is_some_and(|b| b.contains("Ready")) {
+            return;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "prometheus at {web} not ready");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
