@@ -2,7 +2,7 @@
 //! recent time that rate-limits exemplars.
 
 use std::sync::OnceLock;
-use std::sync::atomic::AtomicU64 as StdAtomicU64;
+use std::sync::atomic::{AtomicBool as StdAtomicBool, AtomicU64 as StdAtomicU64, Ordering as StdOrdering};
 use std::thread::Thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -167,12 +167,12 @@ pub(crate) fn recent_millis() -> u64 {
 }
 
 /// Whether the ticker may run (see [`set_ticker`]).
-static TICKER_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static TICKER_OFF: StdAtomicBool = StdAtomicBool::new(false);
 
 /// Lets the ticker run (the default), or stops it for good: readers then read the coarse
 /// clock, and a running ticker parks within a tick.
 pub(crate) fn set_ticker(on: bool) {
-    TICKER_OFF.store(!on, std::sync::atomic::Ordering::SeqCst);
+    TICKER_OFF.store(!on, StdOrdering::SeqCst);
     if on {
         RECENT.allow_wake();
     }
@@ -180,7 +180,7 @@ pub(crate) fn set_ticker(on: bool) {
 
 /// Starts the ticker, or wakes it if it parked.
 fn wake_ticker() {
-    if TICKER_OFF.load(std::sync::atomic::Ordering::SeqCst) {
+    if TICKER_OFF.load(StdOrdering::SeqCst) {
         return;
     }
     let ticker = TICKER.get_or_init(|| {
@@ -201,15 +201,15 @@ fn run_ticker() {
     loop {
         RECENT.resume(now());
         let mut idle = 0;
-        while idle < IDLE_TICKS && !TICKER_OFF.load(std::sync::atomic::Ordering::SeqCst) {
+        while idle < IDLE_TICKS && !TICKER_OFF.load(StdOrdering::SeqCst) {
             std::thread::sleep(TICK);
             idle = if RECENT.tick(now()) { 0 } else { idle + 1 };
         }
-        if TICKER_OFF.load(std::sync::atomic::Ordering::SeqCst) {
+        if TICKER_OFF.load(StdOrdering::SeqCst) {
             RECENT.halt();
             // Until switched on again (`set_ticker` clears the wake flag after the switch, so
             // the next reader unparks this thread).
-            while TICKER_OFF.load(std::sync::atomic::Ordering::SeqCst) {
+            while TICKER_OFF.load(StdOrdering::SeqCst) {
                 std::thread::park();
             }
         } else if RECENT.stop() {

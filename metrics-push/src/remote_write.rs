@@ -1038,15 +1038,11 @@ fn header(out: &mut [u8], at: usize, len: usize) -> usize {
         return at + 2;
     }
     out[at] = key(1);
-    let mut at = at + 1;
-    let mut n = len;
-    while n >= 0x80 {
-        out[at] = (n as u8) | 0x80;
-        n >>= 7;
-        at += 1;
-    }
-    out[at] = n as u8;
-    at + 1
+    // prost's encoder, as in `varint`, on the rest of the slice (which it advances).
+    let mut rest = &mut out[at + 1..];
+    let room = rest.len();
+    prost::encoding::encode_varint(len as u64, &mut rest);
+    at + 1 + room - rest.len()
 }
 
 /// Writes `value` and the timestamp field that follows it (`value_tail`: its length, then its
